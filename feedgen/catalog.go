@@ -1,0 +1,283 @@
+package feedgen
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Availability values, in Google's spelling; each writer maps them to its
+// channel's own.
+const (
+	InStock    = "in_stock"
+	OutOfStock = "out_of_stock"
+	Backorder  = "backorder"
+)
+
+// Catalog is what the feed writers write: the eligible products, mapped
+// onto feed fields, and the excluded ones with their reasons.
+type Catalog struct {
+	Title    string
+	ShopURL  string
+	Currency string
+	At       time.Time
+
+	Products []CatalogProduct
+	Excluded []Exclusion
+}
+
+// Items counts the variant items of the catalog.
+func (c *Catalog) Items() int {
+	n := 0
+	for i := range c.Products {
+		n += len(c.Products[i].Items)
+	}
+	return n
+}
+
+// CatalogProduct is an eligible product with its feed fields resolved.
+type CatalogProduct struct {
+	ID          string
+	Row         int
+	Name        string
+	Summary     string // 商品簡述, plain text
+	HTML        string // 商品介紹, as the merchant wrote it
+	Description string // plain text for channels that want it
+	Link        string
+	Images      []string // absolute URLs, main image first
+	Brand       string
+	ProductType string
+	Items       []Item
+}
+
+// Item is one variant as a feed item.
+type Item struct {
+	ID           string // g:id: the variant id, or the product id for a single-variant product
+	GroupID      string // g:item_group_id: the product id when the product has several variants
+	VariantID    string
+	SKU          string
+	Title        string
+	Options      []Option
+	Price        string // decimal, no currency
+	SalePrice    string // set only when lower than Price
+	Availability string
+}
+
+// Exclusion is a product left out of the catalog, with every reason.
+type Exclusion struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Row     int      `json:"row"`
+	Reasons []Reason `json:"reasons"`
+}
+
+// buildCatalog applies the eligibility rules at time at and maps every
+// eligible product onto feed fields.
+func buildCatalog(ex *Export, cfg *Config, at time.Time) *Catalog {
+	r := newRules(cfg, ex.Date1904)
+	c := &Catalog{
+		Title:    catalogTitle(cfg),
+		ShopURL:  cfg.ShopURL,
+		Currency: cfg.Currency,
+		At:       at,
+	}
+	for _, p := range ex.Products {
+		reasons := r.check(p, at)
+		var cp CatalogProduct
+		if len(reasons) == 0 {
+			var warns []Warning
+			cp, reasons, warns = mapProduct(p, cfg)
+			for _, w := range warns {
+				ex.warn(w)
+			}
+		}
+		if len(reasons) > 0 {
+			c.Excluded = append(c.Excluded, Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons})
+			continue
+		}
+		c.Products = append(c.Products, cp)
+	}
+	return c
+}
+
+func catalogTitle(cfg *Config) string {
+	if cfg.Brand != "" {
+		return cfg.Brand
+	}
+	if u, err := url.Parse(cfg.ShopURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "Product catalog"
+}
+
+// mapProduct resolves an eligible product's feed fields. A product that
+// cannot make a valid item (no link, no image, no priced variant) is
+// returned with reasons instead: never emitted broken. A variant without a
+// valid price is left out with a warning while its siblings stay.
+func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
+	cols := &cfg.Columns
+	cp := CatalogProduct{
+		ID:          p.ID,
+		Row:         p.Row,
+		Name:        p.Name,
+		Summary:     htmlToText(p.Summary),
+		HTML:        p.Description,
+		Brand:       p.Vendor,
+		ProductType: p.Type,
+	}
+	if cp.Brand == "" {
+		cp.Brand = cfg.Brand
+	}
+	cp.Description = htmlToText(p.Description)
+	if cp.Description == "" {
+		cp.Description = cp.Summary
+	}
+	if cp.Description == "" {
+		cp.Description = p.Name
+	}
+	var (
+		reasons  []Reason
+		warns    []Warning
+		priceErr error
+	)
+	invalid := func(col string, row int, value, msg string) {
+		reasons = append(reasons, Reason{Code: ReasonInvalid, Column: col, Row: row, Value: value, Message: "invalid: " + msg})
+	}
+	if strings.TrimSpace(p.Name) == "" {
+		invalid(cols.Name, p.Row, "", fmt.Sprintf("missing title (%s is blank)", cols.Name))
+	}
+	var err error
+	if cp.Link, err = productLink(cfg.ShopURL, p.Handle); err != nil {
+		invalid(cols.Handle, p.rowOf(fHandle), p.Handle, "missing link: "+err.Error())
+	}
+	for _, img := range p.Images {
+		if u := absoluteURL(cfg.ShopURL, img); u != "" {
+			cp.Images = append(cp.Images, u)
+		}
+	}
+	if len(cp.Images) == 0 {
+		invalid(cols.Images, p.Row, "", fmt.Sprintf("missing image_link (no usable URL in the %s columns)", cols.Images))
+	}
+	multi := len(p.Variants) > 1
+	for i, v := range p.Variants {
+		it := Item{VariantID: v.ID, SKU: v.SKU, Options: v.Options, Title: p.Name, Availability: availability(v)}
+		if multi {
+			it.GroupID = p.ID
+			it.ID = v.ID
+			if it.ID == "" {
+				it.ID = fmt.Sprintf("%s-%d", p.ID, i+1)
+			}
+			if len(v.Options) > 0 {
+				vals := make([]string, len(v.Options))
+				for j, o := range v.Options {
+					vals[j] = o.Value
+				}
+				it.Title = p.Name + " - " + strings.Join(vals, " / ")
+			}
+		} else {
+			it.ID = p.ID
+		}
+		price, err := parseMoney(v.Price)
+		if err != nil {
+			if priceErr == nil {
+				priceErr = err
+			}
+			warns = append(warns, Warning{Row: v.Row, Column: cols.Price, Message: fmt.Sprintf(
+				"variant %s of product %s left out: %v", it.ID, p.ID, err)})
+			continue
+		}
+		it.Price = formatMoney(price)
+		if list, err := parseMoney(v.ListPrice); err == nil && list > price {
+			it.Price, it.SalePrice = formatMoney(list), formatMoney(price)
+		}
+		cp.Items = append(cp.Items, it)
+	}
+	if len(cp.Items) == 0 && priceErr != nil {
+		invalid(cols.Price, p.Row, p.Variants[0].Price, "missing price: no variant has a valid price ("+priceErr.Error()+")")
+	}
+	if len(reasons) > 0 {
+		return CatalogProduct{}, reasons, nil
+	}
+	return cp, nil, warns
+}
+
+// availability follows the export's stock columns: unmanaged or blank stock
+// is unlimited; none left sells on only when 庫存不足時 says 繼續銷售.
+func availability(v Variant) string {
+	stock := strings.TrimSpace(v.Stock)
+	if normalizeText(v.ManageStock) == "否" || stock == "" {
+		return InStock
+	}
+	n, err := strconv.ParseFloat(strings.ReplaceAll(stock, ",", ""), 64)
+	if err != nil || n > 0 {
+		return InStock
+	}
+	if normalizeText(v.OutOfStock) == "繼續銷售" {
+		return Backorder
+	}
+	return OutOfStock
+}
+
+// parseMoney reads a price cell: "1280", "1,280", "1280.00" or "NT$1,280".
+func parseMoney(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	t = strings.TrimPrefix(strings.TrimPrefix(t, "NT$"), "$")
+	t = strings.ReplaceAll(t, ",", "")
+	if t == "" {
+		return 0, fmt.Errorf("price is blank")
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("price 「%s」 is not a number", s)
+	}
+	if v <= 0 {
+		return 0, fmt.Errorf("price 「%s」 is not above 0", s)
+	}
+	return v, nil
+}
+
+// formatMoney writes a price without trailing zeros: 1280, 99.5.
+func formatMoney(v float64) string {
+	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+}
+
+// productLink builds the product page URL from 商品網址, which holds the
+// handle after /products/ or, in some shops, a full URL.
+func productLink(shopURL, handle string) (string, error) {
+	handle = strings.TrimSpace(handle)
+	if handle == "" {
+		return "", fmt.Errorf("商品網址 is blank")
+	}
+	if u, err := url.Parse(handle); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		return u.String(), nil
+	}
+	if shopURL == "" {
+		return "", fmt.Errorf("商品網址 「%s」 is a handle and no shop URL is set (use -shop-url or shop_url)", handle)
+	}
+	handle = strings.TrimPrefix(handle, "/")
+	handle = strings.TrimPrefix(handle, "products/")
+	return strings.TrimRight(shopURL, "/") + "/products/" + url.PathEscape(handle), nil
+}
+
+// absoluteURL makes an image URL absolute: protocol-relative //cdn… becomes
+// https://cdn…, and a path is resolved against the shop. It returns "" for
+// what cannot be a URL.
+func absoluteURL(shopURL, s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return ""
+	case strings.HasPrefix(s, "//"):
+		s = "https:" + s
+	case strings.HasPrefix(s, "/") && shopURL != "":
+		s = strings.TrimRight(shopURL, "/") + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}

@@ -1,0 +1,249 @@
+package feedgen
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // merchants run feedgen on Windows and in minimal containers, which lack a zone database
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is everything a run needs besides the export itself. Start from
+// DefaultConfig, which fits an unmodified CYBERBIZ export, and decode a
+// merchant's TOML file over it with ParseConfig.
+type Config struct {
+	// Export is the product export .xlsx to read.
+	Export string `toml:"export"`
+	// Out is the folder the catalog files are written to.
+	Out string `toml:"out"`
+	// Sheet names the worksheet to read; empty means the first sheet.
+	Sheet string `toml:"sheet"`
+	// ShopURL is the shop's base URL; product links are built from it.
+	ShopURL string `toml:"shop_url"`
+	// Timezone is the shop's IANA time zone, in which 上架時間 and 下架時間
+	// are read.
+	Timezone string `toml:"timezone"`
+	// Currency is the ISO 4217 code appended to prices in Google feeds.
+	Currency string `toml:"currency"`
+	// Brand is used for products whose 商品廠商 is blank.
+	Brand string `toml:"brand"`
+	// MaxDrop is the largest share of the published items a new catalog may
+	// lose before the run refuses to replace it.
+	MaxDrop Fraction `toml:"max_drop"`
+	// MaxUnzipMB bounds how far the export may inflate (zip-bomb guard).
+	MaxUnzipMB int64 `toml:"max_unzip_mb"`
+
+	Columns Columns `toml:"columns"`
+	Rules   Rules   `toml:"rules"`
+
+	location *time.Location
+}
+
+// Columns maps each field feedgen reads to the header text of its column.
+// Headers are matched after normalisation (see normalizeHeader), so the
+// values need not repeat numbering like "[29]" or notes in parentheses.
+type Columns struct {
+	ProductID   string `toml:"product_id"`
+	VariantID   string `toml:"variant_id"`
+	Name        string `toml:"name"`
+	Start       string `toml:"start"`
+	End         string `toml:"end"`
+	Public      string `toml:"public"`
+	Status      string `toml:"status"`
+	Summary     string `toml:"summary"`
+	Handle      string `toml:"handle"`
+	Groups      string `toml:"groups"`
+	Type        string `toml:"type"`
+	Vendor      string `toml:"vendor"`
+	Tags        string `toml:"tags"`
+	Description string `toml:"description"`
+	Price       string `toml:"price"`
+	ListPrice   string `toml:"list_price"`
+	SKU         string `toml:"sku"`
+	ManageStock string `toml:"manage_stock"`
+	Stock       string `toml:"stock"`
+	OutOfStock  string `toml:"when_out_of_stock"`
+	// Images is the header of the image columns; every column whose header
+	// is this text, optionally followed by a number, holds one image URL.
+	Images string `toml:"images"`
+	// OptionNames and OptionValues are the variant option columns, in pairs
+	// (選項一 = 顏色, 選項一內容 = 紅).
+	OptionNames  []string `toml:"option_names"`
+	OptionValues []string `toml:"option_values"`
+}
+
+// Rules are the merchant's eligibility settings.
+type Rules struct {
+	// ExcludeTags are tags that keep a product out of every catalog.
+	ExcludeTags []string `toml:"exclude_tags"`
+	// PublicValues are the values of 商品是否公開 that mean public.
+	PublicValues []string `toml:"public_values"`
+	// OnSaleValues and OffSaleValues are the values of a 上架狀態 column,
+	// when the export has one.
+	OnSaleValues  []string `toml:"on_sale_values"`
+	OffSaleValues []string `toml:"off_sale_values"`
+}
+
+// DefaultConfig returns the settings for an unmodified CYBERBIZ export.
+func DefaultConfig() Config {
+	return Config{
+		Out:        "public",
+		Timezone:   "Asia/Taipei",
+		Currency:   "TWD",
+		MaxDrop:    0.5,
+		MaxUnzipMB: 2048,
+		Columns: Columns{
+			ProductID:    "商品 id",
+			VariantID:    "商品款式 id",
+			Name:         "商品名稱",
+			Start:        "商品上架時間",
+			End:          "商品下架時間",
+			Public:       "商品是否公開",
+			Status:       "上架狀態",
+			Summary:      "商品簡述",
+			Handle:       "商品網址",
+			Groups:       "商品自訂群組",
+			Type:         "商品類型",
+			Vendor:       "商品廠商",
+			Tags:         "商品標籤",
+			Description:  "商品介紹",
+			Price:        "商品款式售價",
+			ListPrice:    "商品款式定價",
+			SKU:          "商品款式SKU碼",
+			ManageStock:  "商品款式管理庫存",
+			Stock:        "商品款式庫存量",
+			OutOfStock:   "商品款式庫存不足時",
+			Images:       "商品圖片",
+			OptionNames:  []string{"選項一", "選項二", "選項三"},
+			OptionValues: []string{"選項一內容", "選項二內容", "選項三內容"},
+		},
+		Rules: Rules{
+			ExcludeTags:   []string{"贈品", "排除product feed"},
+			PublicValues:  []string{"是", "公開"},
+			OnSaleValues:  []string{"已上架"},
+			OffSaleValues: []string{"未上架", "已下架"},
+		},
+	}
+}
+
+// ConfigError is a problem with one key of the configuration.
+type ConfigError struct {
+	Key string
+	Err error
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("key %q: %v", e.Key, e.Err) }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ParseConfig decodes TOML from r over base. Unknown keys are errors: a
+// misspelt key would otherwise silently fall back to a default.
+func ParseConfig(r io.Reader, base Config) (Config, error) {
+	cfg := base
+	md, err := toml.NewDecoder(r).Decode(&cfg)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return Config{}, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+		}
+		return Config{}, errors.New(strings.TrimPrefix(err.Error(), "toml: "))
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return Config{}, &ConfigError{Key: keys[0], Err: fmt.Errorf("unknown key (all unknown: %s); see config.example.toml for the keys", strings.Join(keys, ", "))}
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks values that TOML types cannot, and resolves the time zone.
+func (c *Config) Validate() error {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil || c.Timezone == "" {
+		return &ConfigError{Key: "timezone", Err: fmt.Errorf("unknown time zone %q; use an IANA name such as \"Asia/Taipei\"", c.Timezone)}
+	}
+	c.location = loc
+	if c.ShopURL != "" {
+		u, err := url.Parse(c.ShopURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return &ConfigError{Key: "shop_url", Err: fmt.Errorf("%q is not an absolute http(s) URL, e.g. \"https://shop.example.com\"", c.ShopURL)}
+		}
+	}
+	if len(c.Currency) != 3 || strings.ToUpper(c.Currency) != c.Currency {
+		return &ConfigError{Key: "currency", Err: fmt.Errorf("%q is not an ISO 4217 code such as \"TWD\"", c.Currency)}
+	}
+	if c.MaxDrop < 0 || c.MaxDrop > 1 {
+		return &ConfigError{Key: "max_drop", Err: fmt.Errorf("%v is outside 0%%–100%%", c.MaxDrop)}
+	}
+	if c.MaxUnzipMB <= 0 {
+		return &ConfigError{Key: "max_unzip_mb", Err: fmt.Errorf("must be positive, got %d", c.MaxUnzipMB)}
+	}
+	if c.Out == "" {
+		return &ConfigError{Key: "out", Err: errors.New("must name a folder")}
+	}
+	if len(c.Columns.OptionNames) != len(c.Columns.OptionValues) {
+		return &ConfigError{Key: "columns.option_values", Err: fmt.Errorf("has %d entries but columns.option_names has %d; they go in pairs", len(c.Columns.OptionValues), len(c.Columns.OptionNames))}
+	}
+	for _, f := range c.Columns.required() {
+		if strings.TrimSpace(f.header) == "" {
+			return &ConfigError{Key: "columns." + f.key, Err: errors.New("is required and cannot be empty")}
+		}
+	}
+	return nil
+}
+
+// Location is the shop's time zone; valid after Validate.
+func (c *Config) Location() *time.Location {
+	if c.location == nil {
+		return time.UTC
+	}
+	return c.location
+}
+
+// Fraction is a share between 0 and 1. It decodes from a number (0.5) or a
+// percentage string ("50%"), the form merchants tend to write.
+type Fraction float64
+
+// ParseFraction reads "0.5" or "50%".
+func ParseFraction(s string) (Fraction, error) {
+	s = strings.TrimSpace(s)
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a fraction like 0.5 or a percentage like 50%%", s)
+	}
+	if pct {
+		v /= 100
+	}
+	if v < 0 || v > 1 {
+		return 0, fmt.Errorf("%q is outside 0%%–100%%", s)
+	}
+	return Fraction(v), nil
+}
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (f *Fraction) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case float64:
+		*f = Fraction(v)
+	case int64:
+		*f = Fraction(v)
+	case string:
+		p, err := ParseFraction(v)
+		if err != nil {
+			return err
+		}
+		*f = p
+	default:
+		return fmt.Errorf("want a number like 0.5 or a string like \"50%%\", got %T", v)
+	}
+	return nil
+}
+
+func (f Fraction) String() string { return strconv.FormatFloat(float64(f)*100, 'f', -1, 64) + "%" }

@@ -1,0 +1,188 @@
+package feedgen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Reason codes, stable for reports and scripts.
+const (
+	ReasonNotPublic   = "not_public"
+	ReasonNotOnSale   = "not_on_sale"
+	ReasonExcludedTag = "excluded_tag"
+	ReasonInvalid     = "invalid"
+)
+
+// Reason says why a product is left out of the catalog, in terms of the
+// export's own cells so that a merchant can find and fix them.
+type Reason struct {
+	Code    string `json:"code"`
+	Column  string `json:"column,omitempty"`
+	Row     int    `json:"row,omitempty"`
+	Value   string `json:"value,omitempty"`
+	Message string `json:"message"`
+}
+
+func (r Reason) String() string {
+	if r.Row > 0 {
+		return fmt.Sprintf("%s (row %d)", r.Message, r.Row)
+	}
+	return r.Message
+}
+
+// rules evaluates the platform's three eligibility rules: public, on sale
+// at the evaluation time, and not carrying an excluded tag.
+type rules struct {
+	cols        Columns
+	public      map[string]bool
+	onSale      map[string]bool
+	offSale     map[string]bool
+	excludeTags map[string]string // normalised tag -> tag as configured
+	loc         *time.Location
+	date1904    bool
+}
+
+func newRules(cfg *Config, date1904 bool) *rules {
+	set := func(vals []string) map[string]bool {
+		m := make(map[string]bool, len(vals))
+		for _, v := range vals {
+			m[normalizeText(v)] = true
+		}
+		return m
+	}
+	r := &rules{
+		cols:        cfg.Columns,
+		public:      set(cfg.Rules.PublicValues),
+		onSale:      set(cfg.Rules.OnSaleValues),
+		offSale:     set(cfg.Rules.OffSaleValues),
+		excludeTags: make(map[string]string, len(cfg.Rules.ExcludeTags)),
+		loc:         cfg.Location(),
+		date1904:    date1904,
+	}
+	for _, t := range cfg.Rules.ExcludeTags {
+		r.excludeTags[normalizeText(t)] = t
+	}
+	return r
+}
+
+// check returns every reason p is not eligible at time at; none means it is.
+func (r *rules) check(p *Product, at time.Time) []Reason {
+	var reasons []Reason
+	if !r.public[normalizeText(p.Public)] {
+		reasons = append(reasons, Reason{
+			Code: ReasonNotPublic, Column: r.cols.Public, Row: p.rowOf(fPublic), Value: p.Public,
+			Message: fmt.Sprintf("not public: %s is 「%s」", r.cols.Public, p.Public),
+		})
+	}
+	reasons = append(reasons, r.onSaleAt(p, at)...)
+	for _, tag := range splitTags(p.Tags) {
+		if conf, ok := r.excludeTags[normalizeText(tag)]; ok {
+			reasons = append(reasons, Reason{
+				Code: ReasonExcludedTag, Column: r.cols.Tags, Row: p.rowOf(fTags), Value: tag,
+				Message: fmt.Sprintf("%s has 「%s」", r.cols.Tags, conf),
+			})
+		}
+	}
+	return reasons
+}
+
+// onSaleAt applies 已上架: a 上架狀態 column when the export has one, and the
+// sale window start <= at < end, where a blank bound is open.
+func (r *rules) onSaleAt(p *Product, at time.Time) []Reason {
+	var reasons []Reason
+	if st := normalizeText(p.Status); st != "" && !r.onSale[st] {
+		msg := fmt.Sprintf("not on sale: %s is 「%s」", r.cols.Status, p.Status)
+		if !r.offSale[st] {
+			msg = fmt.Sprintf("not on sale: %s is 「%s」, which is not one of the on-sale values (rules.on_sale_values)", r.cols.Status, p.Status)
+		}
+		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.Status, Row: p.rowOf(fStatus), Value: p.Status, Message: msg})
+	}
+	start, err := parseShopTime(p.Start, r.loc, r.date1904)
+	if err != nil {
+		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.Start, Row: p.rowOf(fStart), Value: p.Start,
+			Message: fmt.Sprintf("not on sale: %s 「%s」 is not a date (write it like 2024/11/20 10:00)", r.cols.Start, p.Start)})
+	} else if !start.IsZero() && at.Before(start) {
+		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.Start, Row: p.rowOf(fStart), Value: p.Start,
+			Message: fmt.Sprintf("not on sale until %s (%s)", start.Format("2006-01-02 15:04"), r.cols.Start)})
+	}
+	end, err := parseShopTime(p.End, r.loc, r.date1904)
+	if err != nil {
+		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.End, Row: p.rowOf(fEnd), Value: p.End,
+			Message: fmt.Sprintf("not on sale: %s 「%s」 is not a date (write it like 2024/11/20 10:00)", r.cols.End, p.End)})
+	} else if !end.IsZero() && !at.Before(end) {
+		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.End, Row: p.rowOf(fEnd), Value: p.End,
+			Message: fmt.Sprintf("sale ended %s (%s)", end.Format("2006-01-02 15:04"), r.cols.End)})
+	}
+	return reasons
+}
+
+// splitTags splits 商品標籤 on ASCII and full-width commas.
+func splitTags(s string) []string {
+	var tags []string
+	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' }) {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+// shopTimeLayouts are the text forms of 上架時間 seen in exports and typed by
+// merchants; all but RFC 3339 are read in the shop's time zone.
+var shopTimeLayouts = []string{
+	"2006/1/2 15:04:05",
+	"2006/1/2 15:04",
+	"2006/1/2",
+	"2006-1-2 15:04:05",
+	"2006-1-2 15:04",
+	"2006-1-2",
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04",
+}
+
+// parseShopTime reads a date cell: an Excel serial number (a date-formatted
+// cell read raw) or text. Blank is the zero time, meaning no bound.
+func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if serial, err := strconv.ParseFloat(s, 64); err == nil {
+		if serial <= 0 {
+			return time.Time{}, fmt.Errorf("date serial %q is not positive", s)
+		}
+		t, err := excelize.ExcelDateToTime(serial, date1904)
+		if err != nil {
+			return time.Time{}, err
+		}
+		// Round to the second: serials carry float noise (…:59.9999).
+		t = t.Round(time.Second)
+		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range shopTimeLayouts {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unrecognised date %q", s)
+}
+
+// ParseTime reads an evaluation time given on the command line: RFC 3339,
+// or one of the export's date forms in the shop's time zone.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
+	if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+		return time.Time{}, fmt.Errorf("%q is not a time; write it like 2026-11-25T10:00:00+08:00 or \"2026-11-25 10:00\"", s)
+	}
+	t, err := parseShopTime(s, loc, false)
+	if err != nil || t.IsZero() {
+		return time.Time{}, fmt.Errorf("%q is not a time; write it like 2026-11-25T10:00:00+08:00 or \"2026-11-25 10:00\"", s)
+	}
+	return t, nil
+}

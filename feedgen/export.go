@@ -1,0 +1,500 @@
+package feedgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Product is one product of the export, gathered from its variant rows.
+// Product-level cells are taken from the first row that fills them, which is
+// how exports that leave them blank on later variant rows still read right.
+type Product struct {
+	ID  string
+	Row int // the product's first row in the sheet
+
+	Name, Public, Status, Summary, Handle, Groups, Type, Vendor, Tags, Description string
+	// Start and End are the raw 商品上架時間 and 商品下架時間 cells: an Excel
+	// date serial or text; they are read in the shop's time zone later.
+	Start, End string
+	Images     []string
+	Variants   []Variant
+
+	rows [numProductFields]int32 // row each product-level value came from
+}
+
+// Variant is one variant (款式) row.
+type Variant struct {
+	ID  string
+	Row int
+
+	SKU, Price, ListPrice, ManageStock, Stock, OutOfStock string
+	Options                                               []Option
+}
+
+// Option is one variant option, such as 顏色 = 紅.
+type Option struct{ Name, Value string }
+
+// Warning is something in the export worth a merchant's attention that did
+// not stop the run.
+type Warning struct {
+	Row     int    `json:"row,omitempty"`
+	Column  string `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+func (w Warning) String() string {
+	var b strings.Builder
+	if w.Row > 0 {
+		fmt.Fprintf(&b, "row %d: ", w.Row)
+	}
+	if w.Column != "" {
+		fmt.Fprintf(&b, "%s: ", w.Column)
+	}
+	b.WriteString(w.Message)
+	return b.String()
+}
+
+// maxWarnings bounds the warnings kept in memory; an export with a problem on
+// every row should not cost a copy of itself. The count stays exact.
+const maxWarnings = 1000
+
+// Export is the content of a product export.
+type Export struct {
+	Products  []*Product
+	Rows      int  // data rows read (variant rows, blank rows excluded)
+	HeaderRow int  // the row the headers were found on
+	HasStatus bool // the export has a 上架狀態 column
+	Date1904  bool // the workbook counts dates from 1904
+
+	Warnings     []Warning
+	WarningCount int
+}
+
+func (e *Export) warn(w Warning) {
+	e.WarningCount++
+	if len(e.Warnings) < maxWarnings {
+		e.Warnings = append(e.Warnings, w)
+	}
+}
+
+// Product returns the product with the given id, or nil.
+func (e *Export) Product(id string) *Product {
+	id = normalizeID(id)
+	for _, p := range e.Products {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// ColumnError reports a column the export lacks.
+type ColumnError struct {
+	Missing []string // header texts of the missing columns
+	Found   []string // the headers of the row that looked most like a header row
+	Row     int
+}
+
+func (e *ColumnError) Error() string {
+	return fmt.Sprintf("missing column %s (headers found on row %d: %s)",
+		quoteAll(e.Missing), e.Row, strings.Join(e.Found, ", "))
+}
+
+// ErrNoProducts is returned for an export with a header row and nothing else.
+var ErrNoProducts = errors.New("the export has a header row but no product rows")
+
+// productField is a product-level column: read once per product and carried
+// forward to its later rows.
+type productField int
+
+const (
+	fName productField = iota
+	fPublic
+	fStatus
+	fSummary
+	fHandle
+	fGroups
+	fType
+	fVendor
+	fTags
+	fDescription
+	fStart
+	fEnd
+	numProductFields
+)
+
+// column describes how one configured column is read.
+type column struct {
+	key      string // key under [columns]
+	header   string
+	required bool
+	product  productField // -1 for variant-level and id columns
+	variant  func(*Variant) *string
+}
+
+func (c *Columns) layout() []column {
+	noProduct := productField(-1)
+	return []column{
+		{key: "product_id", header: c.ProductID, required: true, product: noProduct},
+		{key: "variant_id", header: c.VariantID, required: true, product: noProduct},
+		{key: "name", header: c.Name, required: true, product: fName},
+		{key: "public", header: c.Public, required: true, product: fPublic},
+		{key: "status", header: c.Status, product: fStatus},
+		{key: "summary", header: c.Summary, product: fSummary},
+		{key: "handle", header: c.Handle, product: fHandle},
+		{key: "groups", header: c.Groups, product: fGroups},
+		{key: "type", header: c.Type, product: fType},
+		{key: "vendor", header: c.Vendor, product: fVendor},
+		{key: "tags", header: c.Tags, required: true, product: fTags},
+		{key: "description", header: c.Description, product: fDescription},
+		{key: "start", header: c.Start, required: true, product: fStart},
+		{key: "end", header: c.End, required: true, product: fEnd},
+		{key: "price", header: c.Price, required: true, product: noProduct, variant: func(v *Variant) *string { return &v.Price }},
+		{key: "list_price", header: c.ListPrice, product: noProduct, variant: func(v *Variant) *string { return &v.ListPrice }},
+		{key: "sku", header: c.SKU, product: noProduct, variant: func(v *Variant) *string { return &v.SKU }},
+		{key: "manage_stock", header: c.ManageStock, product: noProduct, variant: func(v *Variant) *string { return &v.ManageStock }},
+		{key: "stock", header: c.Stock, product: noProduct, variant: func(v *Variant) *string { return &v.Stock }},
+		{key: "when_out_of_stock", header: c.OutOfStock, product: noProduct, variant: func(v *Variant) *string { return &v.OutOfStock }},
+	}
+}
+
+func (c *Columns) required() []column {
+	var req []column
+	for _, col := range c.layout() {
+		if col.required {
+			req = append(req, col)
+		}
+	}
+	return req
+}
+
+// field returns a pointer to a product-level value.
+func (p *Product) field(f productField) *string {
+	switch f {
+	case fName:
+		return &p.Name
+	case fPublic:
+		return &p.Public
+	case fStatus:
+		return &p.Status
+	case fSummary:
+		return &p.Summary
+	case fHandle:
+		return &p.Handle
+	case fGroups:
+		return &p.Groups
+	case fType:
+		return &p.Type
+	case fVendor:
+		return &p.Vendor
+	case fTags:
+		return &p.Tags
+	case fDescription:
+		return &p.Description
+	case fStart:
+		return &p.Start
+	case fEnd:
+		return &p.End
+	}
+	panic(fmt.Sprintf("feedgen: unknown product field %d", f))
+}
+
+// RowOf returns the row a product-level value was read from; the product's
+// first row when the value is blank.
+func (p *Product) rowOf(f productField) int {
+	if r := p.rows[f]; r > 0 {
+		return int(r)
+	}
+	return p.Row
+}
+
+// headerScanRows is how far down the sheet the header row is looked for;
+// exports sometimes carry a title or notes above it.
+const headerScanRows = 20
+
+// readExport reads products from the rows of an export sheet.
+func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, error) {
+	layout := cols.layout()
+	ex := &Export{}
+	var (
+		idx        headerIndex
+		best       []string
+		bestRow    int
+		bestHits   = -1
+		byID       = make(map[string]*Product)
+		current    *Product
+		variantIDs = make(map[string]int) // product id + "\x00" + variant id -> row
+	)
+	for rows.Next() {
+		num, cells := rows.Row()
+		if idx.cols == nil {
+			if num > headerScanRows {
+				break
+			}
+			hi, hits := matchHeaders(cells, layout, cols)
+			if hits > bestHits {
+				best, bestRow, bestHits = append([]string(nil), cells...), num, hits
+			}
+			if hi.missing == nil {
+				idx, ex.HeaderRow = hi, num
+				ex.HasStatus = idx.cols["status"] >= 0
+			}
+			continue
+		}
+		if ex.Rows&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if blankRow(cells) {
+			continue
+		}
+		ex.Rows++
+		id := normalizeID(cell(cells, idx.cols["product_id"]))
+		var p *Product
+		switch {
+		case id == "" && current == nil:
+			ex.warn(Warning{Row: num, Column: cols.ProductID, Message: "row has no product id and follows no product; skipped"})
+			continue
+		case id == "":
+			// A continuation row: some exports leave every product-level
+			// cell, the id included, blank on a product's later variants.
+			p = current
+		default:
+			p = byID[id]
+			if p == nil {
+				p = &Product{ID: id, Row: num}
+				byID[id] = p
+				ex.Products = append(ex.Products, p)
+			}
+		}
+		current = p
+		for _, col := range layout {
+			if col.product < 0 {
+				continue
+			}
+			v := strings.TrimSpace(cell(cells, idx.cols[col.key]))
+			if v == "" {
+				continue
+			}
+			dst := p.field(col.product)
+			switch {
+			case *dst == "":
+				*dst, p.rows[col.product] = v, int32(num)
+			case *dst != v:
+				ex.warn(Warning{Row: num, Column: col.header, Message: fmt.Sprintf(
+					"product %s has %q here but %q on row %d; using row %d",
+					p.ID, clip(v, 40), clip(*dst, 40), p.rowOf(col.product), p.rowOf(col.product))})
+			}
+		}
+		if len(p.Images) == 0 {
+			for _, c := range idx.images {
+				if u := strings.TrimSpace(cell(cells, c)); u != "" {
+					p.Images = append(p.Images, u)
+				}
+			}
+		}
+		v := Variant{ID: normalizeID(cell(cells, idx.cols["variant_id"])), Row: num}
+		for _, col := range layout {
+			if col.variant != nil {
+				*col.variant(&v) = strings.TrimSpace(cell(cells, idx.cols[col.key]))
+			}
+		}
+		for i, pair := range idx.options {
+			name, value := strings.TrimSpace(cell(cells, pair[0])), strings.TrimSpace(cell(cells, pair[1]))
+			if value != "" {
+				if name == "" {
+					name = cols.OptionNames[i]
+				}
+				v.Options = append(v.Options, Option{Name: name, Value: value})
+			}
+		}
+		if v.ID != "" {
+			key := p.ID + "\x00" + v.ID
+			if first, dup := variantIDs[key]; dup {
+				ex.warn(Warning{Row: num, Column: cols.VariantID, Message: fmt.Sprintf(
+					"variant %s of product %s already appeared on row %d; this row is ignored", v.ID, p.ID, first)})
+				continue
+			}
+			variantIDs[key] = num
+		}
+		p.Variants = append(p.Variants, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if idx.cols == nil {
+		if best == nil {
+			return nil, errors.New("the sheet is empty")
+		}
+		hi, _ := matchHeaders(best, layout, cols)
+		return nil, &ColumnError{Missing: hi.missing, Found: nonBlank(best), Row: bestRow}
+	}
+	if len(ex.Products) == 0 {
+		return nil, ErrNoProducts
+	}
+	return ex, nil
+}
+
+// headerIndex locates the configured columns in a header row.
+type headerIndex struct {
+	cols    map[string]int // key -> column, -1 when the optional column is absent
+	images  []int
+	options [][2]int
+	missing []string // headers of required columns not found
+}
+
+func matchHeaders(cells []string, layout []column, cols Columns) (headerIndex, int) {
+	at := make(map[string]int, len(cells))
+	for i, c := range cells {
+		if h := normalizeHeader(c); h != "" {
+			if _, dup := at[h]; !dup {
+				at[h] = i
+			}
+		}
+	}
+	hi := headerIndex{cols: make(map[string]int, len(layout))}
+	hits := 0
+	for _, col := range layout {
+		i, ok := at[normalizeHeader(col.header)]
+		if !ok {
+			i = -1
+			if col.required {
+				hi.missing = append(hi.missing, col.header)
+			}
+		} else {
+			hits++
+		}
+		hi.cols[col.key] = i
+	}
+	img := normalizeHeader(cols.Images)
+	for i, c := range cells {
+		h := normalizeHeader(c)
+		if rest, ok := strings.CutPrefix(h, img); ok && img != "" && strings.TrimFunc(rest, unicode.IsDigit) == "" {
+			hi.images = append(hi.images, i)
+		}
+	}
+	for i := range cols.OptionNames {
+		n, nok := at[normalizeHeader(cols.OptionNames[i])]
+		v, vok := at[normalizeHeader(cols.OptionValues[i])]
+		if nok && vok {
+			hi.options = append(hi.options, [2]int{n, v})
+		} else if vok {
+			hi.options = append(hi.options, [2]int{-1, v})
+		}
+	}
+	return hi, hits
+}
+
+var (
+	headerNumber = regexp.MustCompile(`^\[\d+\]`)
+	headerNote   = regexp.MustCompile(`\([^()]*\)$`)
+	foldCase     = cases.Fold()
+)
+
+// normalizeHeader makes header text comparable across export versions and
+// sites: "[29]商品款式SKU碼", "商品款式 sku碼 (選填，為POS商品時必填)" and
+// "商品款式SKU碼" are the same column.
+func normalizeHeader(s string) string {
+	s = norm.NFKC.String(s) // full-width brackets and letters become ASCII
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = headerNumber.ReplaceAllString(s, "")
+	for headerNote.MatchString(s) {
+		s = headerNote.ReplaceAllString(s, "")
+	}
+	return foldCase.String(s)
+}
+
+// normalizeText folds a value for comparison with a merchant's setting, so
+// that " 排除Product Feed " matches 排除product feed.
+func normalizeText(s string) string {
+	return foldCase.String(strings.TrimSpace(norm.NFKC.String(s)))
+}
+
+// normalizeID turns an id cell into its canonical text: Excel stores ids
+// typed as numbers as "1000123" or, after some edits, "1000123.0".
+func normalizeID(s string) string {
+	s = strings.TrimSpace(s)
+	if whole, frac, ok := strings.Cut(s, "."); ok && whole != "" && strings.Trim(frac, "0") == "" {
+		if _, err := strconv.ParseUint(whole, 10, 64); err == nil {
+			return whole
+		}
+	}
+	return s
+}
+
+func cell(cells []string, i int) string {
+	if i < 0 || i >= len(cells) {
+		return ""
+	}
+	return cells[i]
+}
+
+func blankRow(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func nonBlank(cells []string) []string {
+	var out []string
+	for _, c := range cells {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = "「" + s + "」"
+	}
+	return strings.Join(q, ", ")
+}
+
+// clip shortens s to at most n characters for messages.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// ReadExport reads a product export workbook.
+func ReadExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config) (*Export, error) {
+	wb, err := openWorkbook(r, size, WorkbookLimits{MaxUnzipSize: cfg.MaxUnzipMB << 20})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := wb.Rows(cfg.Sheet)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ex, err := readExport(ctx, rows, cfg.Columns)
+	if err != nil {
+		return nil, err
+	}
+	ex.Date1904 = wb.Date1904()
+	return ex, nil
+}

@@ -1,0 +1,276 @@
+// Feedgen turns a CYBERBIZ product export (.xlsx) into the static product
+// catalog that LINE live shopping, LINE購物, Google Merchant Center and Meta
+// fetch.
+//
+// Usage:
+//
+//	feedgen run [-config FILE] [-export FILE] [-out DIR] [-shop-url URL] [-at TIME] [-max-drop N] [-force]
+//	feedgen version
+//
+// Run `feedgen run -h` for the flags. Exit codes: 0 done; 1 the run failed
+// and nothing was replaced; 2 usage or configuration error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"feedgen/feedgen"
+)
+
+// Exit codes, documented in the usage text and the README.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// version is set at link time (-ldflags "-X main.version=v1.2.3"); builds
+// without it report the module version or the VCS revision.
+var version string
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `feedgen turns a CYBERBIZ product export (.xlsx) into the product catalog
+that LINE live shopping, LINE購物, Google Merchant Center and Meta fetch.
+
+Usage:
+  feedgen run [flags]     read the export, apply the rules, write the catalog
+  feedgen version         print the version
+
+Run "feedgen run -h" for the flags of run.
+
+Exit codes: 0 done; 1 the run failed and the published catalog was left as
+it was; 2 usage or configuration error.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return runCommand(ctx, args[1:], stderr)
+	case "version":
+		fmt.Fprintln(stdout, "feedgen", buildVersion())
+		return exitOK
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "feedgen: error: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}
+
+// commonFlags are the flags shared by the commands that read an export.
+type commonFlags struct {
+	config, export, out, shopURL, at, maxDrop string
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "TOML config `file` (default: built-in settings for a CYBERBIZ export)")
+	fs.StringVar(&c.export, "export", "", "product export .xlsx `file` (overrides export in the config)")
+	fs.StringVar(&c.out, "out", "", "output `folder` for the catalog files (default \"public\")")
+	fs.StringVar(&c.shopURL, "shop-url", "", "shop base `URL`, e.g. https://shop.example.com; product links are built from it")
+	fs.StringVar(&c.at, "at", "", "evaluate 已上架 as of `TIME` (RFC 3339, or 2006-01-02 15:04 in the shop's time zone; default now)")
+	fs.StringVar(&c.maxDrop, "max-drop", "", "refuse to publish a catalog that lost more than this share of the published items, e.g. 50% or 0.5 (default 50%)")
+}
+
+// load builds the configuration: defaults, then the config file, then flags.
+func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
+	cfg := feedgen.DefaultConfig()
+	if c.config != "" {
+		f, err := os.Open(c.config)
+		if err != nil {
+			return cfg, time.Time{}, fmt.Errorf("read config: %w", err)
+		}
+		cfg, err = feedgen.ParseConfig(f, cfg)
+		f.Close()
+		if err != nil {
+			return cfg, time.Time{}, fmt.Errorf("config %q: %w", c.config, err)
+		}
+	}
+	for _, o := range []struct {
+		flag, val string
+		dst       *string
+	}{
+		{"export", c.export, &cfg.Export}, {"out", c.out, &cfg.Out}, {"shop-url", c.shopURL, &cfg.ShopURL},
+	} {
+		if o.val != "" {
+			*o.dst = o.val
+		}
+	}
+	if c.maxDrop != "" {
+		f, err := feedgen.ParseFraction(c.maxDrop)
+		if err != nil {
+			return cfg, time.Time{}, fmt.Errorf("-max-drop: %w", err)
+		}
+		cfg.MaxDrop = f
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, time.Time{}, fmt.Errorf("config: %w", err)
+	}
+	if cfg.Export == "" {
+		return cfg, time.Time{}, errors.New("no export given: use -export FILE, or set export in the config")
+	}
+	var at time.Time
+	if c.at != "" {
+		var err error
+		if at, err = feedgen.ParseTime(c.at, cfg.Location()); err != nil {
+			return cfg, time.Time{}, fmt.Errorf("-at: %w", err)
+		}
+	}
+	return cfg, at, nil
+}
+
+func runCommand(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("feedgen run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs)
+	force := fs.Bool("force", false, "publish even when the safety guard refuses (empty catalog, or a drop over max-drop)")
+	verbose := fs.Bool("v", false, "log progress")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: feedgen run [flags]\n\nRead the export, apply the eligibility rules, and replace the catalog files\natomically. Flags override the config file.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	cfg, at, err := cf.load()
+	if err != nil {
+		return fail(stderr, err, exitUsage)
+	}
+	sum, err := feedgen.Run(ctx, cfg, feedgen.RunOptions{At: at, Force: *force, Logger: newLogger(stderr, *verbose)})
+	if sum != nil {
+		printSummary(stderr, sum)
+	}
+	if err != nil {
+		return fail(stderr, err, exitFailed)
+	}
+	return exitOK
+}
+
+// parseFlags parses args, treating -h as success and stray arguments as
+// usage errors; done reports that the command should exit with code.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, true
+		}
+		return exitUsage, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "feedgen: error: unexpected argument %q (flags go before it? use -export FILE)\n", fs.Arg(0))
+		return exitUsage, true
+	}
+	return 0, false
+}
+
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func printSummary(w io.Writer, s *feedgen.Summary) {
+	fmt.Fprintf(w, "feedgen: read %s: %d rows, %d products\n", s.Export, s.Rows, s.Products)
+	var by []string
+	for _, c := range s.ReasonCodes() {
+		by = append(by, fmt.Sprintf("%s %d", c, s.ExcludedBy[c]))
+	}
+	excluded := ""
+	if len(by) > 0 {
+		excluded = " (" + strings.Join(by, ", ") + ")"
+	}
+	fmt.Fprintf(w, "feedgen: %d eligible products, %d items; %d excluded%s\n", s.Eligible, s.Items, s.Excluded, excluded)
+	if s.WarningCount > 0 {
+		fmt.Fprintf(w, "feedgen: %d warnings:\n", s.WarningCount)
+		const shown = 20
+		for i, warn := range s.Warnings {
+			if i == shown {
+				fmt.Fprintf(w, "  … and %d more\n", s.WarningCount-shown)
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", warn)
+		}
+	}
+	if len(s.Files) > 0 {
+		fmt.Fprintf(w, "feedgen: wrote %s\n", strings.Join(s.Files, ", "))
+	}
+}
+
+// fail prints err once, with a hint when one helps, and returns code.
+func fail(w io.Writer, err error, code int) int {
+	fmt.Fprintf(w, "feedgen: error: %v\n", err)
+	if h := hint(err); h != "" {
+		fmt.Fprintf(w, "feedgen: hint: %s\n", h)
+	}
+	return code
+}
+
+func hint(err error) string {
+	var (
+		guard *feedgen.GuardError
+		cols  *feedgen.ColumnError
+	)
+	switch {
+	case errors.As(err, &guard):
+		return "the published catalog was left as it was; check the export, or run again with -force if the change is intended"
+	case errors.As(err, &cols):
+		return "is this a CYBERBIZ product export (商品匯出)? If the column has another name in your export, map it under [columns] in the config"
+	case errors.Is(err, feedgen.ErrEncrypted):
+		return "remove the password in Excel (File > Info > Protect Workbook > Encrypt with Password, clear it), save, and run again"
+	case errors.Is(err, feedgen.ErrLegacyXLS):
+		return "open the file in Excel and save it as an Excel Workbook (.xlsx)"
+	case errors.Is(err, feedgen.ErrNotXLSX):
+		return "export the products again from CYBERBIZ as .xlsx; a CSV or other file renamed to .xlsx cannot be read"
+	case errors.Is(err, feedgen.ErrCorrupt):
+		return "the file is damaged or incomplete (an interrupted download or copy?); export it again"
+	case errors.Is(err, feedgen.ErrTooLarge):
+		return "a genuine export this large needs a higher max_unzip_mb in the config"
+	case errors.Is(err, feedgen.ErrNoProducts):
+		return "export again with the products selected"
+	case errors.Is(err, feedgen.ErrNoSheet):
+		return "set sheet in the config to one of the sheet names"
+	}
+	return ""
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "devel-" + s.Value[:12]
+		}
+	}
+	return "(devel)"
+}
