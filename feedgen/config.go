@@ -148,7 +148,16 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return Config{}, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+			msg := pe.Message
+			if strings.Contains(msg, "invalid escape") {
+				// The usual cause: a Windows path in double quotes.
+				msg += `; write Windows paths in single quotes, like 'D:\exports\商品匯出.xlsx', or with forward slashes`
+			}
+			err := fmt.Errorf("line %d: %s", pe.Position.Line, msg)
+			if pe.LastKey != "" {
+				return Config{}, &ConfigError{Key: pe.LastKey, Err: err}
+			}
+			return Config{}, err
 		}
 		return Config{}, errors.New(strings.TrimPrefix(err.Error(), "toml: "))
 	}

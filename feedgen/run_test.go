@@ -1,0 +1,211 @@
+package feedgen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sync"
+	"testing"
+
+	"feedgen/internal/exportgen"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/sample.xlsx and the golden files")
+
+const (
+	sampleExport = "../testdata/sample.xlsx"
+	goldenDir    = "../testdata/golden"
+	sampleShop   = "https://shop.example.com"
+)
+
+func sampleConfig(t testing.TB, out string) Config {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Export, cfg.Out, cfg.ShopURL = sampleExport, out, sampleShop
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestSampleExportUpToDate keeps testdata/sample.xlsx in step with
+// exportgen.SampleRows; -update rewrites it.
+func TestSampleExportUpToDate(t *testing.T) {
+	var buf bytes.Buffer
+	if err := exportgen.WriteSample(&buf, "商品", exportgen.SampleRows()); err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(sampleExport, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := sampleConfig(t, t.TempDir())
+	want, err := ReadExport(context.Background(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadExportFile(context.Background(), sampleExport, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s differs from exportgen.SampleRows; run go test ./feedgen -run TestSampleExportUpToDate -update", sampleExport)
+	}
+}
+
+// TestGoldenSample checks the catalog made from the sample export against
+// testdata/golden; -update rewrites the golden files.
+func TestGoldenSample(t *testing.T) {
+	out := t.TempDir()
+	sum, err := Run(context.Background(), sampleConfig(t, out), RunOptions{At: exportgen.SampleAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range DefaultFeeds() {
+		got, err := os.ReadFile(filepath.Join(out, f.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join(goldenDir, f.File)
+		if *update {
+			if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s (go test ./feedgen -run TestGoldenSample -update rewrites it after review)", f.File, golden)
+		}
+	}
+	want := Summary{Rows: 16, Products: 12, Eligible: 5, Items: 8, Excluded: 7, WarningCount: 2,
+		ExcludedBy: map[string]int{ReasonExcludedTag: 3, ReasonInvalid: 1, ReasonNotOnSale: 2, ReasonNotPublic: 2}}
+	got := Summary{Rows: sum.Rows, Products: sum.Products, Eligible: sum.Eligible, Items: sum.Items,
+		Excluded: sum.Excluded, WarningCount: sum.WarningCount, ExcludedBy: sum.ExcludedBy}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("summary = %+v, want %+v", got, want)
+	}
+}
+
+// TestRunDeterministic: the same export, config and evaluation time give
+// byte-identical files.
+func TestRunDeterministic(t *testing.T) {
+	var outs [2]string
+	for i := range outs {
+		outs[i] = t.TempDir()
+		if _, err := Run(context.Background(), sampleConfig(t, outs[i]), RunOptions{At: exportgen.SampleAt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range DefaultFeeds() {
+		a, _ := os.ReadFile(filepath.Join(outs[0], f.File))
+		b, _ := os.ReadFile(filepath.Join(outs[1], f.File))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: two runs differ (%d and %d bytes)", f.File, len(a), len(b))
+		}
+	}
+}
+
+// FuzzReadExport feeds damaged workbooks to the export reader: it must
+// return an error or a well-formed export, never panic or hang.
+func FuzzReadExport(f *testing.F) {
+	sample, err := os.ReadFile(sampleExport)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sample)
+	f.Add(sample[:len(sample)/2])
+	f.Add([]byte("商品 id,商品名稱\n1,x\n"))
+	cfg := sampleConfig(f, f.TempDir())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ex, err := ReadExport(context.Background(), bytes.NewReader(data), int64(len(data)), cfg)
+		if err != nil {
+			return
+		}
+		if len(ex.Products) == 0 {
+			t.Fatal("no error but no products")
+		}
+		for _, p := range ex.Products {
+			if len(p.Variants) == 0 {
+				t.Fatalf("product %q has no variants", p.ID)
+			}
+		}
+	})
+}
+
+var (
+	benchOnce   sync.Once
+	benchExport = map[bool]string{}
+	benchErr    error
+)
+
+// benchExports writes the generated 100k-product exports once per test
+// binary, in both string layouts.
+func benchExports(b *testing.B) map[bool]string {
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "feedgen-bench-")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		for _, shared := range []bool{false, true} {
+			name := filepath.Join(dir, map[bool]string{false: "inline.xlsx", true: "shared.xlsx"}[shared])
+			fh, err := os.Create(name)
+			if err != nil {
+				benchErr = err
+				return
+			}
+			w := bufio.NewWriterSize(fh, 1<<20)
+			if err := exportgen.WriteBulk(w, exportgen.BulkOptions{Products: 100_000, SharedStrings: shared, Seed: 1}); err != nil {
+				benchErr = err
+			}
+			w.Flush()
+			fh.Close()
+			benchExport[shared] = name
+		}
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchExport
+}
+
+// BenchmarkRun100k runs the whole pipeline on a generated export of 100k
+// products (about 250k variant rows, 58 columns). Not part of the normal
+// test run: go test ./feedgen -run '^$' -bench Run100k -benchtime 1x
+func BenchmarkRun100k(b *testing.B) {
+	exports := benchExports(b)
+	for _, layout := range []struct {
+		name   string
+		shared bool
+	}{{"inline", false}, {"shared", true}} {
+		b.Run(layout.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Export, cfg.Out, cfg.ShopURL = exports[layout.shared], b.TempDir(), sampleShop
+			if err := cfg.Validate(); err != nil {
+				b.Fatal(err)
+			}
+			var ms runtime.MemStats
+			for b.Loop() {
+				sum, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt, Force: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(sum.Products), "products")
+			}
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MB")
+		})
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/xuri/excelize/v2"
+
+	"feedgen/internal/exportgen"
+)
+
+var update = flag.Bool("update", false, "update testscript files with actual output")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"feedgen": main,
+		// exits N feedgen ARGS… runs feedgen and succeeds only when it
+		// exits with status N, so scripts can tell 1 (run failed) from 2
+		// (usage or config error).
+		"exits": func() {
+			if len(os.Args) < 3 || os.Args[2] != "feedgen" {
+				fmt.Fprintln(os.Stderr, "usage: exits N feedgen ARGS...")
+				os.Exit(2)
+			}
+			want, err := strconv.Atoi(os.Args[1])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "exits: bad status:", err)
+				os.Exit(2)
+			}
+			if got := run(context.Background(), os.Args[3:], os.Stdout, os.Stderr); got != want {
+				fmt.Fprintf(os.Stderr, "exits: feedgen exited %d, want %d\n", got, want)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		},
+	})
+}
+
+func TestScripts(t *testing.T) {
+	fixtures := badExports(t)
+	testdata, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		UpdateScripts:       *update,
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("TESTDATA", testdata)
+			for name, data := range fixtures {
+				if err := os.WriteFile(filepath.Join(env.WorkDir, name), data, 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+}
+
+var (
+	fixturesOnce sync.Once
+	fixtures     map[string][]byte
+	fixturesErr  error
+)
+
+// badExports builds the damaged and wrong files that the scripts feed to
+// feedgen, from the sample export, once per test binary.
+func badExports(t *testing.T) map[string][]byte {
+	t.Helper()
+	fixturesOnce.Do(func() { fixtures, fixturesErr = makeBadExports() })
+	if fixturesErr != nil {
+		t.Fatal(fixturesErr)
+	}
+	return fixtures
+}
+
+func makeBadExports() (map[string][]byte, error) {
+	sample, err := os.ReadFile(filepath.Join("testdata", "sample.xlsx"))
+	if err != nil {
+		return nil, err
+	}
+	legacy, err := os.ReadFile(filepath.Join("testdata", "legacy.xls"))
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{
+		"商品匯出.xlsx":           sample,
+		"truncated.xlsx":      sample[:len(sample)/2],
+		"renamed-csv.xlsx":    []byte("商品 id,商品名稱,商品款式售價\n1000101,經典白T,490\n"),
+		"legacy.xls":          legacy,
+		"legacy-renamed.xlsx": legacy,
+	}
+
+	f, err := excelize.OpenReader(bytes.NewReader(sample))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if err := f.Write(&buf, excelize.Options{Password: "secret"}); err != nil {
+		return nil, fmt.Errorf("encrypt sample: %w", err)
+	}
+	files["encrypted.xlsx"] = bytes.Clone(buf.Bytes())
+
+	tags, err := excelize.ColumnNumberToName(exportgen.Col("商品標籤") + 1)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.RemoveCol("商品", tags); err != nil {
+		return nil, err
+	}
+	buf.Reset()
+	if err := f.Write(&buf); err != nil {
+		return nil, err
+	}
+	files["no-tags-column.xlsx"] = bytes.Clone(buf.Bytes())
+
+	buf.Reset()
+	if err := exportgen.WriteSample(&buf, "商品", nil); err != nil {
+		return nil, err
+	}
+	files["header-only.xlsx"] = bytes.Clone(buf.Bytes())
+
+	bomb, err := zipBomb()
+	if err != nil {
+		return nil, err
+	}
+	files["bomb.xlsx"] = bomb
+	return files, nil
+}
+
+// zipBomb is a small .xlsx whose worksheet declares 8 GiB uncompressed, the
+// shape of a zip bomb; a reader must refuse it before inflating anything.
+func zipBomb() ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range []string{"[Content_Types].xml", "xl/workbook.xml"} {
+		if _, err := zw.Create(name); err != nil {
+			return nil, err
+		}
+	}
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate,
+		CompressedSize64: 2, UncompressedSize64: 8 << 30,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write([]byte{0x03, 0x00}); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
