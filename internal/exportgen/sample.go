@@ -25,7 +25,7 @@ func SampleRows() []Row {
 			"選項一": "尺寸", "選項一內容": "S", "商品款式售價": 490, "商品款式定價(選填)": 590,
 			"商品款式SKU碼(選填，為POS商品時必填)": "TEE-W-S", "商品款式管理庫存": "是", "商品款式庫存量": 12,
 			"商品款式庫存不足時": "停止銷售",
-			"商品圖片1": "//cdn.example.com/tee-white-1.jpg", "商品圖片2": "//cdn.example.com/tee-white-2.jpg"},
+			"商品圖片1":     "//cdn.example.com/tee-white-1.jpg", "商品圖片2": "//cdn.example.com/tee-white-2.jpg"},
 		{"商品 id": "1000101", "商品款式 id": "5000102", "選項一": "尺寸", "選項一內容": "M",
 			"商品款式售價": 490, "商品款式定價(選填)": 590, "商品款式SKU碼(選填，為POS商品時必填)": "TEE-W-M",
 			"商品款式管理庫存": "是", "商品款式庫存量": 0, "商品款式庫存不足時": "繼續銷售"},
@@ -36,7 +36,7 @@ func SampleRows() []Row {
 		// description carries a script that must never reach a feed as code.
 		{"商品 id": "1000102", "商品款式 id": "5000201", "商品名稱": "手工皂禮盒 & 提袋", "商品是否公開": "公開",
 			"商品網址": "soap-gift-box", "商品類型": "美妝", "商品標籤": "禮盒",
-			"商品介紹": "<script>alert('x')</script><p>手工皂 3 入 &lt;禮盒&gt;</p>",
+			"商品介紹":   "<script>alert('x')</script><p>手工皂 3 入 &lt;禮盒&gt;</p>",
 			"商品款式售價": 880, "商品款式管理庫存": "是", "商品款式庫存量": 0, "商品款式庫存不足時": "停止銷售",
 			"商品圖片1": "https://cdn.example.com/soap.jpg"},
 		// Excluded: a gift.
