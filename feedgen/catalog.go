@@ -20,13 +20,17 @@ const (
 // Catalog is what the feed writers write: the eligible products, mapped
 // onto feed fields, and the excluded ones with their reasons.
 type Catalog struct {
+	CatalogInfo
+	Products []CatalogProduct
+	Excluded []Exclusion
+}
+
+// CatalogInfo describes a catalog as a whole.
+type CatalogInfo struct {
 	Title    string
 	ShopURL  string
 	Currency string
 	At       time.Time
-
-	Products []CatalogProduct
-	Excluded []Exclusion
 }
 
 // Items counts the variant items of the catalog.
@@ -74,31 +78,50 @@ type Exclusion struct {
 	Reasons []Reason `json:"reasons"`
 }
 
-// buildCatalog applies the eligibility rules at time at and maps every
-// eligible product onto feed fields.
-func buildCatalog(ex *Export, cfg *Config, at time.Time) *Catalog {
-	r := newRules(cfg, ex.Date1904)
-	c := &Catalog{
-		Title:    catalogTitle(cfg),
-		ShopURL:  cfg.ShopURL,
-		Currency: cfg.Currency,
-		At:       at,
+// catalogBuilder decides each product's fate: excluded with its reasons,
+// or mapped onto feed fields.
+type catalogBuilder struct {
+	cfg   *Config
+	rules *rules
+	at    time.Time
+	ex    *Export // receives warnings
+}
+
+func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
+	return &catalogBuilder{cfg: cfg, rules: newRules(cfg, ex.Date1904), at: at, ex: ex}
+}
+
+func (b *catalogBuilder) info() CatalogInfo {
+	return CatalogInfo{Title: catalogTitle(b.cfg), ShopURL: b.cfg.ShopURL, Currency: b.cfg.Currency, At: b.at}
+}
+
+// add returns the product's catalog entry, or its exclusion.
+func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion) {
+	reasons := b.rules.check(p, b.at)
+	if len(reasons) == 0 {
+		cp, invalid, warns := mapProduct(p, b.cfg)
+		for _, w := range warns {
+			b.ex.warn(w)
+		}
+		if len(invalid) == 0 {
+			return &cp, nil
+		}
+		reasons = invalid
 	}
+	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}
+}
+
+// buildCatalog applies the eligibility rules at time at to the products of
+// an export read into memory.
+func buildCatalog(ex *Export, cfg *Config, at time.Time) *Catalog {
+	b := newCatalogBuilder(cfg, ex, at)
+	c := &Catalog{CatalogInfo: b.info()}
 	for _, p := range ex.Products {
-		reasons := r.check(p, at)
-		var cp CatalogProduct
-		if len(reasons) == 0 {
-			var warns []Warning
-			cp, reasons, warns = mapProduct(p, cfg)
-			for _, w := range warns {
-				ex.warn(w)
-			}
+		if cp, excl := b.add(p); cp != nil {
+			c.Products = append(c.Products, *cp)
+		} else {
+			c.Excluded = append(c.Excluded, *excl)
 		}
-		if len(reasons) > 0 {
-			c.Excluded = append(c.Excluded, Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons})
-			continue
-		}
-		c.Products = append(c.Products, cp)
 	}
 	return c
 }

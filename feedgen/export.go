@@ -69,7 +69,9 @@ const maxWarnings = 1000
 
 // Export is the content of a product export.
 type Export struct {
-	Products  []*Product
+	// Products is filled by ReadExport; a streaming run leaves it nil.
+	Products     []*Product
+	ProductCount int
 	Rows      int  // data rows read (variant rows, blank rows excluded)
 	HeaderRow int  // the row the headers were found on
 	HasStatus bool // the export has a 上架狀態 column
@@ -221,19 +223,47 @@ func (p *Product) rowOf(f productField) int {
 // exports sometimes carry a title or notes above it.
 const headerScanRows = 20
 
-// readExport reads products from the rows of an export sheet.
+// readExport reads every product of an export sheet into memory, for
+// callers that look products up (explain, tests); Run streams instead.
 func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, error) {
+	var products []*Product
+	ex, err := scanExport(ctx, rows, cols, false, nil, func(p *Product) error {
+		products = append(products, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ex.Products = products
+	return ex, nil
+}
+
+// scanExport reads the rows of an export sheet and hands each product to
+// emit once its last row is read, so that a 100k-product export never sits
+// in memory whole. A product's rows must be together, as exports list
+// them; rows of a product already handed on are reported and skipped.
+func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
 	layout := cols.layout()
-	ex := &Export{}
+	ex := &Export{Date1904: date1904}
 	var (
 		idx        headerIndex
 		best       []string
 		bestRow    int
 		bestHits   = -1
-		byID       = make(map[string]*Product)
 		current    *Product
-		variantIDs = make(map[string]int) // product id + "\x00" + variant id -> row
+		emitted    = make(map[string]int) // product id -> its first row
+		variantIDs = make(map[string]int) // variant id -> row, within current
 	)
+	flush := func() error {
+		if current == nil {
+			return nil
+		}
+		emitted[current.ID] = current.Row
+		ex.ProductCount++
+		p := current
+		current = nil
+		return emit(p)
+	}
 	for rows.Next() {
 		num, cells := rows.Row()
 		if idx.cols == nil {
@@ -247,6 +277,11 @@ func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, err
 			if hi.missing == nil {
 				idx, ex.HeaderRow = hi, num
 				ex.HasStatus = idx.cols["status"] >= 0
+				if begin != nil {
+					if err := begin(ex); err != nil {
+						return nil, err
+					}
+				}
 			}
 			continue
 		}
@@ -260,24 +295,26 @@ func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, err
 		}
 		ex.Rows++
 		id := normalizeID(cell(cells, idx.cols["product_id"]))
-		var p *Product
 		switch {
 		case id == "" && current == nil:
 			ex.warn(Warning{Row: num, Column: cols.ProductID, Message: "row has no product id and follows no product; skipped"})
 			continue
-		case id == "":
+		case id == "" || (current != nil && id == current.ID):
 			// A continuation row: some exports leave every product-level
 			// cell, the id included, blank on a product's later variants.
-			p = current
 		default:
-			p = byID[id]
-			if p == nil {
-				p = &Product{ID: id, Row: num}
-				byID[id] = p
-				ex.Products = append(ex.Products, p)
+			if err := flush(); err != nil {
+				return nil, err
 			}
+			if first, seen := emitted[id]; seen {
+				ex.warn(Warning{Row: num, Column: cols.ProductID, Message: fmt.Sprintf(
+					"product %s started on row %d but this row is separated from its other rows; it is skipped (keep a product's rows together, as the export lists them)", id, first)})
+				continue
+			}
+			current = &Product{ID: strings.Clone(id), Row: num}
+			clear(variantIDs)
 		}
-		current = p
+		p := current
 		for _, col := range layout {
 			if col.product < 0 {
 				continue
@@ -289,7 +326,7 @@ func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, err
 			dst := p.field(col.product)
 			switch {
 			case *dst == "":
-				*dst, p.rows[col.product] = v, int32(num)
+				*dst, p.rows[col.product] = strings.Clone(v), int32(num)
 			case *dst != v:
 				ex.warn(Warning{Row: num, Column: col.header, Message: fmt.Sprintf(
 					"product %s has %q here but %q on row %d; using row %d",
@@ -299,14 +336,14 @@ func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, err
 		if len(p.Images) == 0 {
 			for _, c := range idx.images {
 				if u := strings.TrimSpace(cell(cells, c)); u != "" {
-					p.Images = append(p.Images, u)
+					p.Images = append(p.Images, strings.Clone(u))
 				}
 			}
 		}
 		v := Variant{ID: normalizeID(cell(cells, idx.cols["variant_id"])), Row: num}
 		for _, col := range layout {
 			if col.variant != nil {
-				*col.variant(&v) = strings.TrimSpace(cell(cells, idx.cols[col.key]))
+				*col.variant(&v) = strings.Clone(strings.TrimSpace(cell(cells, idx.cols[col.key])))
 			}
 		}
 		for i, pair := range idx.options {
@@ -315,17 +352,17 @@ func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, err
 				if name == "" {
 					name = cols.OptionNames[i]
 				}
-				v.Options = append(v.Options, Option{Name: name, Value: value})
+				v.Options = append(v.Options, Option{Name: strings.Clone(name), Value: strings.Clone(value)})
 			}
 		}
 		if v.ID != "" {
-			key := p.ID + "\x00" + v.ID
-			if first, dup := variantIDs[key]; dup {
+			if first, dup := variantIDs[v.ID]; dup {
 				ex.warn(Warning{Row: num, Column: cols.VariantID, Message: fmt.Sprintf(
 					"variant %s of product %s already appeared on row %d; this row is ignored", v.ID, p.ID, first)})
 				continue
 			}
-			variantIDs[key] = num
+			v.ID = strings.Clone(v.ID)
+			variantIDs[v.ID] = num
 		}
 		p.Variants = append(p.Variants, v)
 	}
@@ -339,7 +376,10 @@ func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, err
 		hi, _ := matchHeaders(best, layout, cols)
 		return nil, &ColumnError{Missing: hi.missing, Found: nonBlank(best), Row: bestRow}
 	}
-	if len(ex.Products) == 0 {
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if ex.ProductCount == 0 {
 		return nil, ErrNoProducts
 	}
 	return ex, nil
@@ -480,8 +520,23 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// ReadExport reads a product export workbook.
+// ReadExport reads a product export workbook into memory.
 func ReadExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config) (*Export, error) {
+	var products []*Product
+	ex, err := streamExport(ctx, r, size, cfg, nil, func(p *Product) error {
+		products = append(products, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ex.Products = products
+	return ex, nil
+}
+
+// streamExport reads a product export workbook, handing each product to
+// emit; see streamExportFile.
+func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
 	wb, err := openWorkbook(r, size, WorkbookLimits{MaxUnzipSize: cfg.MaxUnzipMB << 20})
 	if err != nil {
 		return nil, err
@@ -491,10 +546,5 @@ func ReadExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config) (*Ex
 		return nil, err
 	}
 	defer rows.Close()
-	ex, err := readExport(ctx, rows, cfg.Columns)
-	if err != nil {
-		return nil, err
-	}
-	ex.Date1904 = wb.Date1904()
-	return ex, nil
+	return scanExport(ctx, rows, cfg.Columns, wb.Date1904(), begin, emit)
 }

@@ -18,16 +18,15 @@ import (
 type Feed struct {
 	Format string
 	File   string
-	write  func(io.Writer, *Catalog) error
+	open   func(io.Writer, *CatalogInfo) (feedWriter, error)
 	count  func(io.Reader) (int, error) // items in a published file
-	items  func(*Catalog) int           // items this catalog will write
 }
 
 // DefaultFeeds are the files a run writes unless configured otherwise.
 func DefaultFeeds() []Feed {
 	return []Feed{
-		{Format: "google-xml", File: "catalog.xml", write: WriteGoogleXML, count: countXMLItems, items: (*Catalog).Items},
-		{Format: "line-json", File: "products.json", write: WriteLineJSON, count: countJSONItems, items: func(c *Catalog) int { return len(c.Products) }},
+		{Format: "google-xml", File: "catalog.xml", open: newGoogleXML, count: countXMLItems},
+		{Format: "line-json", File: "products.json", open: newLineJSON, count: countJSONItems},
 	}
 }
 
@@ -52,40 +51,106 @@ func (e *GuardError) Error() string {
 // left by a killed run can be removed.
 func tempPattern(file string) string { return "." + file + ".tmp-*" }
 
-// writeCatalog writes every feed of c into dir, replacing the published
-// files only after all of them were written and synced, and only when the
-// guard accepts them. On any error the published files are untouched.
-func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force bool) error {
+// catalogOutput writes a catalog's files into temporary files beside the
+// published ones while the export is read, and replaces the published files
+// only at commit, after every file was written and synced and the guard
+// accepted them. Until then the published files are untouched.
+type catalogOutput struct {
+	dir     string
+	feeds   []Feed
+	temps   []*os.File
+	writers []feedWriter
+}
+
+func createCatalog(dir string, info *CatalogInfo, feeds []Feed) (_ *catalogOutput, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output folder: %w", err)
+		return nil, fmt.Errorf("create output folder: %w", err)
 	}
 	removeStaleTemps(dir, feeds)
+	o := &catalogOutput{dir: dir, feeds: feeds}
+	defer func() {
+		if err != nil {
+			o.abort()
+		}
+	}()
+	for _, f := range feeds {
+		tmp, err := os.CreateTemp(dir, tempPattern(f.File))
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", f.File, err)
+		}
+		o.temps = append(o.temps, tmp)
+		fw, err := f.open(tmp, info)
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", f.File, err)
+		}
+		o.writers = append(o.writers, fw)
+	}
+	return o, nil
+}
+
+func (o *catalogOutput) add(p *CatalogProduct) error {
+	for i, w := range o.writers {
+		if err := w.product(p); err != nil {
+			return fmt.Errorf("write %s: %w", o.feeds[i].File, err)
+		}
+	}
+	return nil
+}
+
+// commit finishes every file and replaces the published ones. It aborts,
+// leaving them untouched, on any error or when the guard refuses.
+func (o *catalogOutput) commit(excluded []Exclusion, maxDrop Fraction, force bool) (err error) {
+	defer func() {
+		if err != nil {
+			o.abort()
+		}
+	}()
+	for i, f := range o.feeds {
+		if err := o.writers[i].finish(excluded); err != nil {
+			return fmt.Errorf("write %s: %w", f.File, err)
+		}
+		if err := finishTemp(o.temps[i]); err != nil {
+			return fmt.Errorf("write %s: %w", f.File, err)
+		}
+	}
 	if !force {
-		for _, f := range feeds {
-			if err := guard(dir, f, f.items(c), maxDrop); err != nil {
+		for i, f := range o.feeds {
+			if err := guard(o.dir, f, o.writers[i].items(), maxDrop); err != nil {
 				return err
 			}
 		}
 	}
-	temps := make([]string, 0, len(feeds))
-	defer func() {
-		for _, t := range temps {
-			os.Remove(t) // gone already after a successful rename
-		}
-	}()
-	for _, f := range feeds {
-		tmp, err := writeTemp(dir, f, c)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", f.File, err)
-		}
-		temps = append(temps, tmp)
-	}
-	for i, f := range feeds {
-		if err := replaceFile(temps[i], filepath.Join(dir, f.File)); err != nil {
+	for i, f := range o.feeds {
+		if err := replaceFile(o.temps[i].Name(), filepath.Join(o.dir, f.File)); err != nil {
 			return fmt.Errorf("replace %s: %w", f.File, err)
 		}
 	}
-	return syncDir(dir)
+	o.temps = nil
+	return syncDir(o.dir)
+}
+
+// abort removes the temporary files.
+func (o *catalogOutput) abort() {
+	for _, t := range o.temps {
+		t.Close()
+		os.Remove(t.Name())
+	}
+	o.temps = nil
+}
+
+// writeCatalog writes an in-memory catalog: createCatalog, add, commit.
+func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force bool) error {
+	o, err := createCatalog(dir, &c.CatalogInfo, feeds)
+	if err != nil {
+		return err
+	}
+	for i := range c.Products {
+		if err := o.add(&c.Products[i]); err != nil {
+			o.abort()
+			return err
+		}
+	}
+	return o.commit(c.Excluded, maxDrop, force)
 }
 
 func guard(dir string, f Feed, n int, maxDrop Fraction) error {
@@ -111,27 +176,16 @@ func guard(dir string, f Feed, n int, maxDrop Fraction) error {
 	return nil
 }
 
-func writeTemp(dir string, f Feed, c *Catalog) (name string, err error) {
-	tmp, err := os.CreateTemp(dir, tempPattern(f.File))
-	if err != nil {
-		return "", err
+// finishTemp makes a temporary file readable like the file it replaces
+// (CreateTemp makes it private) and durable before the rename.
+func finishTemp(f *os.File) error {
+	if err := f.Chmod(0o644); err != nil && runtime.GOOS != "windows" {
+		return err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := f.write(tmp, c); err != nil {
-		return "", err
+	if err := f.Sync(); err != nil {
+		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil && runtime.GOOS != "windows" {
-		return "", err
-	}
-	if err := tmp.Sync(); err != nil {
-		return "", err
-	}
-	return tmp.Name(), tmp.Close()
+	return f.Close()
 }
 
 // replaceFile renames src over dst. On Windows a reader holding dst open

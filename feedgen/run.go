@@ -37,8 +37,9 @@ type Summary struct {
 }
 
 // Run is the whole pipeline once: read cfg.Export, apply the rules at
-// opt.At, and replace the catalog files in cfg.Out atomically. It returns a
-// summary even when the guard refuses, so the caller can say what it saw.
+// opt.At, and replace the catalog files in cfg.Out atomically. Products
+// flow from the sheet to the files one at a time. It returns a summary even
+// when the guard refuses, so the caller can say what it saw.
 func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	log := opt.Logger
 	if log == nil {
@@ -48,16 +49,42 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
+	at = at.In(cfg.Location())
 	start := time.Now()
-	ex, err := ReadExportFile(ctx, cfg.Export, cfg)
+	feeds := DefaultFeeds()
+	var (
+		out      *catalogOutput
+		b        *catalogBuilder
+		excluded []Exclusion
+		eligible int
+	)
+	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
+		b = newCatalogBuilder(&cfg, ex, at)
+		info := b.info()
+		var err error
+		out, err = createCatalog(cfg.Out, &info, feeds)
+		if err != nil {
+			return fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+		}
+		return nil
+	}, func(p *Product) error {
+		cp, excl := b.add(p)
+		if excl != nil {
+			excluded = append(excluded, *excl)
+			return nil
+		}
+		eligible++
+		return out.add(cp)
+	})
 	if err != nil {
+		if out != nil {
+			out.abort()
+		}
 		return nil, err
 	}
-	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", len(ex.Products), "took", time.Since(start))
-	cat := buildCatalog(ex, &cfg, at.In(cfg.Location()))
-	sum := summarize(cfg.Export, ex, cat)
-	feeds := DefaultFeeds()
-	if err := writeCatalog(cfg.Out, cat, feeds, cfg.MaxDrop, opt.Force); err != nil {
+	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "took", time.Since(start))
+	sum := summarize(cfg.Export, ex, at, eligible, out.writers[0].items(), excluded)
+	if err := out.commit(excluded, cfg.MaxDrop, opt.Force); err != nil {
 		return sum, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
 	}
 	for _, f := range feeds {
@@ -67,8 +94,24 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	return sum, nil
 }
 
-// ReadExportFile opens and reads the export at path.
+// ReadExportFile reads the export at path into memory.
 func ReadExportFile(ctx context.Context, path string, cfg Config) (*Export, error) {
+	var products []*Product
+	ex, err := streamExportFile(ctx, path, cfg, nil, func(p *Product) error {
+		products = append(products, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ex.Products = products
+	return ex, nil
+}
+
+// streamExportFile opens the export at path and hands each product to
+// emit. begin, when set, is called once the header row is known and before
+// the first product.
+func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read export %q: %w", path, err)
@@ -81,27 +124,27 @@ func ReadExportFile(ctx context.Context, path string, cfg Config) (*Export, erro
 	if fi.IsDir() {
 		return nil, fmt.Errorf("read export %q: is a folder, not an .xlsx file", path)
 	}
-	ex, err := ReadExport(ctx, f, fi.Size(), cfg)
+	ex, err := streamExport(ctx, f, fi.Size(), cfg, begin, emit)
 	if err != nil {
 		return nil, fmt.Errorf("read export %q: %w", path, err)
 	}
 	return ex, nil
 }
 
-func summarize(export string, ex *Export, c *Catalog) *Summary {
+func summarize(export string, ex *Export, at time.Time, eligible, items int, excluded []Exclusion) *Summary {
 	s := &Summary{
 		Export:       export,
-		At:           c.At,
+		At:           at,
 		Rows:         ex.Rows,
-		Products:     len(ex.Products),
-		Eligible:     len(c.Products),
-		Items:        c.Items(),
-		Excluded:     len(c.Excluded),
+		Products:     ex.ProductCount,
+		Eligible:     eligible,
+		Items:        items,
+		Excluded:     len(excluded),
 		ExcludedBy:   map[string]int{},
 		Warnings:     ex.Warnings,
 		WarningCount: ex.WarningCount,
 	}
-	for _, e := range c.Excluded {
+	for _, e := range excluded {
 		seen := map[string]bool{}
 		for _, r := range e.Reasons {
 			if !seen[r.Code] {
