@@ -72,10 +72,10 @@ type Export struct {
 	// Products is filled by ReadExport; a streaming run leaves it nil.
 	Products     []*Product
 	ProductCount int
-	Rows      int  // data rows read (variant rows, blank rows excluded)
-	HeaderRow int  // the row the headers were found on
-	HasStatus bool // the export has a 上架狀態 column
-	Date1904  bool // the workbook counts dates from 1904
+	Rows         int  // data rows read (variant rows, blank rows excluded)
+	HeaderRow    int  // the row the headers were found on
+	HasStatus    bool // the export has a 上架狀態 column
+	Date1904     bool // the workbook counts dates from 1904
 
 	Warnings     []Warning
 	WarningCount int
