@@ -4,7 +4,8 @@
 //
 // Usage:
 //
-//	feedgen run [-config FILE] [-export FILE] [-out DIR] [-shop-url URL] [-at TIME] [-max-drop N] [-force]
+//	feedgen run [-config FILE] [-export FILE] [-out DIR] [-shop-url URL] [-at TIME] [-max-drop N] [-force] [-summary FILE]
+//	feedgen explain [-config FILE] [-export FILE] [-shop-url URL] [-at TIME] ID...
 //	feedgen version
 //
 // Run `feedgen run -h` for the flags. Exit codes: 0 done; 1 the run failed
@@ -50,10 +51,11 @@ const usage = `feedgen turns a CYBERBIZ product export (.xlsx) into the product 
 that LINE live shopping, LINE購物, Google Merchant Center and Meta fetch.
 
 Usage:
-  feedgen run [flags]     read the export, apply the rules, write the catalog
-  feedgen version         print the version
+  feedgen run [flags]           read the export, apply the rules, write the catalog
+  feedgen explain [flags] ID... say whether each product (PID) is in the catalog, and why not
+  feedgen version               print the version
 
-Run "feedgen run -h" for the flags of run.
+Run "feedgen run -h" or "feedgen explain -h" for their flags.
 
 Exit codes: 0 done; 1 the run failed and the published catalog was left as
 it was; 2 usage or configuration error.
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCommand(ctx, args[1:], stderr)
+	case "explain":
+		return explainCommand(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "feedgen", buildVersion())
 		return exitOK
@@ -84,13 +88,17 @@ type commonFlags struct {
 	config, export, out, shopURL, at, maxDrop string
 }
 
-func (c *commonFlags) register(fs *flag.FlagSet) {
+// register adds the flags; output adds those that only matter when the
+// catalog is written.
+func (c *commonFlags) register(fs *flag.FlagSet, output bool) {
 	fs.StringVar(&c.config, "config", "", "TOML config `file` (default: built-in settings for a CYBERBIZ export)")
 	fs.StringVar(&c.export, "export", "", "product export .xlsx `file` (overrides export in the config)")
-	fs.StringVar(&c.out, "out", "", "output `folder` for the catalog files (default \"public\")")
 	fs.StringVar(&c.shopURL, "shop-url", "", "shop base `URL`, e.g. https://shop.example.com; product links are built from it")
 	fs.StringVar(&c.at, "at", "", "evaluate 已上架 as of `TIME` (RFC 3339, or 2006-01-02 15:04 in the shop's time zone; default now)")
-	fs.StringVar(&c.maxDrop, "max-drop", "", "refuse to publish a catalog that lost more than this share of the published items, e.g. 50% or 0.5 (default 50%)")
+	if output {
+		fs.StringVar(&c.out, "out", "", "output `folder` for the catalog files (default \"public\")")
+		fs.StringVar(&c.maxDrop, "max-drop", "", "refuse to publish a catalog that lost more than this share of the published items, e.g. 50% or 0.5 (default 50%)")
+	}
 }
 
 // load builds the configuration: defaults, then the config file, then flags.
@@ -144,8 +152,9 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("feedgen run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf commonFlags
-	cf.register(fs)
+	cf.register(fs, true)
 	force := fs.Bool("force", false, "publish even when the safety guard refuses (empty catalog, or a drop over max-drop)")
+	summary := fs.String("summary", "", "also write the run's summary as Markdown to `file`")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: feedgen run [flags]\n\nRead the export, apply the eligibility rules, and replace the catalog files\natomically. Flags override the config file.\n\nFlags:\n")
@@ -161,9 +170,67 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	sum, err := feedgen.Run(ctx, cfg, feedgen.RunOptions{At: at, Force: *force, Logger: newLogger(stderr, *verbose)})
 	if sum != nil {
 		printSummary(stderr, sum)
+		if *summary != "" {
+			if werr := writeMarkdown(*summary, sum); werr != nil {
+				err = errors.Join(err, werr)
+			}
+		}
 	}
 	if err != nil {
 		return fail(stderr, err, exitFailed)
+	}
+	return exitOK
+}
+
+func writeMarkdown(path string, sum *feedgen.Summary) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	if err := sum.WriteMarkdown(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write summary %q: %w", path, err)
+	}
+	return f.Close()
+}
+
+func explainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("feedgen explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs, false)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: feedgen explain [flags] ID...\n\nSay for each product id (PID, column A 「商品 id」) whether it is in the catalog,\nand if not, every reason, with the cell and its row. Exit 0 when every id was\nfound in the export, 1 otherwise.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "feedgen: error: name at least one product id, e.g. feedgen explain -export 商品匯出.xlsx 1000123")
+		return exitUsage
+	}
+	cfg, at, err := cf.load()
+	if err != nil {
+		return fail(stderr, err, exitUsage)
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	exps, ex, err := feedgen.Explain(ctx, cfg, at, fs.Args())
+	if err != nil {
+		return fail(stderr, err, exitFailed)
+	}
+	if err := feedgen.WriteExplanations(stdout, exps, cfg.Export, ex.ProductCount); err != nil {
+		return fail(stderr, err, exitFailed)
+	}
+	for _, e := range exps {
+		if !e.Found {
+			return exitFailed
+		}
 	}
 	return exitOK
 }
@@ -214,8 +281,12 @@ func printSummary(w io.Writer, s *feedgen.Summary) {
 			fmt.Fprintf(w, "  %s\n", warn)
 		}
 	}
-	if len(s.Files) > 0 {
-		fmt.Fprintf(w, "feedgen: wrote %s\n", strings.Join(s.Files, ", "))
+	if len(s.Feeds) > 0 {
+		files := make([]string, len(s.Feeds))
+		for i, f := range s.Feeds {
+			files[i] = fmt.Sprintf("%s (%d items)", f.File, f.Items)
+		}
+		fmt.Fprintf(w, "feedgen: wrote %s\n", strings.Join(files, ", "))
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // Availability values, in Google's spelling; each writer maps them to its
@@ -84,31 +87,28 @@ type catalogBuilder struct {
 	cfg   *Config
 	rules *rules
 	at    time.Time
-	ex    *Export // receives warnings
 }
 
 func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
-	return &catalogBuilder{cfg: cfg, rules: newRules(cfg, ex.Date1904), at: at, ex: ex}
+	return &catalogBuilder{cfg: cfg, rules: newRules(cfg, ex.Date1904), at: at}
 }
 
 func (b *catalogBuilder) info() CatalogInfo {
 	return CatalogInfo{Title: catalogTitle(b.cfg), ShopURL: b.cfg.ShopURL, Currency: b.cfg.Currency, At: b.at}
 }
 
-// add returns the product's catalog entry, or its exclusion.
-func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion) {
+// add returns the product's catalog entry, or its exclusion, and what is
+// worth a warning about it.
+func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning) {
 	reasons := b.rules.check(p, b.at)
 	if len(reasons) == 0 {
 		cp, invalid, warns := mapProduct(p, b.cfg)
-		for _, w := range warns {
-			b.ex.warn(w)
-		}
 		if len(invalid) == 0 {
-			return &cp, nil
+			return &cp, nil, warns
 		}
 		reasons = invalid
 	}
-	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}
+	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}, nil
 }
 
 // buildCatalog applies the eligibility rules at time at to the products of
@@ -117,7 +117,11 @@ func buildCatalog(ex *Export, cfg *Config, at time.Time) *Catalog {
 	b := newCatalogBuilder(cfg, ex, at)
 	c := &Catalog{CatalogInfo: b.info()}
 	for _, p := range ex.Products {
-		if cp, excl := b.add(p); cp != nil {
+		cp, excl, warns := b.add(p)
+		for _, w := range warns {
+			ex.warn(w)
+		}
+		if cp != nil {
 			c.Products = append(c.Products, *cp)
 		} else {
 			c.Excluded = append(c.Excluded, *excl)
@@ -145,11 +149,11 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	cp := CatalogProduct{
 		ID:          p.ID,
 		Row:         p.Row,
-		Name:        p.Name,
+		Name:        strings.Join(strings.Fields(cleanText(p.Name)), " "),
 		Summary:     htmlToText(p.Summary),
 		HTML:        p.Description,
-		Brand:       p.Vendor,
-		ProductType: p.Type,
+		Brand:       strings.TrimSpace(cleanText(p.Vendor)),
+		ProductType: strings.TrimSpace(cleanText(p.Type)),
 	}
 	if cp.Brand == "" {
 		cp.Brand = cfg.Brand
@@ -159,7 +163,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		cp.Description = cp.Summary
 	}
 	if cp.Description == "" {
-		cp.Description = p.Name
+		cp.Description = cp.Name
 	}
 	var (
 		reasons  []Reason
@@ -169,8 +173,15 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	invalid := func(col string, row int, value, msg string) {
 		reasons = append(reasons, Reason{Code: ReasonInvalid, Column: col, Row: row, Value: value, Message: "invalid: " + msg})
 	}
-	if strings.TrimSpace(p.Name) == "" {
+	if cp.Name == "" {
 		invalid(cols.Name, p.Row, "", fmt.Sprintf("missing title (%s is blank)", cols.Name))
+	} else if n := utf8.RuneCountInString(cp.Name); n > googleLimits.title {
+		warns = append(warns, Warning{Row: p.rowOf(fName), Column: cols.Name, Message: fmt.Sprintf(
+			"product %s: title is %d characters; Google gets the first %d, Meta the first %d", p.ID, n, googleLimits.title, metaLimits.title)})
+	}
+	if n := utf8.RuneCountInString(cp.Description); n > googleLimits.description {
+		warns = append(warns, Warning{Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
+			"product %s: description is %d characters as plain text; Google gets the first %d, Meta the first %d", p.ID, n, googleLimits.description, metaLimits.description)})
 	}
 	var err error
 	if cp.Link, err = productLink(cfg.ShopURL, p.Handle); err != nil {
@@ -267,6 +278,9 @@ func formatMoney(v float64) string {
 	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 }
 
+// maxURLLength is Google's limit for link and image_link.
+const maxURLLength = 2000
+
 // productLink builds the product page URL from 商品網址, which holds the
 // handle after /products/ or, in some shops, a full URL.
 func productLink(shopURL, handle string) (string, error) {
@@ -274,20 +288,33 @@ func productLink(shopURL, handle string) (string, error) {
 	if handle == "" {
 		return "", fmt.Errorf("商品網址 is blank")
 	}
-	if u, err := url.Parse(handle); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
-		return u.String(), nil
+	raw := handle
+	if !isAbsoluteHTTP(handle) {
+		if shopURL == "" {
+			return "", fmt.Errorf("商品網址 「%s」 is a handle and no shop URL is set (use -shop-url or shop_url)", handle)
+		}
+		handle = strings.TrimPrefix(handle, "/")
+		handle = strings.TrimPrefix(handle, "products/")
+		raw = strings.TrimRight(shopURL, "/") + "/products/" + url.PathEscape(handle)
 	}
-	if shopURL == "" {
-		return "", fmt.Errorf("商品網址 「%s」 is a handle and no shop URL is set (use -shop-url or shop_url)", handle)
+	link := feedURL(raw)
+	if link == "" {
+		return "", fmt.Errorf("商品網址 「%s」 does not make a valid URL", handle)
 	}
-	handle = strings.TrimPrefix(handle, "/")
-	handle = strings.TrimPrefix(handle, "products/")
-	return strings.TrimRight(shopURL, "/") + "/products/" + url.PathEscape(handle), nil
+	if len(link) > maxURLLength {
+		return "", fmt.Errorf("the product URL is %d characters, over the %d channels accept", len(link), maxURLLength)
+	}
+	return link, nil
 }
 
-// absoluteURL makes an image URL absolute: protocol-relative //cdn… becomes
-// https://cdn…, and a path is resolved against the shop. It returns "" for
-// what cannot be a URL.
+func isAbsoluteHTTP(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// absoluteURL makes an image URL fit for a feed: protocol-relative //cdn…
+// becomes https://cdn…, and a path is resolved against the shop. It returns
+// "" for what cannot be a URL.
 func absoluteURL(shopURL, s string) string {
 	s = strings.TrimSpace(s)
 	switch {
@@ -298,9 +325,39 @@ func absoluteURL(shopURL, s string) string {
 	case strings.HasPrefix(s, "/") && shopURL != "":
 		s = strings.TrimRight(shopURL, "/") + s
 	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	u := feedURL(s)
+	if len(u) > maxURLLength {
 		return ""
 	}
-	return u.String()
+	return u
+}
+
+// feedURL returns s as the channels want a URL: absolute, https, and ASCII
+// (an internationalised host in punycode, other non-ASCII bytes and spaces
+// percent-encoded). It returns "" for anything but an http(s) URL.
+func feedURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	u.Scheme = "https"
+	host, err := idna.Lookup.ToASCII(u.Hostname())
+	if err != nil {
+		return ""
+	}
+	if port := u.Port(); port != "" {
+		host += ":" + port
+	}
+	u.Host = host
+	str := u.String()
+	var b strings.Builder
+	for i := 0; i < len(str); i++ {
+		c := str[i]
+		if c >= 0x80 || c <= ' ' || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

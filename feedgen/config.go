@@ -38,6 +38,12 @@ type Config struct {
 	// MaxUnzipMB bounds how far the export may inflate (zip-bomb guard).
 	MaxUnzipMB int64 `toml:"max_unzip_mb"`
 
+	// Feeds are the catalog files to write; see DefaultFeeds.
+	Feeds []Feed `toml:"feed"`
+	// Preview writes index.html beside the catalog: a page showing what the
+	// channels will see, and what was left out and why.
+	Preview bool `toml:"preview"`
+
 	Columns Columns `toml:"columns"`
 	Rules   Rules   `toml:"rules"`
 
@@ -97,6 +103,8 @@ func DefaultConfig() Config {
 		Currency:   "TWD",
 		MaxDrop:    0.5,
 		MaxUnzipMB: 2048,
+		Feeds:      DefaultFeeds(),
+		Preview:    true,
 		Columns: Columns{
 			ProductID:    "商品 id",
 			VariantID:    "商品款式 id",
@@ -144,6 +152,9 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // misspelt key would otherwise silently fall back to a default.
 func ParseConfig(r io.Reader, base Config) (Config, error) {
 	cfg := base
+	// Arrays of tables decode into the elements already there, which would
+	// leave a default feed's file name under a configured format.
+	cfg.Feeds = nil
 	md, err := toml.NewDecoder(r).Decode(&cfg)
 	if err != nil {
 		var pe toml.ParseError
@@ -160,6 +171,9 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 			return Config{}, err
 		}
 		return Config{}, errors.New(strings.TrimPrefix(err.Error(), "toml: "))
+	}
+	if !md.IsDefined("feed") {
+		cfg.Feeds = base.Feeds
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
@@ -192,6 +206,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxUnzipMB <= 0 {
 		return &ConfigError{Key: "max_unzip_mb", Err: fmt.Errorf("must be positive, got %d", c.MaxUnzipMB)}
+	}
+	if err := validateFeeds(c.Feeds); err != nil {
+		return err
 	}
 	if c.Out == "" {
 		return &ConfigError{Key: "out", Err: errors.New("must name a folder")}

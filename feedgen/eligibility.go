@@ -28,10 +28,13 @@ type Reason struct {
 }
 
 func (r Reason) String() string {
-	if r.Row > 0 {
-		return fmt.Sprintf("%s (row %d)", r.Message, r.Row)
+	if r.Row == 0 {
+		return r.Message
 	}
-	return r.Message
+	if col := " (" + r.Column + ")"; r.Column != "" && strings.HasSuffix(r.Message, col) {
+		return fmt.Sprintf("%s (%s, row %d)", strings.TrimSuffix(r.Message, col), r.Column, r.Row)
+	}
+	return fmt.Sprintf("%s (row %d)", r.Message, r.Row)
 }
 
 // rules evaluates the platform's three eligibility rules: public, on sale

@@ -25,8 +25,8 @@ type feedWriter interface {
 }
 
 // writeAll writes a whole in-memory catalog through a feed writer.
-func writeAll(w io.Writer, c *Catalog, open func(io.Writer, *CatalogInfo) (feedWriter, error)) error {
-	fw, err := open(w, &c.CatalogInfo)
+func writeAll(w io.Writer, c *Catalog, format string, expand bool) error {
+	fw, err := feedFormats[format].open(w, &c.CatalogInfo, expand)
 	if err != nil {
 		return err
 	}
@@ -40,18 +40,19 @@ func writeAll(w io.Writer, c *Catalog, open func(io.Writer, *CatalogInfo) (feedW
 
 // WriteGoogleXML writes c as a Google Merchant Center RSS 2.0 feed: one
 // item per variant, grouped by g:item_group_id.
-func WriteGoogleXML(w io.Writer, c *Catalog) error { return writeAll(w, c, newGoogleXML) }
+func WriteGoogleXML(w io.Writer, c *Catalog) error { return writeAll(w, c, "google-xml", true) }
 
 type googleXML struct {
 	bw       *bufio.Writer
 	x        xmlWriter
 	currency string
+	expand   bool
 	n        int
 }
 
-func newGoogleXML(w io.Writer, info *CatalogInfo) (feedWriter, error) {
+func newGoogleXML(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	g := &googleXML{bw: bw, x: xmlWriter{w: bw}, currency: info.Currency}
+	g := &googleXML{bw: bw, x: xmlWriter{w: bw}, currency: info.Currency, expand: expand}
 	g.x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:g=\"" + googleNS + "\">\n<channel>\n")
 	g.x.elem("title", info.Title)
 	g.x.elem("link", info.ShopURL)
@@ -61,22 +62,20 @@ func newGoogleXML(w io.Writer, info *CatalogInfo) (feedWriter, error) {
 
 func (g *googleXML) product(p *CatalogProduct) error {
 	x := &g.x
-	for _, it := range p.Items {
+	for _, it := range productItems(p, g.expand) {
 		x.raw("<item>\n")
 		x.elem("g:id", it.ID)
 		x.elem("g:item_group_id", it.GroupID)
-		x.elem("g:title", it.Title)
-		x.elem("g:description", p.Description)
+		x.elem("g:title", truncate(it.Title, googleLimits.title))
+		x.elem("g:description", truncate(p.Description, googleLimits.description))
 		x.elem("g:link", p.Link)
 		x.elem("g:image_link", p.Images[0])
-		for _, img := range p.Images[1:] {
+		for _, img := range additionalImages(p) {
 			x.elem("g:additional_image_link", img)
 		}
 		x.elem("g:availability", it.Availability)
-		x.elem("g:price", it.Price+" "+g.currency)
-		if it.SalePrice != "" {
-			x.elem("g:sale_price", it.SalePrice+" "+g.currency)
-		}
+		x.elem("g:price", money(it.Price, g.currency))
+		x.elem("g:sale_price", money(it.SalePrice, g.currency))
 		x.elem("g:brand", p.Brand)
 		x.elem("g:product_type", p.ProductType)
 		x.elem("g:condition", "new")
@@ -180,14 +179,14 @@ func (o Option) MarshalJSON() ([]byte, error) {
 
 // WriteLineJSON writes c as a LINE product_full JSON array: one object per
 // product, one product per line so that a diff of two catalogs reads.
-func WriteLineJSON(w io.Writer, c *Catalog) error { return writeAll(w, c, newLineJSON) }
+func WriteLineJSON(w io.Writer, c *Catalog) error { return writeAll(w, c, "line-json", false) }
 
 type lineJSON struct {
 	bw *bufio.Writer
 	n  int
 }
 
-func newLineJSON(w io.Writer, _ *CatalogInfo) (feedWriter, error) {
+func newLineJSON(w io.Writer, _ *CatalogInfo, _ bool) (feedWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	_, err := bw.WriteString("[")
 	return &lineJSON{bw: bw}, err
@@ -220,44 +219,31 @@ func (l *lineJSON) finish([]Exclusion) error {
 func (l *lineJSON) items() int { return l.n }
 
 func lineObject(p *CatalogProduct) lineProduct {
+	whole := productItems(p, false)[0]
 	lp := lineProduct{
-		ProductID:    p.ID,
-		ProductName:  cleanText(p.Name),
-		Description:  cleanText(p.Summary),
-		LDescription: cleanText(p.HTML),
-		Link:         p.Link,
-		ImageLink:    p.Images[0],
-		Availability: "discontinued",
-		ProductType:  "normal",
-		AgeGroup:     "normal",
-		Brand:        cleanText(p.Brand),
-		Category:     cleanText(p.ProductType),
+		ProductID:           p.ID,
+		ProductName:         cleanText(p.Name),
+		Description:         cleanText(p.Summary),
+		LDescription:        cleanText(p.HTML),
+		Link:                p.Link,
+		ImageLink:           p.Images[0],
+		AdditionalImageLink: strings.Join(additionalImages(p), ","),
+		Price:               whole.Price,
+		SalePrice:           whole.SalePrice,
+		Availability:        lineAvailability(whole.Availability),
+		ProductType:         "normal",
+		AgeGroup:            "normal",
+		Brand:               cleanText(p.Brand),
+		Category:            cleanText(p.ProductType),
 	}
 	if lp.Description == "" {
 		lp.Description = lp.ProductName
 	}
-	lp.AdditionalImageLink = strings.Join(p.Images[1:], ",")
-	// The product's price is its cheapest variant's, as a shop page shows it.
-	cheapest := -1
-	var low float64
-	for i, it := range p.Items {
+	for _, it := range p.Items {
 		lp.Variants = append(lp.Variants, lineVariant{
 			VariantID: it.VariantID, SKU: cleanText(it.SKU), Title: cleanText(it.Title), Options: cleanOptions(it.Options),
 			Price: it.Price, SalePrice: it.SalePrice, Availability: lineAvailability(it.Availability),
 		})
-		pay := it.Price
-		if it.SalePrice != "" {
-			pay = it.SalePrice
-		}
-		if v, err := parseMoney(pay); err == nil && (cheapest < 0 || v < low) {
-			cheapest, low = i, v
-		}
-		if it.Availability != OutOfStock {
-			lp.Availability = "in stock"
-		}
-	}
-	if cheapest >= 0 {
-		lp.Price, lp.SalePrice = p.Items[cheapest].Price, p.Items[cheapest].SalePrice
 	}
 	return lp
 }
@@ -276,6 +262,71 @@ func lineAvailability(a string) string {
 		return "discontinued"
 	}
 	return "in stock"
+}
+
+// productItems returns the feed items of p: one per variant, or with
+// expand false a single item for the whole product, priced as its cheapest
+// variant and available when any variant is.
+func productItems(p *CatalogProduct, expand bool) []Item {
+	if expand || len(p.Items) == 1 {
+		if !expand {
+			it := p.Items[0]
+			it.ID, it.GroupID, it.Title = p.ID, "", p.Name
+			return []Item{it}
+		}
+		return p.Items
+	}
+	whole := Item{ID: p.ID, Title: p.Name, Availability: OutOfStock}
+	var low float64
+	for i, it := range p.Items {
+		pay := it.Price
+		if it.SalePrice != "" {
+			pay = it.SalePrice
+		}
+		if v, err := parseMoney(pay); err == nil && (i == 0 || v < low) {
+			low, whole.Price, whole.SalePrice = v, it.Price, it.SalePrice
+		}
+		if availabilityRank[it.Availability] > availabilityRank[whole.Availability] {
+			whole.Availability = it.Availability
+		}
+	}
+	return []Item{whole}
+}
+
+var availabilityRank = map[string]int{OutOfStock: 0, Backorder: 1, InStock: 2}
+
+// fieldLimits are a channel's maximum lengths, in characters.
+type fieldLimits struct{ title, description int }
+
+var (
+	googleLimits = fieldLimits{title: 150, description: 5000}
+	metaLimits   = fieldLimits{title: 200, description: 9999}
+)
+
+// maxAdditionalImages is Google's limit, the lowest of the channels'.
+const maxAdditionalImages = 10
+
+func additionalImages(p *CatalogProduct) []string {
+	extra := p.Images[1:]
+	if len(extra) > maxAdditionalImages {
+		extra = extra[:maxAdditionalImages]
+	}
+	return extra
+}
+
+// truncate cuts s to at most n characters, on a character boundary.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := range s {
+		if i == n {
+			return s[:k]
+		}
+		i++
+	}
+	return s
 }
 
 // cleanText drops what no feed may carry: invalid UTF-8 and the control

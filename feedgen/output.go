@@ -9,25 +9,75 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
 
-// Feed is one catalog file: its format, its name in the output folder, and
-// how to write and count it.
+// Feed is one catalog file to write: a format and a file name in the
+// output folder.
 type Feed struct {
-	Format string
-	File   string
-	open   func(io.Writer, *CatalogInfo) (feedWriter, error)
-	count  func(io.Reader) (int, error) // items in a published file
+	Format string `toml:"format"`
+	File   string `toml:"file"`
+	// ExpandVariants writes one item per variant, grouped by
+	// item_group_id, like the platform's 依款式展開商品 switch; false writes
+	// one item per product. Formats with one object per product ignore it.
+	ExpandVariants *bool `toml:"expand_variants"`
+}
+
+// feedFormat is how one format is written and counted.
+type feedFormat struct {
+	file  string // default file name
+	open  func(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error)
+	count func(io.Reader) (int, error) // items in a published file
+}
+
+var feedFormats = map[string]feedFormat{
+	"google-xml": {file: "catalog.xml", open: newGoogleXML, count: countXMLItems},
+	"google-tsv": {file: "catalog.tsv", open: newGoogleTSV, count: countLines},
+	"meta-csv":   {file: "catalog.csv", open: newMetaCSV, count: countCSVRecords},
+	"line-json":  {file: "products.json", open: newLineJSON, count: countJSONItems},
 }
 
 // DefaultFeeds are the files a run writes unless configured otherwise.
 func DefaultFeeds() []Feed {
-	return []Feed{
-		{Format: "google-xml", File: "catalog.xml", open: newGoogleXML, count: countXMLItems},
-		{Format: "line-json", File: "products.json", open: newLineJSON, count: countJSONItems},
+	return []Feed{{Format: "google-xml", File: "catalog.xml"}, {Format: "line-json", File: "products.json"}}
+}
+
+func (f Feed) expand() bool { return f.ExpandVariants == nil || *f.ExpandVariants }
+
+// reservedFiles are written by every run beside the feeds.
+var reservedFiles = map[string]bool{"report.json": true, "index.html": true}
+
+func validateFeeds(feeds []Feed) error {
+	if len(feeds) == 0 {
+		return &ConfigError{Key: "feed", Err: errors.New("no feeds configured; remove the [[feed]] tables to get the defaults")}
 	}
+	seen := map[string]bool{}
+	for i := range feeds {
+		f := &feeds[i]
+		key := fmt.Sprintf("feed[%d]", i)
+		ff, ok := feedFormats[f.Format]
+		if !ok {
+			names := make([]string, 0, len(feedFormats))
+			for n := range feedFormats {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return &ConfigError{Key: key + ".format", Err: fmt.Errorf("unknown format %q; use one of %s", f.Format, strings.Join(names, ", "))}
+		}
+		if f.File == "" {
+			f.File = ff.file
+		}
+		if f.File != filepath.Base(f.File) || strings.ContainsAny(f.File, `/\:`) || strings.HasPrefix(f.File, ".") {
+			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%q must be a plain file name inside the output folder", f.File)}
+		}
+		if reservedFiles[f.File] || seen[f.File] {
+			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%q is already written by another feed or by feedgen itself", f.File)}
+		}
+		seen[f.File] = true
+	}
+	return nil
 }
 
 // GuardError is the safety guard refusing to replace a published catalog
@@ -56,91 +106,146 @@ func tempPattern(file string) string { return "." + file + ".tmp-*" }
 // only at commit, after every file was written and synced and the guard
 // accepted them. Until then the published files are untouched.
 type catalogOutput struct {
-	dir     string
-	feeds   []Feed
-	temps   []*os.File
-	writers []feedWriter
+	dir   string
+	files []*outputFile
 }
 
-func createCatalog(dir string, info *CatalogInfo, feeds []Feed) (_ *catalogOutput, err error) {
+// outputFile is one file of the catalog being written.
+type outputFile struct {
+	feed  Feed // zero for the preview and the report
+	name  string
+	temp  *os.File
+	w     feedWriter // nil for the report, written at commit
+	count func(io.Reader) (int, error)
+}
+
+const (
+	previewFile = "index.html"
+	reportFile  = "report.json"
+)
+
+func createCatalog(dir string, info *CatalogInfo, feeds []Feed, withPreview bool) (_ *catalogOutput, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
-	removeStaleTemps(dir, feeds)
-	o := &catalogOutput{dir: dir, feeds: feeds}
+	o := &catalogOutput{dir: dir}
 	defer func() {
 		if err != nil {
 			o.abort()
 		}
 	}()
 	for _, f := range feeds {
-		tmp, err := os.CreateTemp(dir, tempPattern(f.File))
+		ff := feedFormats[f.Format]
+		of, err := o.create(f.File, func(w io.Writer) (feedWriter, error) { return ff.open(w, info, f.expand()) })
 		if err != nil {
-			return nil, fmt.Errorf("write %s: %w", f.File, err)
+			return nil, err
 		}
-		o.temps = append(o.temps, tmp)
-		fw, err := f.open(tmp, info)
-		if err != nil {
-			return nil, fmt.Errorf("write %s: %w", f.File, err)
-		}
-		o.writers = append(o.writers, fw)
+		of.feed, of.count = f, ff.count
 	}
+	if withPreview {
+		if _, err := o.create(previewFile, func(w io.Writer) (feedWriter, error) { return newPreview(w, info, true) }); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := o.create(reportFile, nil); err != nil {
+		return nil, err
+	}
+	removeStaleTemps(dir, o.files)
 	return o, nil
 }
 
+func (o *catalogOutput) create(name string, open func(io.Writer) (feedWriter, error)) (*outputFile, error) {
+	tmp, err := os.CreateTemp(o.dir, tempPattern(name))
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", name, err)
+	}
+	of := &outputFile{name: name, temp: tmp}
+	o.files = append(o.files, of)
+	if open != nil {
+		if of.w, err = open(tmp); err != nil {
+			return nil, fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return of, nil
+}
+
 func (o *catalogOutput) add(p *CatalogProduct) error {
-	for i, w := range o.writers {
-		if err := w.product(p); err != nil {
-			return fmt.Errorf("write %s: %w", o.feeds[i].File, err)
+	for _, f := range o.files {
+		if f.w == nil {
+			continue
+		}
+		if err := f.w.product(p); err != nil {
+			return fmt.Errorf("write %s: %w", f.name, err)
 		}
 	}
 	return nil
 }
 
-// commit finishes every file and replaces the published ones. It aborts,
-// leaving them untouched, on any error or when the guard refuses.
-func (o *catalogOutput) commit(excluded []Exclusion, maxDrop Fraction, force bool) (err error) {
+// commit finishes every file, records the feeds in sum, writes the report,
+// and replaces the published files. It aborts, leaving them untouched, on
+// any error or when the guard refuses.
+func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force bool) (err error) {
 	defer func() {
 		if err != nil {
 			o.abort()
 		}
 	}()
-	for i, f := range o.feeds {
-		if err := o.writers[i].finish(excluded); err != nil {
-			return fmt.Errorf("write %s: %w", f.File, err)
+	for _, f := range o.files {
+		if f.w == nil {
+			continue
 		}
-		if err := finishTemp(o.temps[i]); err != nil {
-			return fmt.Errorf("write %s: %w", f.File, err)
+		if err := f.w.finish(sum.ExcludedProducts); err != nil {
+			return fmt.Errorf("write %s: %w", f.name, err)
+		}
+		if f.count != nil {
+			sum.Feeds = append(sum.Feeds, FeedResult{Format: f.feed.Format, File: f.name, Items: f.w.items()})
+		}
+	}
+	if len(sum.Feeds) > 0 {
+		sum.Items = sum.Feeds[0].Items
+	}
+	for _, f := range o.files {
+		if f.name == reportFile {
+			if err := sum.WriteJSON(f.temp); err != nil {
+				return fmt.Errorf("write %s: %w", f.name, err)
+			}
+		}
+		if err := finishTemp(f.temp); err != nil {
+			return fmt.Errorf("write %s: %w", f.name, err)
 		}
 	}
 	if !force {
-		for i, f := range o.feeds {
-			if err := guard(o.dir, f, o.writers[i].items(), maxDrop); err != nil {
+		for _, f := range o.files {
+			if f.count == nil {
+				continue
+			}
+			if err := guard(o.dir, f.name, f.count, f.w.items(), maxDrop); err != nil {
 				return err
 			}
 		}
 	}
-	for i, f := range o.feeds {
-		if err := replaceFile(o.temps[i].Name(), filepath.Join(o.dir, f.File)); err != nil {
-			return fmt.Errorf("replace %s: %w", f.File, err)
+	for _, f := range o.files {
+		if err := replaceFile(f.temp.Name(), filepath.Join(o.dir, f.name)); err != nil {
+			return fmt.Errorf("replace %s: %w", f.name, err)
 		}
 	}
-	o.temps = nil
+	o.files = nil
 	return syncDir(o.dir)
 }
 
 // abort removes the temporary files.
 func (o *catalogOutput) abort() {
-	for _, t := range o.temps {
-		t.Close()
-		os.Remove(t.Name())
+	for _, f := range o.files {
+		f.temp.Close()
+		os.Remove(f.temp.Name())
 	}
-	o.temps = nil
+	o.files = nil
 }
 
-// writeCatalog writes an in-memory catalog: createCatalog, add, commit.
+// writeCatalog writes an in-memory catalog with the given feeds and a
+// report, without a preview.
 func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force bool) error {
-	o, err := createCatalog(dir, &c.CatalogInfo, feeds)
+	o, err := createCatalog(dir, &c.CatalogInfo, feeds, false)
 	if err != nil {
 		return err
 	}
@@ -150,28 +255,28 @@ func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force 
 			return err
 		}
 	}
-	return o.commit(c.Excluded, maxDrop, force)
+	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, maxDrop, force)
 }
 
-func guard(dir string, f Feed, n int, maxDrop Fraction) error {
+func guard(dir, file string, count func(io.Reader) (int, error), n int, maxDrop Fraction) error {
 	if n == 0 {
-		return &GuardError{File: f.File, New: 0, MaxDrop: maxDrop}
+		return &GuardError{File: file, New: 0, MaxDrop: maxDrop}
 	}
-	old, err := os.Open(filepath.Join(dir, f.File))
+	old, err := os.Open(filepath.Join(dir, file))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("read published %s: %w", f.File, err)
+		return fmt.Errorf("read published %s: %w", file, err)
 	}
 	defer old.Close()
-	prev, err := f.count(old)
+	prev, err := count(old)
 	if err != nil || prev == 0 {
 		// A published file that cannot be read is no catalog worth keeping.
 		return nil
 	}
 	if float64(prev-n)/float64(prev) > float64(maxDrop) {
-		return &GuardError{File: f.File, Old: prev, New: n, MaxDrop: maxDrop}
+		return &GuardError{File: file, Old: prev, New: n, MaxDrop: maxDrop}
 	}
 	return nil
 }
@@ -222,9 +327,9 @@ func syncDir(dir string) error {
 // takes it for the leftover of a killed run rather than a run in progress.
 const staleTempAge = time.Hour
 
-func removeStaleTemps(dir string, feeds []Feed) {
-	for _, f := range feeds {
-		matches, _ := filepath.Glob(filepath.Join(dir, tempPattern(f.File)))
+func removeStaleTemps(dir string, files []*outputFile) {
+	for _, f := range files {
+		matches, _ := filepath.Glob(filepath.Join(dir, tempPattern(f.name)))
 		for _, m := range matches {
 			if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > staleTempAge {
 				os.Remove(m)

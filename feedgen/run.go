@@ -2,11 +2,13 @@ package feedgen
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 )
 
@@ -18,22 +20,6 @@ type RunOptions struct {
 	Force bool
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
-}
-
-// Summary is what a run did, for the merchant and for scripts.
-type Summary struct {
-	Export     string         `json:"export"`
-	At         time.Time      `json:"at"`
-	Rows       int            `json:"rows"`
-	Products   int            `json:"products"`
-	Eligible   int            `json:"eligible"`
-	Items      int            `json:"items"`
-	Excluded   int            `json:"excluded"`
-	ExcludedBy map[string]int `json:"excluded_by_reason"`
-	Warnings   []Warning      `json:"warnings"`
-	// WarningCount is exact; Warnings keeps the first ones.
-	WarningCount int      `json:"warning_count"`
-	Files        []string `json:"files"`
 }
 
 // Run is the whole pipeline once: read cfg.Export, apply the rules at
@@ -51,24 +37,28 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	}
 	at = at.In(cfg.Location())
 	start := time.Now()
-	feeds := DefaultFeeds()
 	var (
 		out      *catalogOutput
+		exp      *Export // the export being read, for warnings
 		b        *catalogBuilder
 		excluded []Exclusion
 		eligible int
 	)
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
+		exp = ex
 		b = newCatalogBuilder(&cfg, ex, at)
 		info := b.info()
 		var err error
-		out, err = createCatalog(cfg.Out, &info, feeds)
+		out, err = createCatalog(cfg.Out, &info, cfg.Feeds, cfg.Preview)
 		if err != nil {
 			return fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
 		}
 		return nil
 	}, func(p *Product) error {
-		cp, excl := b.add(p)
+		cp, excl, warns := b.add(p)
+		for _, w := range warns {
+			exp.warn(w)
+		}
 		if excl != nil {
 			excluded = append(excluded, *excl)
 			return nil
@@ -83,12 +73,14 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		return nil, err
 	}
 	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "took", time.Since(start))
-	sum := summarize(cfg.Export, ex, at, eligible, out.writers[0].items(), excluded)
-	if err := out.commit(excluded, cfg.MaxDrop, opt.Force); err != nil {
-		return sum, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+	sum := summarize(ex, at, eligible, excluded)
+	sum.Export = filepath.Base(cfg.Export)
+	if sum.ExportSHA256, err = fileSHA256(cfg.Export); err != nil {
+		out.abort()
+		return nil, fmt.Errorf("read export %q: %w", cfg.Export, err)
 	}
-	for _, f := range feeds {
-		sum.Files = append(sum.Files, filepath.Join(cfg.Out, f.File))
+	if err := out.commit(sum, cfg.MaxDrop, opt.Force); err != nil {
+		return sum, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
 	}
 	log.Debug("catalog written", "dir", cfg.Out, "items", sum.Items, "took", time.Since(start))
 	return sum, nil
@@ -131,18 +123,17 @@ func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*
 	return ex, nil
 }
 
-func summarize(export string, ex *Export, at time.Time, eligible, items int, excluded []Exclusion) *Summary {
+func summarize(ex *Export, at time.Time, eligible int, excluded []Exclusion) *Summary {
 	s := &Summary{
-		Export:       export,
-		At:           at,
-		Rows:         ex.Rows,
-		Products:     ex.ProductCount,
-		Eligible:     eligible,
-		Items:        items,
-		Excluded:     len(excluded),
-		ExcludedBy:   map[string]int{},
-		Warnings:     ex.Warnings,
-		WarningCount: ex.WarningCount,
+		At:               at,
+		Rows:             ex.Rows,
+		Products:         ex.ProductCount,
+		Eligible:         eligible,
+		Excluded:         len(excluded),
+		ExcludedProducts: excluded,
+		ExcludedBy:       map[string]int{},
+		Warnings:         ex.Warnings,
+		WarningCount:     ex.WarningCount,
 	}
 	for _, e := range excluded {
 		seen := map[string]bool{}
@@ -156,12 +147,16 @@ func summarize(export string, ex *Export, at time.Time, eligible, items int, exc
 	return s
 }
 
-// ReasonCodes returns the codes of s.ExcludedBy in a stable order.
-func (s *Summary) ReasonCodes() []string {
-	codes := make([]string, 0, len(s.ExcludedBy))
-	for c := range s.ExcludedBy {
-		codes = append(codes, c)
+// fileSHA256 identifies the export a report was made from.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
 	}
-	sort.Strings(codes)
-	return codes
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

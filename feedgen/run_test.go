@@ -59,20 +59,37 @@ func TestSampleExportUpToDate(t *testing.T) {
 	}
 }
 
-// TestGoldenSample checks the catalog made from the sample export against
+// allFeeds writes every format, so the golden files cover them all.
+var allFeeds = []Feed{
+	{Format: "google-xml", File: "catalog.xml"},
+	{Format: "line-json", File: "products.json"},
+	{Format: "google-tsv", File: "catalog.tsv"},
+	{Format: "meta-csv", File: "catalog.csv"},
+}
+
+// TestGoldenSample checks every file made from the sample export against
 // testdata/golden; -update rewrites the golden files.
 func TestGoldenSample(t *testing.T) {
 	out := t.TempDir()
-	sum, err := Run(context.Background(), sampleConfig(t, out), RunOptions{At: exportgen.SampleAt})
+	cfg := sampleConfig(t, out)
+	cfg.Feeds = allFeeds
+	sum, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range DefaultFeeds() {
-		got, err := os.ReadFile(filepath.Join(out, f.File))
+	files, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(allFeeds)+2 {
+		t.Errorf("wrote %d files, want the %d feeds, index.html and report.json", len(files), len(allFeeds))
+	}
+	for _, f := range files {
+		got, err := os.ReadFile(filepath.Join(out, f.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join(goldenDir, f.File)
+		golden := filepath.Join(goldenDir, f.Name())
 		if *update {
 			if err := os.MkdirAll(goldenDir, 0o755); err != nil {
 				t.Fatal(err)
@@ -86,7 +103,7 @@ func TestGoldenSample(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (go test ./feedgen -run TestGoldenSample -update rewrites it after review)", f.File, golden)
+			t.Errorf("%s differs from %s (go test ./feedgen -run TestGoldenSample -update rewrites it after review)", f.Name(), golden)
 		}
 	}
 	want := Summary{Rows: 16, Products: 12, Eligible: 5, Items: 8, Excluded: 7, WarningCount: 2,
@@ -104,15 +121,18 @@ func TestRunDeterministic(t *testing.T) {
 	var outs [2]string
 	for i := range outs {
 		outs[i] = t.TempDir()
-		if _, err := Run(context.Background(), sampleConfig(t, outs[i]), RunOptions{At: exportgen.SampleAt}); err != nil {
+		cfg := sampleConfig(t, outs[i])
+		cfg.Feeds = allFeeds
+		if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range DefaultFeeds() {
-		a, _ := os.ReadFile(filepath.Join(outs[0], f.File))
-		b, _ := os.ReadFile(filepath.Join(outs[1], f.File))
+	files, _ := os.ReadDir(outs[0])
+	for _, f := range files {
+		a, _ := os.ReadFile(filepath.Join(outs[0], f.Name()))
+		b, _ := os.ReadFile(filepath.Join(outs[1], f.Name()))
 		if len(a) == 0 || !bytes.Equal(a, b) {
-			t.Errorf("%s: two runs differ (%d and %d bytes)", f.File, len(a), len(b))
+			t.Errorf("%s: two runs differ (%d and %d bytes)", f.Name(), len(a), len(b))
 		}
 	}
 }

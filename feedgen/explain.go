@@ -1,0 +1,91 @@
+package feedgen
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Explanation answers "why isn't my product in the catalog?" for one id.
+type Explanation struct {
+	ID       string
+	Found    bool
+	Product  *CatalogProduct // set when the product is in the catalog
+	Excluded *Exclusion      // set when it is left out
+	Warnings []Warning       // about this product, such as a variant left out
+}
+
+// Explain reads the export and judges the products with the given ids
+// (PIDs, the 商品 id) at time at, exactly as Run would, without writing
+// anything. Explanations come in the order of ids.
+func Explain(ctx context.Context, cfg Config, at time.Time, ids []string) ([]Explanation, *Export, error) {
+	want := make(map[string]*Explanation, len(ids))
+	out := make([]Explanation, len(ids))
+	for i, id := range ids {
+		out[i].ID = normalizeID(id)
+		if want[out[i].ID] == nil {
+			want[out[i].ID] = &out[i]
+		}
+	}
+	var b *catalogBuilder
+	at = at.In(cfg.Location())
+	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
+		b = newCatalogBuilder(&cfg, ex, at)
+		return nil
+	}, func(p *Product) error {
+		e := want[p.ID]
+		if e == nil {
+			return nil
+		}
+		e.Found = true
+		e.Product, e.Excluded, e.Warnings = b.add(p)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range out {
+		if first := want[out[i].ID]; first != &out[i] {
+			out[i] = *first
+		}
+	}
+	return out, ex, nil
+}
+
+// WriteExplanations prints explanations for a merchant, one product per
+// paragraph, each reason with the cell's column and row.
+func WriteExplanations(w io.Writer, exps []Explanation, export string, products int) error {
+	bw := bufio.NewWriter(w)
+	for _, e := range exps {
+		switch {
+		case !e.Found:
+			fmt.Fprintf(bw, "%s: not in the export (%s has %d products; the id is column A 「商品 id」, the number at the end of the product's admin URL)\n",
+				e.ID, filepath.Base(export), products)
+		case e.Product != nil:
+			ids := make([]string, len(e.Product.Items))
+			for i, it := range e.Product.Items {
+				ids[i] = it.ID
+			}
+			noun := "items"
+			if len(ids) == 1 {
+				noun = "item"
+			}
+			fmt.Fprintf(bw, "%s: in the catalog — %s, %d %s (%s)\n", e.ID, e.Product.Name, len(ids), noun, strings.Join(ids, ", "))
+		case len(e.Excluded.Reasons) == 1:
+			fmt.Fprintf(bw, "%s: excluded — %s\n", e.ID, e.Excluded.Reasons[0])
+		default:
+			fmt.Fprintf(bw, "%s: excluded, for %d reasons:\n", e.ID, len(e.Excluded.Reasons))
+			for _, r := range e.Excluded.Reasons {
+				fmt.Fprintf(bw, "  - %s\n", r)
+			}
+		}
+		for _, warn := range e.Warnings {
+			fmt.Fprintf(bw, "  note: %s\n", warn)
+		}
+	}
+	return bw.Flush()
+}

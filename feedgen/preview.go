@@ -1,0 +1,126 @@
+package feedgen
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/base64"
+	"html/template"
+	"io"
+	"strings"
+)
+
+// The preview page (index.html) shows a merchant what the channels will
+// see: every product with its image, title, price, availability and PID, a
+// search box, and the excluded products with their reasons. Product text is
+// untrusted (exports carry <script> in descriptions), so it only ever
+// reaches the page through html/template's escaping, and the page's
+// Content-Security-Policy lets no script run but the page's own.
+
+// previewScript filters the lists as the merchant types. A #q=… fragment
+// fills the box on load, so a link can open a filtered view.
+const previewScript = `(function () {
+  var input = document.getElementById("q");
+  var entries = document.querySelectorAll("[data-search]");
+  var shown = document.getElementById("shown");
+  function filter() {
+    var q = input.value.trim().toLowerCase();
+    var n = 0;
+    for (var i = 0; i < entries.length; i++) {
+      var hit = q === "" || entries[i].getAttribute("data-search").indexOf(q) >= 0;
+      entries[i].hidden = !hit;
+      if (hit && entries[i].classList.contains("product")) n++;
+    }
+    shown.textContent = String(n);
+  }
+  input.addEventListener("input", filter);
+  var m = /^#q=(.*)$/.exec(location.hash);
+  if (m) input.value = decodeURIComponent(m[1]);
+  filter();
+})();`
+
+var previewCSP = func() string {
+	sum := sha256.Sum256([]byte(previewScript))
+	return "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; script-src 'sha256-" +
+		base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'"
+}()
+
+var previewTemplates = template.Must(template.New("preview").Funcs(template.FuncMap{"lower": strings.ToLower}).Parse(`{{define "head"}}<!DOCTYPE html>
+<html lang="zh-Hant">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{.Info.Title}} — catalog preview</title>
+<style>
+body{font-family:system-ui,"Noto Sans TC",sans-serif;margin:1rem;color:#222}
+header{position:sticky;top:0;background:#fff;padding:.5rem 0;border-bottom:1px solid #ddd}
+input{font-size:1rem;padding:.4rem;width:min(30rem,90%)}
+.products{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:1rem;margin:1rem 0}
+.product{border:1px solid #ddd;border-radius:.5rem;padding:.5rem}
+.product img{width:100%;aspect-ratio:1;object-fit:cover;background:#f4f4f4}
+.pid{font-family:monospace;color:#555}.price{font-weight:bold}.sale{color:#c00}
+.out_of_stock{color:#999}.backorder{color:#b60}
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}
+</style>
+</head>
+<body>
+<header>
+<h1>{{.Info.Title}}</h1>
+<p>What LINE, Google and Meta will see, as of {{.Info.At.Format "2006-01-02 15:04 MST"}}. Showing <span id="shown">…</span> products.</p>
+<input id="q" type="search" placeholder="Search by name, PID or SKU" autocomplete="off">
+</header>
+<section class="products">
+{{end}}{{define "product"}}<article class="product" data-search="{{.Search}}">
+<img src="{{.Image}}" alt="" loading="lazy">
+<h2>{{.P.Name}}</h2>
+<p class="pid">PID {{.P.ID}}</p>
+<ul>{{range .P.Items}}<li class="{{.Availability}}">{{if .Options}}{{range $i, $o := .Options}}{{if $i}} / {{end}}{{$o.Value}}{{end}}: {{end}}<span class="price">{{if .SalePrice}}<span class="sale">{{.SalePrice}}</span> <s>{{.Price}}</s>{{else}}{{.Price}}{{end}} {{$.Currency}}</span> · {{.Availability}}</li>{{end}}</ul>
+</article>
+{{end}}{{define "tail"}}</section>
+<h2>Excluded ({{len .Excluded}})</h2>
+<table>
+<thead><tr><th>PID</th><th>name</th><th>row</th><th>why</th></tr></thead>
+<tbody>
+{{range .Excluded}}<tr data-search="{{lower .ID}} {{lower .Name}}"><td class="pid">{{.ID}}</td><td>{{.Name}}</td><td>{{.Row}}</td><td>{{range .Reasons}}{{.Message}}<br>{{end}}</td></tr>
+{{end}}</tbody>
+</table>
+<script>{{.Script}}</script>
+</body>
+</html>
+{{end}}`))
+
+type preview struct {
+	bw   *bufio.Writer
+	info *CatalogInfo
+	n    int
+}
+
+func newPreview(w io.Writer, info *CatalogInfo, _ bool) (feedWriter, error) {
+	p := &preview{bw: bufio.NewWriterSize(w, 64<<10), info: info}
+	return p, previewTemplates.ExecuteTemplate(p.bw, "head", map[string]any{"CSP": previewCSP, "Info": info})
+}
+
+func (pv *preview) product(p *CatalogProduct) error {
+	search := []string{p.ID, p.Name}
+	for _, it := range p.Items {
+		search = append(search, it.ID, it.SKU)
+	}
+	pv.n++
+	return previewTemplates.ExecuteTemplate(pv.bw, "product", map[string]any{
+		"P": p, "Image": p.Images[0], "Currency": pv.info.Currency,
+		"Search": strings.ToLower(cleanText(strings.Join(search, " "))),
+	})
+}
+
+func (pv *preview) finish(excluded []Exclusion) error {
+	err := previewTemplates.ExecuteTemplate(pv.bw, "tail", map[string]any{
+		"Excluded": excluded, "Script": template.JS(previewScript),
+	})
+	if err != nil {
+		return err
+	}
+	return pv.bw.Flush()
+}
+
+func (pv *preview) items() int { return pv.n }
