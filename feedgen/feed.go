@@ -24,9 +24,13 @@ type feedWriter interface {
 	items() int
 }
 
-// writeAll writes a whole in-memory catalog through a feed writer.
-func writeAll(w io.Writer, c *Catalog, format string, expand bool) error {
-	fw, err := feedFormats[format].open(w, &c.CatalogInfo, expand)
+// writeAll writes a whole in-memory catalog through a feed writer: the
+// format's, or open when given.
+func writeAll(w io.Writer, c *Catalog, format string, expand bool, open func(io.Writer, *CatalogInfo, bool) (feedWriter, error)) error {
+	if open == nil {
+		open = feedFormats[format].open
+	}
+	fw, err := open(w, &c.CatalogInfo, expand)
 	if err != nil {
 		return err
 	}
@@ -40,7 +44,7 @@ func writeAll(w io.Writer, c *Catalog, format string, expand bool) error {
 
 // WriteGoogleXML writes c as a Google Merchant Center RSS 2.0 feed: one
 // item per variant, grouped by g:item_group_id.
-func WriteGoogleXML(w io.Writer, c *Catalog) error { return writeAll(w, c, "google-xml", true) }
+func WriteGoogleXML(w io.Writer, c *Catalog) error { return writeAll(w, c, "google-xml", true, nil) }
 
 type googleXML struct {
 	bw       *bufio.Writer
@@ -179,7 +183,7 @@ func (o Option) MarshalJSON() ([]byte, error) {
 
 // WriteLineJSON writes c as a LINE product_full JSON array: one object per
 // product, one product per line so that a diff of two catalogs reads.
-func WriteLineJSON(w io.Writer, c *Catalog) error { return writeAll(w, c, "line-json", false) }
+func WriteLineJSON(w io.Writer, c *Catalog) error { return writeAll(w, c, "line-json", false, nil) }
 
 type lineJSON struct {
 	bw *bufio.Writer

@@ -59,7 +59,7 @@ input{font-size:1rem;padding:.4rem;width:min(30rem,90%)}
 .products{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:1rem;margin:1rem 0}
 .product{border:1px solid #ddd;border-radius:.5rem;padding:.5rem}
 .product img{width:100%;aspect-ratio:1;object-fit:cover;background:#f4f4f4}
-.pid{font-family:monospace;color:#555}.price{font-weight:bold}.sale{color:#c00}
+.pid{font-family:monospace;color:#555}.desc{font-size:.85rem;color:#444}.price{font-weight:bold}.sale{color:#c00}
 .out_of_stock{color:#999}.backorder{color:#b60}
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}
 </style>
@@ -75,6 +75,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-al
 <img src="{{.Image}}" alt="" loading="lazy">
 <h2>{{.P.Name}}</h2>
 <p class="pid">PID {{.P.ID}}</p>
+<p class="desc">{{.Snippet}}</p>
 <ul>{{range .P.Items}}<li class="{{.Availability}}">{{if .Options}}{{range $i, $o := .Options}}{{if $i}} / {{end}}{{$o.Value}}{{end}}: {{end}}<span class="price">{{if .SalePrice}}<span class="sale">{{.SalePrice}}</span> <s>{{.Price}}</s>{{else}}{{.Price}}{{end}} {{$.Currency}}</span> · {{.Availability}}</li>{{end}}</ul>
 </article>
 {{end}}{{define "tail"}}</section>
@@ -89,6 +90,9 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-al
 </body>
 </html>
 {{end}}`))
+
+// previewSnippet is how much of the plain-text description a card shows.
+const previewSnippet = 120
 
 type preview struct {
 	bw   *bufio.Writer
@@ -109,7 +113,8 @@ func (pv *preview) product(p *CatalogProduct) error {
 	pv.n++
 	return previewTemplates.ExecuteTemplate(pv.bw, "product", map[string]any{
 		"P": p, "Image": p.Images[0], "Currency": pv.info.Currency,
-		"Search": strings.ToLower(cleanText(strings.Join(search, " "))),
+		"Search":  strings.ToLower(cleanText(strings.Join(search, " "))),
+		"Snippet": truncate(p.Description, previewSnippet),
 	})
 }
 
