@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +145,14 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // misspelt key would otherwise silently fall back to a default.
 func ParseConfig(r io.Reader, base Config) (Config, error) {
 	cfg := base
+	// The decoder writes arrays into a slice's backing array when it is
+	// large enough, which would change base's lists too.
+	for _, s := range []*[]string{
+		&cfg.Columns.OptionNames, &cfg.Columns.OptionValues,
+		&cfg.Rules.ExcludeTags, &cfg.Rules.PublicValues, &cfg.Rules.OnSaleValues, &cfg.Rules.OffSaleValues,
+	} {
+		*s = slices.Clone(*s)
+	}
 	md, err := toml.NewDecoder(r).Decode(&cfg)
 	if err != nil {
 		var pe toml.ParseError
