@@ -29,7 +29,7 @@ func mappable(variants ...Variant) *Product {
 		Images: []string{"//cdn.example.com/1.jpg"}, Variants: variants}
 }
 
-func TestParseMoney(t *testing.T) {
+func TestPriceParseMoney(t *testing.T) {
 	tests := []struct {
 		in   string
 		want float64

@@ -162,7 +162,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
-func TestParseFraction(t *testing.T) {
+func TestConfigParseFraction(t *testing.T) {
 	tests := []struct {
 		in   string
 		want Fraction

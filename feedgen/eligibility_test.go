@@ -138,7 +138,7 @@ func TestRulesTags(t *testing.T) {
 	}
 }
 
-func TestSplitTags(t *testing.T) {
+func TestRulesSplitTags(t *testing.T) {
 	tests := []struct {
 		in   string
 		want []string
@@ -289,7 +289,7 @@ func TestRulesSeveralReasons(t *testing.T) {
 	})
 }
 
-func TestParseShopTime(t *testing.T) {
+func TestEligibilityParseShopTime(t *testing.T) {
 	loc := taipei(t)
 	at := func(y int, mo time.Month, d, h, mi, s int) time.Time { return time.Date(y, mo, d, h, mi, s, 0, loc) }
 	tests := []struct {

@@ -114,7 +114,7 @@ type googleRSS struct {
 	} `xml:"channel"`
 }
 
-func TestGoogleXMLParsesWithHostileText(t *testing.T) {
+func TestCleanTextKeepsGoogleXMLWellFormed(t *testing.T) {
 	const nasty = "A & B <c> ]]> \"q\" 'x'\x00\x01\x0b\ufffe\xff end\ttab\nline"
 	const clean = "A & B <c> ]]> \"q\" 'x' end\ttab\nline"
 	c := &Catalog{Title: "小店 & <Co>", ShopURL: testShop + "/?a=1&b=2", Currency: "TWD", Products: []CatalogProduct{{
