@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -152,8 +153,16 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // misspelt key would otherwise silently fall back to a default.
 func ParseConfig(r io.Reader, base Config) (Config, error) {
 	cfg := base
-	// Arrays of tables decode into the elements already there, which would
-	// leave a default feed's file name under a configured format.
+	// The decoder writes arrays into a slice's backing array when it is
+	// large enough, which would change base's lists too; and arrays of
+	// tables decode into the elements already there, which would leave a
+	// default feed's file name under a configured format.
+	for _, s := range []*[]string{
+		&cfg.Columns.OptionNames, &cfg.Columns.OptionValues,
+		&cfg.Rules.ExcludeTags, &cfg.Rules.PublicValues, &cfg.Rules.OnSaleValues, &cfg.Rules.OffSaleValues,
+	} {
+		*s = slices.Clone(*s)
+	}
 	cfg.Feeds = nil
 	md, err := toml.NewDecoder(r).Decode(&cfg)
 	if err != nil {

@@ -147,6 +147,9 @@ var shopTimeLayouts = []string{
 	"2006-01-02T15:04",
 }
 
+// maxExcelSerial is the day after Excel's last date, 9999-12-31.
+const maxExcelSerial = 2958466
+
 // parseShopTime reads a date cell: an Excel serial number (a date-formatted
 // cell read raw) or text. Blank is the zero time, meaning no bound.
 func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, error) {
@@ -155,8 +158,10 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 		return time.Time{}, nil
 	}
 	if serial, err := strconv.ParseFloat(s, 64); err == nil {
-		if serial <= 0 {
-			return time.Time{}, fmt.Errorf("date serial %q is not positive", s)
+		// NaN, Inf and serials past Excel's last day (9999-12-31) parse as
+		// floats but are no date: excelize turns them into nonsense times.
+		if !(serial > 0 && serial < maxExcelSerial) {
+			return time.Time{}, fmt.Errorf("date serial %q is not a date Excel can hold", s)
 		}
 		t, err := excelize.ExcelDateToTime(serial, date1904)
 		if err != nil {

@@ -346,11 +346,11 @@ func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool
 				*col.variant(&v) = strings.Clone(strings.TrimSpace(cell(cells, idx.cols[col.key])))
 			}
 		}
-		for i, pair := range idx.options {
-			name, value := strings.TrimSpace(cell(cells, pair[0])), strings.TrimSpace(cell(cells, pair[1]))
+		for _, pair := range idx.options {
+			name, value := strings.TrimSpace(cell(cells, pair.name)), strings.TrimSpace(cell(cells, pair.value))
 			if value != "" {
 				if name == "" {
-					name = cols.OptionNames[i]
+					name = pair.header
 				}
 				v.Options = append(v.Options, Option{Name: strings.Clone(name), Value: strings.Clone(value)})
 			}
@@ -389,8 +389,15 @@ func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool
 type headerIndex struct {
 	cols    map[string]int // key -> column, -1 when the optional column is absent
 	images  []int
-	options [][2]int
+	options []optionColumns
 	missing []string // headers of required columns not found
+}
+
+// optionColumns is one option pair found in the header row; header names
+// the option when its name cell is blank or its name column is absent.
+type optionColumns struct {
+	name, value int
+	header      string
 }
 
 func matchHeaders(cells []string, layout []column, cols Columns) (headerIndex, int) {
@@ -426,10 +433,11 @@ func matchHeaders(cells []string, layout []column, cols Columns) (headerIndex, i
 	for i := range cols.OptionNames {
 		n, nok := at[normalizeHeader(cols.OptionNames[i])]
 		v, vok := at[normalizeHeader(cols.OptionValues[i])]
-		if nok && vok {
-			hi.options = append(hi.options, [2]int{n, v})
-		} else if vok {
-			hi.options = append(hi.options, [2]int{-1, v})
+		if !nok {
+			n = -1
+		}
+		if vok {
+			hi.options = append(hi.options, optionColumns{name: n, value: v, header: cols.OptionNames[i]})
 		}
 	}
 	return hi, hits

@@ -395,9 +395,11 @@ func htmlToText(s string) string {
 			a := atom.Lookup(name)
 			switch {
 			case a == atom.Script || a == atom.Style || a == atom.Noscript || a == atom.Template:
-				if tt == html.StartTagToken {
+				// <script/> opens a script like <script>: HTML ignores the
+				// slash on these, and the tokenizer reads on as raw text.
+				if tt != html.EndTagToken {
 					skip++
-				} else if tt == html.EndTagToken && skip > 0 {
+				} else if skip > 0 {
 					skip--
 				}
 			case blockElement[a]:

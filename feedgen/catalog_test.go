@@ -1,0 +1,415 @@
+package feedgen
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testShop = "https://shop.example.com"
+
+// testConfig is the default configuration with a shop URL, validated.
+func testConfig(t *testing.T) *Config {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.ShopURL = testShop
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	return &cfg
+}
+
+// mappable is an eligible product with a link, an image and one variant.
+func mappable(variants ...Variant) *Product {
+	if len(variants) == 0 {
+		variants = []Variant{{ID: "5001", Row: 2, Price: "1280"}}
+	}
+	return &Product{ID: "1001", Row: 2, Name: "T恤", Public: "是", Handle: "t-shirt",
+		Images: []string{"//cdn.example.com/1.jpg"}, Variants: variants}
+}
+
+func TestPriceParseMoney(t *testing.T) {
+	tests := []struct {
+		in   string
+		want float64
+		err  string // "" for no error
+	}{
+		{"1280", 1280, ""},
+		{"1,280", 1280, ""},
+		{"NT$1,280", 1280, ""},
+		{"$1280", 1280, ""},
+		{" 1280.00 ", 1280, ""},
+		{"99.50", 99.5, ""},
+		{"0", 0, "price 「0」 is not above 0"},
+		{"-5", 0, "price 「-5」 is not above 0"},
+		{"洽詢", 0, "price 「洽詢」 is not a number"},
+		{"NaN", 0, "price 「NaN」 is not a number"},
+		{"Inf", 0, "price 「Inf」 is not a number"},
+		{"", 0, "price is blank"},
+		{"NT$", 0, "price is blank"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseMoney(tt.in)
+			errText := ""
+			if err != nil {
+				errText = err.Error()
+			}
+			if got != tt.want || errText != tt.err {
+				t.Errorf("parseMoney(%q) = %v, %q; want %v, %q", tt.in, got, errText, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+func TestCatalogPrice(t *testing.T) {
+	tests := []struct {
+		name                string
+		price, list         string
+		wantPrice, wantSale string
+		wantReason          string // the invalid reason's message when the product is dropped
+	}{
+		{"定價 above 售價: price is 定價, sale is 售價", "1000", "1280", "1280", "1000", ""},
+		{"定價 equal to 售價: price only", "1000", "1000", "1000", "", ""},
+		{"定價 below 售價: price only", "1000", "900", "1000", "", ""},
+		{"定價 blank: price only", "1000", "", "1000", "", ""},
+		{"定價 not a number: price only", "1000", "洽詢", "1000", "", ""},
+		{"thousands separator", "1,280", "", "1280", "", ""},
+		{"NT$ prefix on both", "NT$1,280", "NT$1,500", "1500", "1280", ""},
+		{"decimals lose trailing zeros", "99.50", "", "99.5", "", ""},
+		{"fractions of a cent are rounded", "99.999", "", "100", "", ""},
+		{"0 is no price", "0", "100", "", "", "invalid: missing price: no variant has a valid price (price 「0」 is not above 0)"},
+		{"negative is no price", "-5", "", "", "", "invalid: missing price: no variant has a valid price (price 「-5」 is not above 0)"},
+		{"text is no price", "洽詢", "", "", "", "invalid: missing price: no variant has a valid price (price 「洽詢」 is not a number)"},
+		{"blank is no price", "", "1280", "", "", "invalid: missing price: no variant has a valid price (price is blank)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mappable(Variant{ID: "5001", Row: 2, Price: tt.price, ListPrice: tt.list})
+			cp, reasons, _ := mapProduct(p, testConfig(t))
+			if tt.wantReason != "" {
+				want := []Reason{{Code: ReasonInvalid, Column: "商品款式售價", Row: 2, Value: tt.price, Message: tt.wantReason}}
+				if !reflect.DeepEqual(reasons, want) {
+					t.Errorf("mapProduct(售價 %q, 定價 %q) reasons = %s, want %s", tt.price, tt.list, show(reasons), show(want))
+				}
+				return
+			}
+			if len(reasons) != 0 || len(cp.Items) != 1 {
+				t.Fatalf("mapProduct(售價 %q, 定價 %q) = %d items, reasons %s; want 1 item", tt.price, tt.list, len(cp.Items), show(reasons))
+			}
+			if it := cp.Items[0]; it.Price != tt.wantPrice || it.SalePrice != tt.wantSale {
+				t.Errorf("mapProduct(售價 %q, 定價 %q) price, sale = %q, %q; want %q, %q",
+					tt.price, tt.list, it.Price, it.SalePrice, tt.wantPrice, tt.wantSale)
+			}
+		})
+	}
+}
+
+func TestAvailability(t *testing.T) {
+	tests := []struct {
+		name                      string
+		manage, stock, outOfStock string
+		want                      string
+	}{
+		{"管理庫存 否 is in stock whatever the count", "否", "0", "停止銷售", InStock},
+		{"管理庫存 否 with padding", " 否 ", "0", "停止銷售", InStock},
+		{"blank stock is unlimited", "是", "", "停止銷售", InStock},
+		{"stock above 0 is in stock", "是", "5", "停止銷售", InStock},
+		{"stock with a thousands separator", "是", "1,000", "停止銷售", InStock},
+		{"0 with 繼續銷售 is backorder", "是", "0", "繼續銷售", Backorder},
+		{"0 with 停止銷售 is out of stock", "是", "0", "停止銷售", OutOfStock},
+		{"0 with 庫存不足時 blank is out of stock", "是", "0", "", OutOfStock},
+		{"0 with 管理庫存 blank counts as managed", "", "0", "", OutOfStock},
+		{"negative with 停止銷售 is out of stock", "是", "-2", "停止銷售", OutOfStock},
+		{"negative with 繼續銷售 is backorder", "是", "-2", "繼續銷售", Backorder},
+		{"0.0 is 0", "是", "0.0", "停止銷售", OutOfStock},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := Variant{ManageStock: tt.manage, Stock: tt.stock, OutOfStock: tt.outOfStock}
+			if got := availability(v); got != tt.want {
+				t.Errorf("availability(管理庫存 %q, 庫存量 %q, 庫存不足時 %q) = %q, want %q",
+					tt.manage, tt.stock, tt.outOfStock, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProductLink(t *testing.T) {
+	tests := []struct {
+		name, shop, handle, want string
+		err                      string
+	}{
+		{"handle goes after /products/", testShop, "t-shirt", testShop + "/products/t-shirt", ""},
+		{"shop URL's trailing slash is not doubled", testShop + "/", "t-shirt", testShop + "/products/t-shirt", ""},
+		{"Chinese and spaces are percent-encoded", testShop, "紅色 T恤", testShop + "/products/%E7%B4%85%E8%89%B2%20T%E6%81%A4", ""},
+		{"a leading /products/ is not repeated", testShop, "/products/t-shirt", testShop + "/products/t-shirt", ""},
+		{"a leading products/ is not repeated", testShop, "products/t-shirt", testShop + "/products/t-shirt", ""},
+		{"padding is trimmed", testShop, " t-shirt ", testShop + "/products/t-shirt", ""},
+		{"a ? in a handle cannot start a query", testShop, "a?b", testShop + "/products/a%3Fb", ""},
+		{"a full URL is kept", testShop, "https://other.example.com/products/x", "https://other.example.com/products/x", ""},
+		{"a full URL works without a shop URL, made https", "", "http://other.example.com/p/x", "https://other.example.com/p/x", ""},
+		{"a full URL with Chinese is made ASCII", "", "https://other.example.com/products/紅", "https://other.example.com/products/%E7%B4%85", ""},
+		{"blank handle is an error", testShop, " ", "", "商品網址 is blank"},
+		{"a handle without a shop URL is an error", "", "t-shirt", "",
+			"商品網址 「t-shirt」 is a handle and no shop URL is set (use -shop-url or shop_url)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := productLink(tt.shop, tt.handle)
+			errText := ""
+			if err != nil {
+				errText = err.Error()
+			}
+			if got != tt.want || errText != tt.err {
+				t.Errorf("productLink(%q, %q) = %q, %q; want %q, %q", tt.shop, tt.handle, got, errText, tt.want, tt.err)
+			}
+			for _, r := range got {
+				if r > 0x7e || r < 0x21 {
+					t.Errorf("productLink(%q, %q) = %q, which is not printable ASCII", tt.shop, tt.handle, got)
+					break
+				}
+			}
+		})
+	}
+}
+
+func TestAbsoluteURL(t *testing.T) {
+	tests := []struct {
+		name, shop, in, want string
+	}{
+		{"protocol-relative becomes https", "", "//cdn.example.com/a.jpg", "https://cdn.example.com/a.jpg"},
+		{"a path resolves against the shop", testShop, "/files/a.jpg", testShop + "/files/a.jpg"},
+		{"a path resolves against a shop URL with a trailing slash", testShop + "/", "/files/a.jpg", testShop + "/files/a.jpg"},
+		{"a path without a shop URL is unusable", "", "/files/a.jpg", ""},
+		{"http is made https", "", "http://cdn.example.com/a.jpg", "https://cdn.example.com/a.jpg"},
+		{"an internationalised host is made punycode", "", "https://例え.テスト/a.jpg", "https://xn--r8jz45g.xn--zckzah/a.jpg"},
+		{"a URL with credentials is refused", "", "https://user:pw@cdn.example.com/a.jpg", ""},
+		{"a URL over 2000 characters is refused", "", "https://cdn.example.com/" + strings.Repeat("a", 2000), ""},
+		{"https is kept", "", "https://cdn.example.com/a.jpg?v=2", "https://cdn.example.com/a.jpg?v=2"},
+		{"padding is trimmed", "", "  https://cdn.example.com/a.jpg\t", "https://cdn.example.com/a.jpg"},
+		{"Chinese and spaces are percent-encoded", "", "https://cdn.example.com/圖 1.jpg", "https://cdn.example.com/%E5%9C%96%201.jpg"},
+		{"a scheme without a host is unusable", "", "http://", ""},
+		{"blank is unusable", testShop, "", ""},
+		{"garbage is unusable", testShop, "not a url", ""},
+		{"a bare file name is unusable", testShop, "a.jpg", ""},
+		{"javascript: is refused", testShop, "javascript:alert(1)", ""},
+		{"data: is refused", testShop, "data:image/png;base64,iVBO", ""},
+		{"ftp: is refused", testShop, "ftp://cdn.example.com/a.jpg", ""},
+		{"a control character is refused", "", "https://cdn.example.com/a\x00.jpg", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := absoluteURL(tt.shop, tt.in); got != tt.want {
+				t.Errorf("absoluteURL(%q, %q) = %q, want %q", tt.shop, tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// itemsOf describes items compactly for comparison: id|group|title|price|sale|availability.
+func itemsOf(c CatalogProduct) []string {
+	var out []string
+	for _, it := range c.Items {
+		out = append(out, strings.Join([]string{it.ID, it.GroupID, it.Title, it.Price, it.SalePrice, it.Availability}, "|"))
+	}
+	return out
+}
+
+func TestBuildCatalog(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, taipei(t))
+
+	t.Run("a single-variant product's id is the product id, with no group", func(t *testing.T) {
+		p := mappable(Variant{ID: "5001", Row: 2, SKU: "TS-1", Price: "1280"})
+		c := buildCatalog(&Export{Products: []*Product{p}}, testConfig(t), at)
+		if len(c.Products) != 1 || len(c.Excluded) != 0 {
+			t.Fatalf("catalog has %d products, excluded %+v; want 1 and none", len(c.Products), c.Excluded)
+		}
+		got := c.Products[0].Items
+		want := []Item{{ID: "1001", VariantID: "5001", SKU: "TS-1", Title: "T恤", Price: "1280", Availability: InStock}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Items = %+v, want %+v", got, want)
+		}
+		if c.Items() != 1 {
+			t.Errorf("Items() = %d, want 1", c.Items())
+		}
+	})
+
+	t.Run("a multi-variant product's ids are variant ids grouped by product id, titled with options", func(t *testing.T) {
+		p := mappable(
+			Variant{ID: "5001", Row: 2, Price: "100", Options: []Option{{"顏色", "紅"}, {"尺寸", "M"}}},
+			Variant{ID: "5002", Row: 3, Price: "100", ListPrice: "120", Options: []Option{{"顏色", "藍"}}},
+			Variant{ID: "", Row: 4, Price: "90", ManageStock: "是", Stock: "0"},
+		)
+		c := buildCatalog(&Export{Products: []*Product{p}}, testConfig(t), at)
+		got := itemsOf(c.Products[0])
+		want := []string{
+			"5001|1001|T恤 - 紅 / M|100||in_stock",
+			"5002|1001|T恤 - 藍|120|100|in_stock",
+			"1001-3|1001|T恤|90||out_of_stock",
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("items = %q, want %q", got, want)
+		}
+		if c.Items() != 3 {
+			t.Errorf("Items() = %d, want 3", c.Items())
+		}
+	})
+
+	t.Run("a variant with a bad price is dropped with a warning, its siblings stay", func(t *testing.T) {
+		p := mappable(
+			Variant{ID: "5001", Row: 2, Price: "100"},
+			Variant{ID: "5002", Row: 3, Price: "洽詢"},
+		)
+		ex := &Export{Products: []*Product{p}}
+		c := buildCatalog(ex, testConfig(t), at)
+		if len(c.Products) != 1 {
+			t.Fatalf("catalog has %d products, excluded %+v; want 1", len(c.Products), c.Excluded)
+		}
+		if got, want := itemsOf(c.Products[0]), []string{"5001|1001|T恤|100||in_stock"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("items = %q, want %q (the survivor stays grouped)", got, want)
+		}
+		want := []Warning{{Row: 3, Column: "商品款式售價", Message: "variant 5002 of product 1001 left out: price 「洽詢」 is not a number"}}
+		if !reflect.DeepEqual(ex.Warnings, want) || ex.WarningCount != 1 {
+			t.Errorf("Warnings = %+v, want %+v", ex.Warnings, want)
+		}
+	})
+
+	t.Run("a product whose variants all have bad prices is excluded as invalid", func(t *testing.T) {
+		p := mappable(
+			Variant{ID: "5001", Row: 2, Price: "洽詢"},
+			Variant{ID: "5002", Row: 3, Price: ""},
+		)
+		ex := &Export{Products: []*Product{p}}
+		c := buildCatalog(ex, testConfig(t), at)
+		want := []Exclusion{{ID: "1001", Name: "T恤", Row: 2, Reasons: []Reason{{Code: ReasonInvalid, Column: "商品款式售價", Row: 2, Value: "洽詢",
+			Message: "invalid: missing price: no variant has a valid price (price 「洽詢」 is not a number)"}}}}
+		if len(c.Products) != 0 || !reflect.DeepEqual(c.Excluded, want) {
+			t.Errorf("Products = %d, Excluded = %+v; want 0, %+v", len(c.Products), c.Excluded, want)
+		}
+		if ex.WarningCount != 0 {
+			t.Errorf("Warnings = %+v, want none: the exclusion says it", ex.Warnings)
+		}
+	})
+
+	t.Run("a product without a usable image is excluded as invalid", func(t *testing.T) {
+		p := mappable()
+		p.Images = []string{"", "javascript:alert(1)"}
+		c := buildCatalog(&Export{Products: []*Product{p}}, testConfig(t), at)
+		want := []Reason{{Code: ReasonInvalid, Column: "商品圖片", Row: 2,
+			Message: "invalid: missing image_link (no usable URL in the 商品圖片 columns)"}}
+		if len(c.Products) != 0 || len(c.Excluded) != 1 || !reflect.DeepEqual(c.Excluded[0].Reasons, want) {
+			t.Errorf("Products = %d, Excluded = %+v; want 0 and reasons %s", len(c.Products), c.Excluded, show(want))
+		}
+	})
+
+	t.Run("a product without a link is excluded as invalid", func(t *testing.T) {
+		p := mappable()
+		p.Handle = ""
+		c := buildCatalog(&Export{Products: []*Product{p}}, testConfig(t), at)
+		want := []Reason{{Code: ReasonInvalid, Column: "商品網址", Row: 2, Message: "invalid: missing link: 商品網址 is blank"}}
+		if len(c.Products) != 0 || len(c.Excluded) != 1 || !reflect.DeepEqual(c.Excluded[0].Reasons, want) {
+			t.Errorf("Products = %d, Excluded = %+v; want 0 and reasons %s", len(c.Products), c.Excluded, show(want))
+		}
+	})
+
+	t.Run("a handle without a shop URL is excluded as invalid", func(t *testing.T) {
+		cfg := DefaultConfig()
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		c := buildCatalog(&Export{Products: []*Product{mappable()}}, &cfg, at)
+		if len(c.Products) != 0 || len(c.Excluded) != 1 || codes(c.Excluded[0].Reasons)[0] != ReasonInvalid || c.Excluded[0].Reasons[0].Column != "商品網址" {
+			t.Errorf("Products = %d, Excluded = %+v; want one invalid exclusion on 商品網址", len(c.Products), c.Excluded)
+		}
+	})
+
+	t.Run("every invalid reason is kept", func(t *testing.T) {
+		p := mappable(Variant{ID: "5001", Row: 2, Price: "0"})
+		p.Name, p.Handle, p.Images = "", "", nil
+		c := buildCatalog(&Export{Products: []*Product{p}}, testConfig(t), at)
+		var cols []string
+		for _, r := range c.Excluded[0].Reasons {
+			cols = append(cols, r.Code+"@"+r.Column)
+		}
+		want := []string{"invalid@商品名稱", "invalid@商品網址", "invalid@商品圖片", "invalid@商品款式售價"}
+		if !reflect.DeepEqual(cols, want) {
+			t.Errorf("reasons = %q, want %q", cols, want)
+		}
+	})
+
+	t.Run("an ineligible product is excluded with its rule reasons and not mapped", func(t *testing.T) {
+		p := mappable(Variant{ID: "5001", Row: 2, Price: "洽詢"})
+		p.Public = "否"
+		ex := &Export{Products: []*Product{p}}
+		c := buildCatalog(ex, testConfig(t), at)
+		if len(c.Excluded) != 1 || !reflect.DeepEqual(codes(c.Excluded[0].Reasons), []string{ReasonNotPublic}) || ex.WarningCount != 0 {
+			t.Errorf("Excluded = %+v, warnings %v; want only not_public and no warnings", c.Excluded, ex.Warnings)
+		}
+	})
+
+	t.Run("products keep the export's order, excluded ones too", func(t *testing.T) {
+		a, b, x, y := mappable(), mappable(), mappable(), mappable()
+		a.ID, b.ID, x.ID, y.ID = "3", "1", "4", "2"
+		x.Public, y.Tags = "否", "贈品"
+		c := buildCatalog(&Export{Products: []*Product{a, x, b, y}}, testConfig(t), at)
+		var got []string
+		for _, p := range c.Products {
+			got = append(got, p.ID)
+		}
+		for _, e := range c.Excluded {
+			got = append(got, "-"+e.ID)
+		}
+		if want := []string{"3", "1", "-4", "-2"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("order = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("product fields: absolute images, brand fallback, plain-text description", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.Brand = "小店"
+		p := mappable()
+		p.Images = []string{"//cdn.example.com/1.jpg", "/files/2.jpg", "bad", "https://cdn.example.com/3.jpg"}
+		p.Description, p.Summary, p.Type = "<p>純棉</p><p>&amp; 透氣</p>", "<b>夏</b>季", "上衣"
+		c := buildCatalog(&Export{Products: []*Product{p}}, cfg, at)
+		cp := c.Products[0]
+		wantImages := []string{"https://cdn.example.com/1.jpg", testShop + "/files/2.jpg", "https://cdn.example.com/3.jpg"}
+		if !reflect.DeepEqual(cp.Images, wantImages) {
+			t.Errorf("Images = %q, want %q", cp.Images, wantImages)
+		}
+		if cp.Link != testShop+"/products/t-shirt" || cp.Brand != "小店" || cp.ProductType != "上衣" {
+			t.Errorf("Link, Brand, ProductType = %q, %q, %q; want %q, %q, %q", cp.Link, cp.Brand, cp.ProductType, testShop+"/products/t-shirt", "小店", "上衣")
+		}
+		if cp.Description != "純棉 & 透氣" || cp.Summary != "夏季" || cp.HTML != p.Description {
+			t.Errorf("Description, Summary, HTML = %q, %q, %q; want %q, %q, %q", cp.Description, cp.Summary, cp.HTML, "純棉 & 透氣", "夏季", p.Description)
+		}
+		if c.Title != "小店" || c.Currency != "TWD" || !c.At.Equal(at) {
+			t.Errorf("Title, Currency, At = %q, %q, %v; want 小店, TWD, %v", c.Title, c.Currency, c.At, at)
+		}
+	})
+
+	t.Run("description falls back to the summary, then the name; brand prefers 商品廠商", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.Brand = "小店"
+		withSummary, bare := mappable(), mappable()
+		withSummary.Summary, withSummary.Vendor = "夏季 新品", "廠商A"
+		bare.ID = "1002"
+		c := buildCatalog(&Export{Products: []*Product{withSummary, bare}}, cfg, at)
+		got := []string{c.Products[0].Description, c.Products[0].Brand, c.Products[1].Description, c.Products[1].Brand}
+		if want := []string{"夏季 新品", "廠商A", "T恤", "小店"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("descriptions and brands = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("the catalog title is the brand, else the shop's host", func(t *testing.T) {
+		cfg := testConfig(t)
+		if got := catalogTitle(cfg); got != "shop.example.com" {
+			t.Errorf("catalogTitle(no brand) = %q, want %q", got, "shop.example.com")
+		}
+		cfg.ShopURL = ""
+		if got := catalogTitle(cfg); got != "Product catalog" {
+			t.Errorf("catalogTitle(no brand, no shop) = %q, want %q", got, "Product catalog")
+		}
+	})
+}
