@@ -272,7 +272,7 @@ func (f failingWriter) product(*CatalogProduct) error {
 	return errDiskFull
 }
 func (f failingWriter) finish([]Exclusion) error { return nil }
-func (f failingWriter) items() int                { return 0 }
+func (f failingWriter) items() int               { return 0 }
 
 // failingFeeds are the default feeds with feed i written by failingWriter.
 func failingFeeds(t *testing.T, i int) []Feed {
