@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -232,6 +234,99 @@ func TestGitHubTruncateAtLine(t *testing.T) {
 		got := truncateAtLine(tt.s, tt.n)
 		if got != tt.want || !utf8.ValidString(got) {
 			t.Errorf("truncateAtLine(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
+
+// yamlBlock returns the lines nested under the first line that is exactly
+// key (with its indentation), as a structural check of a YAML file without a
+// YAML dependency.
+func yamlBlock(lines []string, key string) []string {
+	for i, line := range lines {
+		if line != key {
+			continue
+		}
+		indent := len(key) - len(strings.TrimLeft(key, " "))
+		var block []string
+		for _, l := range lines[i+1:] {
+			if strings.TrimSpace(l) != "" && len(l)-len(strings.TrimLeft(l, " ")) <= indent {
+				break
+			}
+			block = append(block, l)
+		}
+		return block
+	}
+	return nil
+}
+
+// TestActionMetadata checks action.yml for what GitHub requires of a
+// composite action and for what the workflow and feedgen rely on.
+func TestActionMetadata(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	if strings.Contains(text, "\t") {
+		t.Error("action.yml contains a tab; YAML indentation must be spaces")
+	}
+	lines := strings.Split(text, "\n")
+	for _, key := range []string{"name:", "description:", "branding:", "inputs:", "outputs:", "runs:"} {
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, key) }) {
+			t.Errorf("action.yml has no top-level %q", key)
+		}
+	}
+	runs := yamlBlock(lines, "runs:")
+	if !slices.Contains(runs, "  using: composite") {
+		t.Error("runs.using is not composite")
+	}
+	if !slices.Contains(runs, "      id: run") {
+		t.Error("no step with id run, which the outputs read")
+	}
+	branding := strings.Join(yamlBlock(lines, "branding:"), "\n")
+	if !regexp.MustCompile(`icon: (rss|shopping-cart)\n`).MatchString(branding + "\n") {
+		t.Errorf("branding icon not rss or shopping-cart:\n%s", branding)
+	}
+	if !regexp.MustCompile(`color: (white|black|yellow|blue|green|orange|red|purple|gray-dark)\n`).MatchString(branding + "\n") {
+		t.Errorf("branding color not one GitHub allows:\n%s", branding)
+	}
+
+	inputs := yamlBlock(lines, "inputs:")
+	for _, name := range []string{"export", "config", "out", "publish-branch", "at", "force", "max-drop"} {
+		in := yamlBlock(inputs, "  "+name+":")
+		if !slices.ContainsFunc(in, func(l string) bool { return strings.HasPrefix(l, "    description: ") }) {
+			t.Errorf("input %s has no description", name)
+		}
+		if !slices.ContainsFunc(in, func(l string) bool { return strings.HasPrefix(l, "    default: ") }) {
+			t.Errorf("input %s has no default", name)
+		}
+		env := "FEEDGEN_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if !strings.Contains(text, env+": ${{ inputs."+name+" }}") || !strings.Contains(text, "-"+name) {
+			t.Errorf("input %s is not passed to feedgen as -%s through $%s", name, name, env)
+		}
+	}
+	outputs := yamlBlock(lines, "outputs:")
+	for _, name := range []string{"item-count", "excluded-count", "changed", "catalog-path"} {
+		if !slices.Contains(yamlBlock(outputs, "  "+name+":"), "    value: ${{ steps.run.outputs."+name+" }}") {
+			t.Errorf("output %s does not read steps.run.outputs.%s", name, name)
+		}
+	}
+
+	// Expressions expanded inside a script are a shell injection: inputs
+	// reach scripts only through env.
+	var script []string
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "run: |" {
+			script = yamlBlock(lines[i:], l)
+		} else if strings.HasPrefix(strings.TrimSpace(l), "run: ") {
+			script = []string{l}
+		} else {
+			continue
+		}
+		for _, s := range script {
+			if strings.Contains(s, "${{") {
+				t.Errorf("script line %q expands an expression; pass it through env", s)
+			}
 		}
 	}
 }
