@@ -47,7 +47,7 @@ const (
 // agent, the token actions/checkout leaves behind) and needs no checkout of
 // the branch.
 type BranchPublisher struct {
-	RepoDir string // a folder inside the git repository (work tree or bare)
+	RepoDir string // a folder inside the git repository (work tree or bare); "" = the current folder
 	Branch  string // e.g. "gh-pages"
 	Dir     string // folder inside the branch; "" = root
 	Remote  string // e.g. "origin"; used when Push is true
@@ -241,16 +241,16 @@ func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
 			"GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email,
 		},
 	}
-	out, err := g.run(ctx, nil, nil, "rev-parse", "--absolute-git-dir", "--is-shallow-repository")
+	out, err := g.run(ctx, nil, nil, "rev-parse", "--is-shallow-repository")
 	if err != nil {
 		var gerr *gitError
 		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "dubious ownership") {
-			return nil, fmt.Errorf("git refuses to use %s because another user owns it; run: git config --global --add safe.directory <the repository folder>: %w", dir, err)
+			// git's message names the safe.directory setting that fixes it.
+			return nil, fmt.Errorf("git refuses to use %s because another user owns it: %w", dir, err)
 		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrNotRepo, dir, err)
 	}
-	lines := strings.Fields(out)
-	g.shallow = len(lines) == 2 && lines[1] == "true"
+	g.shallow = out == "true"
 	return g, nil
 }
 
