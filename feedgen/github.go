@@ -1,0 +1,187 @@
+package feedgen
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// GitHubActions writes workflow commands, step outputs and the job summary
+// when feedgen runs inside GitHub Actions.
+//
+// A nil *GitHubActions is valid and does nothing, so callers can report
+// unconditionally with the value GitHubActionsFromEnv returns.
+type GitHubActions struct {
+	OutputFile  string    // $GITHUB_OUTPUT
+	SummaryFile string    // $GITHUB_STEP_SUMMARY
+	Commands    io.Writer // where workflow commands go: the step's stdout
+}
+
+// GitHubActionsFromEnv returns the reporter for the current job, or nil
+// unless GITHUB_ACTIONS is "true".
+func GitHubActionsFromEnv(getenv func(string) string, commands io.Writer) *GitHubActions {
+	if getenv("GITHUB_ACTIONS") != "true" {
+		return nil
+	}
+	return &GitHubActions{
+		OutputFile:  getenv("GITHUB_OUTPUT"),
+		SummaryFile: getenv("GITHUB_STEP_SUMMARY"),
+		Commands:    commands,
+	}
+}
+
+// SetOutput sets the step output name, which later steps and the action's
+// outputs read. Multi-line values are written as a heredoc whose delimiter
+// is random, so a value cannot end it early and inject other outputs.
+func (g *GitHubActions) SetOutput(name, value string) error {
+	if g == nil {
+		return nil
+	}
+	if !validOutputName(name) {
+		return fmt.Errorf("set step output %q: name must be letters, digits, '-' or '_'", name)
+	}
+	if g.OutputFile == "" {
+		return fmt.Errorf("set step output %q: GITHUB_OUTPUT is not set", name)
+	}
+	line := name + "=" + value + "\n"
+	if strings.ContainsAny(value, "\r\n") {
+		delim := "ghadelimiter_" + rand.Text()
+		if strings.Contains(value, delim) {
+			return fmt.Errorf("set step output %q: value contains the delimiter", name)
+		}
+		line = name + "<<" + delim + "\n" + value + "\n" + delim + "\n"
+	}
+	if err := appendFile(g.OutputFile, line); err != nil {
+		return fmt.Errorf("set step output %q: %w", name, err)
+	}
+	return nil
+}
+
+func validOutputName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// summaryLimit is GitHub's cap on one step's job summary; a larger summary
+// is dropped with an error annotation instead of shown.
+const summaryLimit = 1 << 20
+
+const summaryTruncated = "\n\n*Summary truncated: GitHub shows at most 1 MiB per step.*\n"
+
+// AppendSummary appends markdown to the job summary. What would push the
+// step's summary past 1 MiB is cut at a line break and replaced by a note.
+func (g *GitHubActions) AppendSummary(markdown string) error {
+	if g == nil {
+		return nil
+	}
+	if g.SummaryFile == "" {
+		return errors.New("append job summary: GITHUB_STEP_SUMMARY is not set")
+	}
+	var size int64
+	if fi, err := os.Stat(g.SummaryFile); err == nil {
+		size = fi.Size()
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("append job summary: %w", err)
+	}
+	if size+int64(len(markdown)) > summaryLimit {
+		room := summaryLimit - size - int64(len(summaryTruncated))
+		if room < 0 {
+			return fmt.Errorf("append job summary: %s already holds GitHub's 1 MiB limit", g.SummaryFile)
+		}
+		markdown = truncateAtLine(markdown, int(room)) + summaryTruncated
+	}
+	if err := appendFile(g.SummaryFile, markdown); err != nil {
+		return fmt.Errorf("append job summary: %w", err)
+	}
+	return nil
+}
+
+// truncateAtLine returns the longest prefix of s of at most n bytes that ends
+// at a line break, so a Markdown table is not left with half a row; if there
+// is none, it cuts at a character boundary.
+func truncateAtLine(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if i := strings.LastIndexByte(s[:n], '\n'); i >= 0 {
+		return s[:i+1]
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func appendFile(name, s string) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(s); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Annotation is a message GitHub shows on the run and, with File and Line,
+// beside that line of the file. Zero fields are left out.
+type Annotation struct {
+	File      string
+	Line, Col int
+	Title     string
+	Message   string
+}
+
+// Error writes an ::error workflow command. Write errors are ignored: the
+// step's stdout is the job log, and there is nowhere else to report them.
+func (g *GitHubActions) Error(a Annotation) { g.annotate("error", a) }
+
+// Warning writes a ::warning workflow command; see Error.
+func (g *GitHubActions) Warning(a Annotation) { g.annotate("warning", a) }
+
+func (g *GitHubActions) annotate(command string, a Annotation) {
+	if g == nil || g.Commands == nil {
+		return
+	}
+	var props []string
+	if a.File != "" {
+		props = append(props, "file="+escapeProperty(a.File))
+	}
+	if a.Line > 0 {
+		props = append(props, "line="+strconv.Itoa(a.Line))
+	}
+	if a.Col > 0 {
+		props = append(props, "col="+strconv.Itoa(a.Col))
+	}
+	if a.Title != "" {
+		props = append(props, "title="+escapeProperty(a.Title))
+	}
+	cmd := "::" + command
+	if len(props) > 0 {
+		cmd += " " + strings.Join(props, ",")
+	}
+	fmt.Fprintf(g.Commands, "%s::%s\n", cmd, escapeData(a.Message))
+}
+
+// escapeData and escapeProperty follow the runner's escaping of workflow
+// commands, so a message cannot break out of its command or start another.
+var (
+	dataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	propertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
+
+func escapeData(s string) string     { return dataEscaper.Replace(s) }
+func escapeProperty(s string) string { return propertyEscaper.Replace(s) }

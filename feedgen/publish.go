@@ -1,0 +1,579 @@
+package feedgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Errors Publish returns, so that the command line can tell a merchant what
+// to fix instead of printing git's output alone.
+var (
+	ErrGitMissing       = errors.New("git is not installed")
+	ErrNotRepo          = errors.New("not a git repository")
+	ErrNoRemote         = errors.New("no such git remote")
+	ErrBranchCheckedOut = errors.New("branch is checked out in a working tree")
+	ErrPushRejected     = errors.New("push rejected")
+	ErrGitAuth          = errors.New("git authentication failed")
+)
+
+// pushAttempts bounds how often Publish rebuilds its commit on a branch tip
+// that another writer moved while it was pushing.
+const pushAttempts = 3
+
+const (
+	defaultAuthorName    = "feedgen"
+	defaultAuthorEmail   = "feedgen@users.noreply.github.com"
+	defaultCommitMessage = "Update catalog"
+)
+
+// BranchPublisher commits catalog files onto a branch (e.g. gh-pages) without
+// touching the user's working tree, index or HEAD.
+//
+// It shells out to git plumbing with a throw-away index, so it reuses
+// whatever credentials the user's git already has (credential helpers, SSH
+// agent, the token actions/checkout leaves behind) and needs no checkout of
+// the branch.
+type BranchPublisher struct {
+	RepoDir string // a folder inside the git repository (work tree or bare); "" = the current folder
+	Branch  string // e.g. "gh-pages"
+	Dir     string // folder inside the branch; "" = root
+	Remote  string // e.g. "origin"; used when Push is true
+	Push    bool
+	// AuthorName and AuthorEmail default to "feedgen" and
+	// "feedgen@users.noreply.github.com"; in GitHub Actions the caller may
+	// pass GITHUB_ACTOR-based values.
+	AuthorName, AuthorEmail string
+	Logger                  *slog.Logger // nil = discard
+
+	// testHookBeforePush runs before each push attempt, so that tests can
+	// move the remote branch the way a concurrent publisher would.
+	testHookBeforePush func(attempt int)
+}
+
+// PublishResult says what Publish did.
+type PublishResult struct {
+	// Changed reports whether a new commit was made; false when the files
+	// already on the branch are identical.
+	Changed bool
+	// Commit is the branch tip after publishing: the new commit, or the
+	// existing tip when nothing changed ("" if there is none).
+	Commit string
+	// Pushed reports whether Commit was pushed to the remote.
+	Pushed bool
+}
+
+// Publish writes every regular file in files under Dir on the branch, keeps
+// all other files already there (CNAME, index.html, other folders), ensures a
+// .nojekyll at the branch root so GitHub Pages serves the files as they are,
+// and commits with message. With Push, the commit is based on the remote's
+// tip and pushed; a push that loses a race with another writer is rebuilt on
+// the new tip and retried. The local branch then follows the remote, so
+// commits made only on the local branch are left out of it.
+func (p *BranchPublisher) Publish(ctx context.Context, files fs.FS, message string) (PublishResult, error) {
+	res, err := p.publish(ctx, files, message)
+	if err != nil {
+		return res, fmt.Errorf("publish to branch %q: %w", p.Branch, err)
+	}
+	return res, nil
+}
+
+func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message string) (PublishResult, error) {
+	dir, err := cleanBranchDir(p.Dir)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	if p.Push && (p.Remote == "" || strings.HasPrefix(p.Remote, "-")) {
+		return PublishResult{}, fmt.Errorf("invalid remote name %q", p.Remote)
+	}
+	if message == "" {
+		message = defaultCommitMessage
+	}
+	g, err := p.openRepo(ctx)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	ref := "refs/heads/" + p.Branch
+	if err := g.checkBranch(ctx, p.Branch); err != nil {
+		return PublishResult{}, err
+	}
+	entries, err := g.hashFiles(ctx, files, dir)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	local, err := g.resolveCommit(ctx, ref)
+	if err != nil {
+		return PublishResult{}, err
+	}
+
+	if !p.Push {
+		commit, changed, err := g.commitFiles(ctx, local, entries, message)
+		if err != nil {
+			return PublishResult{}, err
+		}
+		if !changed {
+			p.logger().Info("catalog unchanged", "branch", p.Branch, "commit", commit)
+			return PublishResult{Commit: commit}, nil
+		}
+		if err := g.updateRef(ctx, ref, commit, local); err != nil {
+			return PublishResult{}, err
+		}
+		p.logger().Info("catalog committed", "branch", p.Branch, "commit", commit)
+		return PublishResult{Changed: true, Commit: commit}, nil
+	}
+
+	if err := g.checkRemote(ctx, p.Remote); err != nil {
+		return PublishResult{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		remoteTip, err := g.fetchBranch(ctx, p.Remote, p.Branch)
+		if err != nil {
+			return PublishResult{}, err
+		}
+		base := remoteTip
+		if base == "" {
+			base = local // a branch made without Push is published as it is
+		}
+		commit, changed, err := g.commitFiles(ctx, base, entries, message)
+		if err != nil {
+			return PublishResult{}, err
+		}
+		if commit == remoteTip {
+			p.logger().Info("catalog unchanged", "branch", p.Branch, "commit", commit)
+			return PublishResult{Commit: commit}, nil
+		}
+		if p.testHookBeforePush != nil {
+			p.testHookBeforePush(attempt)
+		}
+		err = g.push(ctx, p.Remote, commit, ref)
+		if errors.Is(err, errNonFastForward) && attempt < pushAttempts {
+			p.logger().Warn("branch moved on the remote while publishing; retrying", "branch", p.Branch, "attempt", attempt)
+			continue
+		}
+		if errors.Is(err, errNonFastForward) {
+			return PublishResult{}, fmt.Errorf("%w %d times because %s/%s kept moving (is another job publishing to it?): %w",
+				ErrPushRejected, pushAttempts, p.Remote, p.Branch, err)
+		}
+		if err != nil {
+			return PublishResult{}, err
+		}
+		// The remote is the branch's source of truth; a local ref that moved
+		// meanwhile only misses this one update, so it is not worth failing
+		// a publish that already succeeded.
+		if err := g.updateRef(ctx, ref, commit, local); err != nil {
+			p.logger().Warn("local branch not updated to the published commit", "branch", p.Branch, "err", err)
+		}
+		p.logger().Info("catalog published", "branch", p.Branch, "commit", commit, "remote", p.Remote, "changed", changed)
+		return PublishResult{Changed: changed, Commit: commit, Pushed: true}, nil
+	}
+}
+
+func (p *BranchPublisher) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}
+
+// cleanBranchDir turns Dir into a slash-separated path relative to the
+// branch root, "" for the root itself.
+func cleanBranchDir(dir string) (string, error) {
+	d := strings.Trim(dir, "/")
+	if d == "" || d == "." {
+		return "", nil
+	}
+	if !fs.ValidPath(d) || strings.Contains(d, `\`) {
+		return "", fmt.Errorf("invalid folder %q on the branch: use a relative path with forward slashes", dir)
+	}
+	return d, nil
+}
+
+// gitRepo runs git commands in one repository.
+type gitRepo struct {
+	git     string // path of the git executable
+	dir     string
+	shallow bool
+	env     []string
+	ident   []string // author and committer identity for commit-tree
+	logger  *slog.Logger
+}
+
+func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
+	bin, err := exec.LookPath("git")
+	if err != nil {
+		return nil, fmt.Errorf("%w: install git and make sure it is on PATH: %w", ErrGitMissing, err)
+	}
+	dir := p.RepoDir
+	if dir == "" {
+		dir = "."
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotRepo, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a folder", ErrNotRepo, dir)
+	}
+	name, email := p.AuthorName, p.AuthorEmail
+	if name == "" {
+		name = defaultAuthorName
+	}
+	if email == "" {
+		email = defaultAuthorEmail
+	}
+	g := &gitRepo{
+		git:    bin,
+		dir:    dir,
+		env:    gitEnv(os.Environ()),
+		logger: p.logger(),
+		ident: []string{
+			"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email,
+			"GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email,
+		},
+	}
+	out, err := g.run(ctx, nil, nil, "rev-parse", "--is-shallow-repository")
+	if err != nil {
+		var gerr *gitError
+		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "dubious ownership") {
+			// git's message names the safe.directory setting that fixes it.
+			return nil, fmt.Errorf("git refuses to use %s because another user owns it: %w", dir, err)
+		}
+		return nil, fmt.Errorf("%w: %s: %w", ErrNotRepo, dir, err)
+	}
+	g.shallow = out == "true"
+	return g, nil
+}
+
+// gitEnv makes git non-interactive and predictable: it never prompts for
+// credentials (a prompt would hang a scheduled run), speaks English so that
+// its errors can be recognised, and ignores variables that would point it at
+// another repository or index (set when running inside a git hook).
+func gitEnv(environ []string) []string {
+	env := make([]string, 0, len(environ)+5)
+	for _, kv := range environ {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+			"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"GIT_TERMINAL_PROMPT=0",
+		"GIT_ASKPASS=", // empty, unlike unset, also stops git falling back to SSH_ASKPASS
+		"SSH_ASKPASS_REQUIRE=never",
+		"GCM_INTERACTIVE=never", // Git Credential Manager on Windows and macOS
+		"LC_ALL=C",
+	)
+}
+
+// gitError is a failed git command carrying git's own explanation, with any
+// credentials embedded in URLs removed.
+type gitError struct {
+	Args   []string
+	Stdout string
+	Stderr string
+	Err    error
+}
+
+func (e *gitError) Error() string {
+	msg := "git " + e.Args[0] + ": " + e.Err.Error()
+	if e.Stderr != "" {
+		msg += ": " + e.Stderr
+	}
+	return msg
+}
+
+func (e *gitError) Unwrap() error { return e.Err }
+
+// urlCredentials matches the user-info part of a URL, which holds a token
+// when someone wrote https://user:token@host as the remote.
+var urlCredentials = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'"]+@`)
+
+func redactCredentials(s string) string {
+	return urlCredentials.ReplaceAllString(s, "${1}***@")
+}
+
+// gitMessage is git's stderr for an error message: without credentials,
+// and without the "hint:" lines meant for someone typing git commands (such
+// as advice to "git pull" after a rejected push, which Publish does itself).
+func gitMessage(stderr string) string {
+	var b strings.Builder
+	for line := range strings.Lines(stderr) {
+		if !strings.HasPrefix(line, "hint:") {
+			b.WriteString(line)
+		}
+	}
+	return redactCredentials(strings.TrimSpace(b.String()))
+}
+
+// run runs git with args in the repository and returns its trimmed stdout.
+func (g *gitRepo) run(ctx context.Context, extraEnv []string, stdin io.Reader, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, g.git, args...)
+	cmd.Dir = g.dir
+	cmd.Env = slices.Concat(g.env, extraEnv)
+	cmd.Stdin = stdin
+	// A credential helper or ssh that git started may keep the pipes open
+	// after git is killed; do not wait for it forever.
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	g.logger.Debug("git", "args", redactCredentials(strings.Join(args, " ")), "duration", time.Since(start), "err", err)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return "", &gitError{
+			Args:   args,
+			Stdout: strings.TrimSpace(stdout.String()),
+			Stderr: gitMessage(stderr.String()),
+			Err:    err,
+		}
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// checkBranch rejects branch names git would refuse, and branches checked
+// out in some working tree: moving such a branch would change that tree's
+// HEAD under the user's feet.
+func (g *gitRepo) checkBranch(ctx context.Context, branch string) error {
+	// --branch also expands "@{-1}"; a name that expands is not a name.
+	if out, err := g.run(ctx, nil, nil, "check-ref-format", "--branch", branch); err != nil || out != branch {
+		return fmt.Errorf("invalid branch name %q", branch)
+	}
+	out, err := g.run(ctx, nil, nil, "worktree", "list", "--porcelain")
+	if err != nil {
+		return fmt.Errorf("list working trees: %w", err)
+	}
+	var tree string
+	for line := range strings.Lines(out) {
+		line = strings.TrimSuffix(line, "\n")
+		if p, ok := strings.CutPrefix(line, "worktree "); ok {
+			tree = p
+		}
+		if line == "branch refs/heads/"+branch {
+			return fmt.Errorf("%w: %s; publish to a branch nobody has checked out", ErrBranchCheckedOut, tree)
+		}
+	}
+	return nil
+}
+
+// indexEntry is one file to put on the branch.
+type indexEntry struct {
+	path string // slash-separated, relative to the branch root
+	blob string
+}
+
+// hashFiles stores every regular file in files as a blob in the repository.
+// --no-filters keeps the bytes exactly as written: a catalog must not get
+// its line endings converted by the user's autocrlf setting.
+func (g *gitRepo) hashFiles(ctx context.Context, files fs.FS, dir string) ([]indexEntry, error) {
+	var entries []indexEntry
+	err := fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			return err
+		}
+		blob, err := g.run(ctx, nil, bytes.NewReader(b), "hash-object", "-w", "--no-filters", "--stdin")
+		if err != nil {
+			return fmt.Errorf("store %s: %w", name, err)
+		}
+		entries = append(entries, indexEntry{path: path.Join(dir, name), blob: blob})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read catalog files: %w", err)
+	}
+	if len(entries) == 0 {
+		return nil, errors.New("no catalog files to publish")
+	}
+	return entries, nil
+}
+
+// resolveCommit returns the commit ref points at, "" when ref does not exist.
+func (g *gitRepo) resolveCommit(ctx context.Context, ref string) (string, error) {
+	out, err := g.run(ctx, nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", ref, err)
+	}
+	return out, nil
+}
+
+// commitFiles builds the tree of base with entries written over it, in a
+// temporary index so the user's own index is never involved, and commits it
+// on top of base ("" for a first, parentless commit). When the tree equals
+// base's, it returns base and changed=false instead of an empty commit.
+func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexEntry, message string) (commit string, changed bool, err error) {
+	tmp, err := os.MkdirTemp("", "feedgen-index-")
+	if err != nil {
+		return "", false, fmt.Errorf("create temporary index: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	index := []string{"GIT_INDEX_FILE=" + filepath.Join(tmp, "index")}
+
+	readTree := []string{"read-tree", "--empty"}
+	var baseTree string
+	hasNojekyll := false
+	if base != "" {
+		out, err := g.run(ctx, nil, strings.NewReader(base+"^{tree}\n"+base+":.nojekyll\n"), "cat-file", "--batch-check")
+		if err != nil {
+			return "", false, fmt.Errorf("read branch tip %s: %w", base, err)
+		}
+		lines := strings.Split(out, "\n")
+		baseTree, _, _ = strings.Cut(lines[0], " ")
+		hasNojekyll = len(lines) > 1 && !strings.HasSuffix(lines[1], " missing")
+		readTree = []string{"read-tree", base}
+	}
+	if _, err := g.run(ctx, index, nil, readTree...); err != nil {
+		return "", false, fmt.Errorf("read branch tree: %w", err)
+	}
+
+	var info strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&info, "100644 %s\t%s\x00", e.blob, e.path)
+	}
+	if !hasNojekyll {
+		empty, err := g.run(ctx, nil, strings.NewReader(""), "hash-object", "-w", "--no-filters", "--stdin")
+		if err != nil {
+			return "", false, fmt.Errorf("store .nojekyll: %w", err)
+		}
+		fmt.Fprintf(&info, "100644 %s\t.nojekyll\x00", empty)
+	}
+	if _, err := g.run(ctx, index, strings.NewReader(info.String()), "update-index", "-z", "--index-info"); err != nil {
+		return "", false, fmt.Errorf("add catalog files to the branch tree: %w", err)
+	}
+	tree, err := g.run(ctx, index, nil, "write-tree")
+	if err != nil {
+		return "", false, fmt.Errorf("write branch tree: %w", err)
+	}
+	if tree == baseTree {
+		return base, false, nil
+	}
+
+	// --no-gpg-sign: a user's commit.gpgSign would make an unattended run
+	// wait for a passphrase.
+	args := []string{"commit-tree", "--no-gpg-sign", "-m", message}
+	if base != "" {
+		args = append(args, "-p", base)
+	}
+	commit, err = g.run(ctx, g.ident, nil, append(args, tree)...)
+	if err != nil {
+		return "", false, fmt.Errorf("commit: %w", err)
+	}
+	return commit, true, nil
+}
+
+// updateRef moves ref from old ("" = must not exist) to commit, failing if
+// someone else moved it in between.
+func (g *gitRepo) updateRef(ctx context.Context, ref, commit, old string) error {
+	if _, err := g.run(ctx, nil, nil, "update-ref", "-m", "feedgen: publish catalog", ref, commit, old); err != nil {
+		return fmt.Errorf("update %s: %w", ref, err)
+	}
+	return nil
+}
+
+func (g *gitRepo) checkRemote(ctx context.Context, remote string) error {
+	if _, err := g.run(ctx, nil, nil, "remote", "get-url", remote); err != nil {
+		return fmt.Errorf("%w %q in %s: add it with: git remote add %s <url>: %w", ErrNoRemote, remote, g.dir, remote, err)
+	}
+	return nil
+}
+
+// fetchBranch fetches branch from remote and returns its tip, "" when the
+// remote has no such branch yet. In a shallow clone (the default of
+// actions/checkout) it fetches only the tip, which is all a new commit
+// needs, so the branch's growing history is never downloaded.
+func (g *gitRepo) fetchBranch(ctx context.Context, remote, branch string) (string, error) {
+	tracking := "refs/remotes/" + remote + "/" + branch
+	args := []string{"fetch", "--quiet", "--no-tags"}
+	if g.shallow {
+		args = append(args, "--depth=1")
+	}
+	args = append(args, remote, "+refs/heads/"+branch+":"+tracking)
+	if _, err := g.run(ctx, nil, nil, args...); err != nil {
+		var gerr *gitError
+		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "couldn't find remote ref") {
+			return "", nil
+		}
+		return "", fmt.Errorf("fetch %s from %s: %w", branch, remote, classifyRemoteError(err, remote))
+	}
+	return g.resolveCommit(ctx, tracking)
+}
+
+// errNonFastForward is a push the remote refused because the branch moved.
+var errNonFastForward = errors.New("remote branch has commits this push does not contain")
+
+// push sends commit to ref on remote. --no-verify: the user's pre-push hooks
+// guard their source branches, not a generated catalog branch.
+func (g *gitRepo) push(ctx context.Context, remote, commit, ref string) error {
+	_, err := g.run(ctx, nil, nil, "push", "--porcelain", "--no-verify", remote, commit+":"+ref)
+	if err == nil {
+		return nil
+	}
+	var gerr *gitError
+	if errors.As(err, &gerr) {
+		for line := range strings.Lines(gerr.Stdout) {
+			if strings.HasPrefix(line, "!") && strings.Contains(line, "[rejected]") {
+				return fmt.Errorf("push to %s: %w: %w", remote, errNonFastForward, err)
+			}
+		}
+		if strings.Contains(gerr.Stdout, "[remote rejected]") {
+			return fmt.Errorf("push to %s: %w: the remote refused the update (branch protection or a server hook?): %w",
+				remote, ErrPushRejected, err)
+		}
+	}
+	return fmt.Errorf("push to %s: %w", remote, classifyRemoteError(err, remote))
+}
+
+// authFailures are what git, GitHub and ssh print when credentials are
+// missing or may not write (compared in lower case).
+var authFailures = []string{
+	"authentication failed",
+	"could not read username",
+	"could not read password",
+	"terminal prompts disabled",
+	"invalid username or password",
+	"permission denied (publickey",
+	"write access to repository not granted",
+	"the requested url returned error: 401",
+	"the requested url returned error: 403",
+}
+
+// classifyRemoteError marks err as an authentication failure, with a hint,
+// when git's output says so.
+func classifyRemoteError(err error, remote string) error {
+	var gerr *gitError
+	if !errors.As(err, &gerr) {
+		return err
+	}
+	stderr := strings.ToLower(gerr.Stderr)
+	// GitHub: "Permission to owner/repo.git denied to github-actions[bot]."
+	auth := strings.Contains(stderr, "permission to ") && strings.Contains(stderr, " denied to ")
+	for _, marker := range authFailures {
+		auth = auth || strings.Contains(stderr, marker)
+	}
+	if !auth {
+		return err
+	}
+	return fmt.Errorf("%w for %s (in GitHub Actions, set \"permissions: contents: write\" in the workflow; elsewhere, configure git credentials for this remote): %w",
+		ErrGitAuth, remote, err)
+}

@@ -1,0 +1,503 @@
+package feedgen
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// isolateGit skips the test without git and hides the developer's git
+// configuration, so that tests neither depend on nor pick up an identity,
+// hooks path or credential helper from it.
+func isolateGit(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(t.TempDir(), "gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	t.Setenv("GIT_CEILING_DIRECTORIES", os.TempDir())
+	for _, v := range []string{"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"} {
+		t.Setenv(v, "")
+	}
+}
+
+// runGit runs a git command for test setup or inspection, as a user with
+// an identity of their own, and returns its trimmed output.
+func runGit(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=Shop Owner", "GIT_AUTHOR_EMAIL=owner@example.com",
+		"GIT_COMMITTER_NAME=Shop Owner", "GIT_COMMITTER_EMAIL=owner@example.com")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func writeFile(t testing.TB, name, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// publishRepos is a bare "remote" and a clone of it that stands for the
+// merchant's checkout, with uncommitted work in both the working tree and
+// the index. Paths hold Chinese characters and spaces.
+type publishRepos struct {
+	root, remote, user string
+}
+
+func newPublishRepos(t testing.TB) publishRepos {
+	t.Helper()
+	isolateGit(t)
+	root := filepath.Join(t.TempDir(), "商店 資料")
+	r := publishRepos{
+		root:   root,
+		remote: filepath.Join(root, "遠端 shop.git"),
+		user:   filepath.Join(root, "我的 商店"),
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, root, "init", "--quiet", "--bare", "--initial-branch=main", r.remote)
+	runGit(t, root, "clone", "--quiet", r.remote, r.user)
+	writeFile(t, filepath.Join(r.user, "README.md"), "shop\n")
+	runGit(t, r.user, "add", "README.md")
+	runGit(t, r.user, "commit", "--quiet", "-m", "start")
+	runGit(t, r.user, "push", "--quiet", "origin", "main")
+	writeFile(t, filepath.Join(r.user, "README.md"), "shop, edited but not committed\n")
+	writeFile(t, filepath.Join(r.user, "exports", "商品 匯出.txt"), "staged\n")
+	runGit(t, r.user, "add", "exports")
+	return r
+}
+
+func (r publishRepos) publisher() *BranchPublisher {
+	return &BranchPublisher{RepoDir: r.user, Branch: "gh-pages", Remote: "origin", Push: true}
+}
+
+// pushFromOtherClone commits files onto gh-pages in a second clone and
+// pushes them, as another publisher or the merchant on another computer
+// would, and returns the new commit.
+func (r publishRepos) pushFromOtherClone(t testing.TB, files map[string]string) string {
+	t.Helper()
+	other := filepath.Join(r.root, "other clone")
+	if _, err := os.Stat(other); err != nil {
+		runGit(t, r.root, "clone", "--quiet", r.remote, other)
+	}
+	runGit(t, other, "fetch", "--quiet", "origin")
+	runGit(t, other, "checkout", "--quiet", "-B", "gh-pages", "origin/gh-pages")
+	for name, content := range files {
+		writeFile(t, filepath.Join(other, filepath.FromSlash(name)), content)
+	}
+	runGit(t, other, "add", "--all")
+	runGit(t, other, "commit", "--quiet", "-m", "from another clone")
+	runGit(t, other, "push", "--quiet", "origin", "gh-pages")
+	return runGit(t, other, "rev-parse", "HEAD")
+}
+
+// checkoutState is what a publish must leave alone in the merchant's clone.
+type checkoutState struct {
+	status, staged, head, branch string
+}
+
+func checkoutStateOf(t testing.TB, dir string) checkoutState {
+	t.Helper()
+	return checkoutState{
+		status: runGit(t, dir, "status", "--porcelain=v1", "--untracked-files=all"),
+		staged: runGit(t, dir, "diff", "--cached"),
+		head:   runGit(t, dir, "rev-parse", "HEAD"),
+		branch: runGit(t, dir, "symbolic-ref", "HEAD"),
+	}
+}
+
+// branchFiles lists the files of rev with their contents.
+func branchFiles(t testing.TB, dir, rev string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for _, name := range strings.Split(runGit(t, dir, "ls-tree", "-r", "-z", "--name-only", rev), "\x00") {
+		if name != "" {
+			files[name] = runGit(t, dir, "cat-file", "blob", rev+":"+name)
+		}
+	}
+	return files
+}
+
+func catalog(xml, json string) fstest.MapFS {
+	return fstest.MapFS{
+		"catalog.xml":   {Data: []byte(xml)},
+		"products.json": {Data: []byte(json)},
+	}
+}
+
+func publish(t testing.TB, p *BranchPublisher, files fstest.MapFS, message string) PublishResult {
+	t.Helper()
+	res, err := p.Publish(context.Background(), files, message)
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	return res
+}
+
+func TestPublishFirstCreatesOrphanBranchAndPushes(t *testing.T) {
+	r := newPublishRepos(t)
+	before := checkoutStateOf(t, r.user)
+
+	res := publish(t, r.publisher(), catalog("<rss/>", "[]"), "Update catalog: 3 products")
+
+	if !res.Changed || !res.Pushed || res.Commit == "" {
+		t.Fatalf("Publish = %+v, want a pushed new commit", res)
+	}
+	if got := runGit(t, r.remote, "rev-parse", "refs/heads/gh-pages"); got != res.Commit {
+		t.Errorf("remote gh-pages = %s, want %s", got, res.Commit)
+	}
+	if got := runGit(t, r.user, "rev-parse", "refs/heads/gh-pages"); got != res.Commit {
+		t.Errorf("local gh-pages = %s, want %s", got, res.Commit)
+	}
+	if got := runGit(t, r.remote, "rev-list", "--parents", "-n", "1", res.Commit); got != res.Commit {
+		t.Errorf("first commit has parents: %q", got)
+	}
+	want := map[string]string{"catalog.xml": "<rss/>", "products.json": "[]", ".nojekyll": ""}
+	if got := branchFiles(t, r.remote, "gh-pages"); !maps.Equal(got, want) {
+		t.Errorf("gh-pages files = %v, want %v", got, want)
+	}
+	if got := runGit(t, r.remote, "log", "-1", "--format=%an <%ae> | %cn | %s", "gh-pages"); got != "feedgen <feedgen@users.noreply.github.com> | feedgen | Update catalog: 3 products" {
+		t.Errorf("commit = %q", got)
+	}
+	if after := checkoutStateOf(t, r.user); after != before {
+		t.Errorf("checkout changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+func TestPublishUnchangedMakesNoCommit(t *testing.T) {
+	r := newPublishRepos(t)
+	first := publish(t, r.publisher(), catalog("<rss/>", "[]"), "")
+
+	res := publish(t, r.publisher(), catalog("<rss/>", "[]"), "")
+
+	if res != (PublishResult{Commit: first.Commit}) {
+		t.Errorf("second Publish = %+v, want no change at %s", res, first.Commit)
+	}
+	if got := runGit(t, r.remote, "rev-list", "--count", "gh-pages"); got != "1" {
+		t.Errorf("gh-pages has %s commits, want 1", got)
+	}
+}
+
+func TestPublishChangedMakesOneCommit(t *testing.T) {
+	r := newPublishRepos(t)
+	first := publish(t, r.publisher(), catalog("<rss/>", "[]"), "")
+	before := checkoutStateOf(t, r.user)
+
+	res := publish(t, r.publisher(), catalog("<rss><item/></rss>", "[{}]"), "Update catalog: 1 product")
+
+	if !res.Changed || !res.Pushed {
+		t.Fatalf("Publish = %+v, want a pushed new commit", res)
+	}
+	if got := runGit(t, r.remote, "rev-list", "--parents", "-n", "1", "gh-pages"); got != res.Commit+" "+first.Commit {
+		t.Errorf("gh-pages tip and parent = %q, want %s %s", got, res.Commit, first.Commit)
+	}
+	if got := runGit(t, r.remote, "log", "-1", "--format=%B", "gh-pages"); got != "Update catalog: 1 product" {
+		t.Errorf("message = %q", got)
+	}
+	if got := runGit(t, r.remote, "cat-file", "blob", "gh-pages:catalog.xml"); got != "<rss><item/></rss>" {
+		t.Errorf("catalog.xml = %q", got)
+	}
+	if after := checkoutStateOf(t, r.user); after != before {
+		t.Errorf("checkout changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+func TestPublishKeepsFilesTheUserAdded(t *testing.T) {
+	r := newPublishRepos(t)
+	publish(t, r.publisher(), catalog("<rss/>", "[]"), "")
+	r.pushFromOtherClone(t, map[string]string{
+		"CNAME":           "catalog.example.com\n",
+		"index.html":      "<h1>目錄</h1>\n",
+		"images/logo.svg": "<svg/>\n",
+		"catalog.xml":     "<rss>edited by hand</rss>",
+		".nojekyll":       "kept as the user wrote it\n",
+		"說明 文件/讀我.txt":    "hi\n",
+	})
+
+	publish(t, r.publisher(), catalog("<rss/>", "[1]"), "")
+
+	want := map[string]string{
+		"CNAME":           "catalog.example.com",
+		"index.html":      "<h1>目錄</h1>",
+		"images/logo.svg": "<svg/>",
+		".nojekyll":       "kept as the user wrote it",
+		"說明 文件/讀我.txt":    "hi",
+		"catalog.xml":     "<rss/>",
+		"products.json":   "[1]",
+	}
+	if got := branchFiles(t, r.remote, "gh-pages"); !maps.Equal(got, want) {
+		t.Errorf("gh-pages files = %v, want %v", got, want)
+	}
+}
+
+func TestPublishDir(t *testing.T) {
+	r := newPublishRepos(t)
+	p := r.publisher()
+	p.Dir = "feeds/line 直播/"
+	files := catalog("<rss/>", "[]")
+	files["meta/categories.json"] = &fstest.MapFile{Data: []byte("[]")}
+
+	publish(t, p, files, "")
+
+	want := map[string]string{
+		"feeds/line 直播/catalog.xml":          "<rss/>",
+		"feeds/line 直播/products.json":        "[]",
+		"feeds/line 直播/meta/categories.json": "[]",
+		".nojekyll":                          "",
+	}
+	if got := branchFiles(t, r.remote, "gh-pages"); !maps.Equal(got, want) {
+		t.Errorf("gh-pages files = %v, want %v", got, want)
+	}
+}
+
+func TestPublishRetriesWhenAnotherPushWins(t *testing.T) {
+	r := newPublishRepos(t)
+	publish(t, r.publisher(), catalog("<rss/>", "[]"), "")
+	p := r.publisher()
+	var racer string
+	attempts := 0
+	p.testHookBeforePush = func(attempt int) {
+		attempts = attempt
+		if attempt == 1 {
+			racer = r.pushFromOtherClone(t, map[string]string{"CNAME": "catalog.example.com\n"})
+		}
+	}
+
+	res := publish(t, p, catalog("<rss><item/></rss>", "[]"), "Update catalog")
+
+	if attempts != 2 || !res.Pushed || !res.Changed {
+		t.Fatalf("Publish = %+v after %d attempts, want a push on attempt 2", res, attempts)
+	}
+	if got := runGit(t, r.remote, "rev-list", "--parents", "-n", "1", "gh-pages"); got != res.Commit+" "+racer {
+		t.Errorf("gh-pages tip and parent = %q, want %s on top of the racing commit %s", got, res.Commit, racer)
+	}
+	files := branchFiles(t, r.remote, "gh-pages")
+	if files["CNAME"] != "catalog.example.com" || files["catalog.xml"] != "<rss><item/></rss>" {
+		t.Errorf("gh-pages files = %v, want both the racing CNAME and the new catalog", files)
+	}
+	if got := runGit(t, r.user, "rev-parse", "refs/heads/gh-pages"); got != res.Commit {
+		t.Errorf("local gh-pages = %s, want %s", got, res.Commit)
+	}
+}
+
+func TestPublishFailsWhenPushKeepsLosing(t *testing.T) {
+	r := newPublishRepos(t)
+	publish(t, r.publisher(), catalog("<rss/>", "[]"), "")
+	p := r.publisher()
+	p.testHookBeforePush = func(attempt int) {
+		r.pushFromOtherClone(t, map[string]string{"race.txt": strings.Repeat("x", attempt)})
+	}
+
+	_, err := p.Publish(context.Background(), catalog("<rss><item/></rss>", "[]"), "")
+
+	if !errors.Is(err, ErrPushRejected) {
+		t.Fatalf("Publish error = %v, want ErrPushRejected", err)
+	}
+	if !strings.Contains(err.Error(), "3 times") {
+		t.Errorf("error %q does not say how often it tried", err)
+	}
+	if strings.Contains(err.Error(), "hint:") {
+		t.Errorf("error %q passes on git's advice to run git commands", err)
+	}
+}
+
+func TestPublishWithoutPushCommitsLocally(t *testing.T) {
+	r := newPublishRepos(t)
+	p := r.publisher()
+	p.Push = false
+	p.Remote = ""
+	before := checkoutStateOf(t, r.user)
+
+	res := publish(t, p, catalog("<rss/>", "[]"), "")
+
+	if !res.Changed || res.Pushed {
+		t.Fatalf("Publish = %+v, want a local commit only", res)
+	}
+	if got := runGit(t, r.user, "rev-parse", "refs/heads/gh-pages"); got != res.Commit {
+		t.Errorf("local gh-pages = %s, want %s", got, res.Commit)
+	}
+	if got := runGit(t, r.remote, "branch", "--list", "gh-pages"); got != "" {
+		t.Errorf("remote has gh-pages %q, want none", got)
+	}
+	if after := checkoutStateOf(t, r.user); after != before {
+		t.Errorf("checkout changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+
+	// A later publish with Push sends the local branch even though
+	// nothing changed since it was committed.
+	again := publish(t, r.publisher(), catalog("<rss/>", "[]"), "")
+	if again != (PublishResult{Commit: res.Commit, Pushed: true}) {
+		t.Errorf("Publish with Push = %+v, want the local commit %s pushed", again, res.Commit)
+	}
+}
+
+func TestPublishIntoBareRepository(t *testing.T) {
+	r := newPublishRepos(t)
+	p := &BranchPublisher{RepoDir: r.remote, Branch: "gh-pages"}
+
+	res := publish(t, p, catalog("<rss/>", "[]"), "")
+
+	if got := runGit(t, r.remote, "rev-parse", "gh-pages"); !res.Changed || got != res.Commit {
+		t.Errorf("Publish = %+v, gh-pages = %s", res, got)
+	}
+}
+
+// TestPublishShallowClone follows actions/checkout, which clones one
+// commit deep by default.
+func TestPublishShallowClone(t *testing.T) {
+	r := newPublishRepos(t)
+	publish(t, r.publisher(), catalog("<rss/>", "[]"), "")
+	publish(t, r.publisher(), catalog("<rss>2</rss>", "[]"), "")
+	shallow := filepath.Join(r.root, "actions checkout")
+	runGit(t, r.root, "clone", "--quiet", "--depth=1", "file://"+filepath.ToSlash(r.remote), shallow)
+
+	res := publish(t, &BranchPublisher{RepoDir: shallow, Branch: "gh-pages", Remote: "origin", Push: true}, catalog("<rss>3</rss>", "[]"), "")
+
+	if got := runGit(t, r.remote, "rev-list", "--count", "gh-pages"); !res.Pushed || got != "3" {
+		t.Errorf("Publish = %+v; gh-pages has %s commits, want 3", res, got)
+	}
+	if got := runGit(t, shallow, "rev-parse", "--is-shallow-repository"); got != "true" {
+		t.Errorf("clone is no longer shallow")
+	}
+}
+
+func TestPublishErrors(t *testing.T) {
+	r := newPublishRepos(t)
+	notRepo := filepath.Join(r.root, "不是 repo")
+	if err := os.Mkdir(notRepo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		p    BranchPublisher
+		want error
+		text string
+	}{
+		{"NotARepository", BranchPublisher{RepoDir: notRepo, Branch: "gh-pages"}, ErrNotRepo, "不是 repo"},
+		{"MissingFolder", BranchPublisher{RepoDir: filepath.Join(r.root, "gone"), Branch: "gh-pages"}, ErrNotRepo, "gone"},
+		{"NoSuchRemote", BranchPublisher{RepoDir: r.user, Branch: "gh-pages", Remote: "upstream", Push: true}, ErrNoRemote, `"upstream"`},
+		{"PushWithoutRemote", BranchPublisher{RepoDir: r.user, Branch: "gh-pages", Push: true}, nil, "invalid remote name"},
+		{"BranchCheckedOut", BranchPublisher{RepoDir: r.user, Branch: "main"}, ErrBranchCheckedOut, "我的 商店"},
+		{"InvalidBranch", BranchPublisher{RepoDir: r.user, Branch: "gh pages"}, nil, `invalid branch name "gh pages"`},
+		{"PreviousBranch", BranchPublisher{RepoDir: r.user, Branch: "@{-1}"}, nil, "invalid branch name"},
+		{"DirEscapes", BranchPublisher{RepoDir: r.user, Branch: "gh-pages", Dir: "../x"}, nil, "invalid folder"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := checkoutStateOf(t, r.user)
+			_, err := tt.p.Publish(context.Background(), catalog("<rss/>", "[]"), "")
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) || !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("Publish error = %v, want %v mentioning %q", err, tt.want, tt.text)
+			}
+			if after := checkoutStateOf(t, r.user); after != before {
+				t.Errorf("checkout changed:\nbefore %+v\nafter  %+v", before, after)
+			}
+		})
+	}
+}
+
+func TestPublishWithoutGit(t *testing.T) {
+	isolateGit(t)
+	t.Setenv("PATH", t.TempDir())
+
+	_, err := (&BranchPublisher{RepoDir: t.TempDir(), Branch: "gh-pages"}).Publish(context.Background(), catalog("", ""), "")
+
+	if !errors.Is(err, ErrGitMissing) {
+		t.Errorf("Publish error = %v, want ErrGitMissing", err)
+	}
+}
+
+func TestPublishAuthFailureRedactsCredentials(t *testing.T) {
+	r := newPublishRepos(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	url := strings.Replace(srv.URL, "http://", "http://x-access-token:ghs_s3cretT0ken@", 1) + "/shop.git"
+	runGit(t, r.user, "remote", "set-url", "origin", url)
+
+	_, err := r.publisher().Publish(context.Background(), catalog("<rss/>", "[]"), "")
+
+	if !errors.Is(err, ErrGitAuth) {
+		t.Fatalf("Publish error = %v, want ErrGitAuth", err)
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error leaks the token: %v", err)
+	}
+	if !strings.Contains(err.Error(), "permissions: contents: write") {
+		t.Errorf("error %q gives no hint", err)
+	}
+}
+
+func TestPublishRedactsCredentials(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"fatal: unable to access 'https://user:ghp_abc123@github.com/o/r.git/': 403",
+			"fatal: unable to access 'https://***@github.com/o/r.git/': 403"},
+		{"https://ghp_abc123@github.com/o/r.git", "https://***@github.com/o/r.git"},
+		{"remote http://a:b@h/x and https://c:d@h/y", "remote http://***@h/x and https://***@h/y"},
+		{"To github.com:owner/shop.git", "To github.com:owner/shop.git"},
+		{"https://github.com/o/r.git", "https://github.com/o/r.git"},
+		{"see https://example.com/a@b", "see https://example.com/a@b"},
+	}
+	for _, tt := range tests {
+		if got := redactCredentials(tt.in); got != tt.want {
+			t.Errorf("redactCredentials(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPublishRecognisesAuthFailures(t *testing.T) {
+	tests := []struct {
+		stderr string
+		auth   bool
+	}{
+		{"remote: Permission to owner/shop.git denied to github-actions[bot].\nfatal: unable to access 'https://github.com/owner/shop.git/': The requested URL returned error: 403", true},
+		{"remote: Write access to repository not granted.", true},
+		{"fatal: could not read Username for 'https://github.com': terminal prompts disabled", true},
+		{"git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.", true},
+		{"fatal: Authentication failed for 'https://github.com/owner/shop.git/'", true},
+		{"fatal: unable to access 'https://github.com/o/r.git/': Could not resolve host: github.com", false},
+		{"error: cannot open .git/FETCH_HEAD: Permission denied", false},
+	}
+	for _, tt := range tests {
+		err := classifyRemoteError(&gitError{Args: []string{"push"}, Stderr: tt.stderr, Err: errors.New("exit status 128")}, "origin")
+		if got := errors.Is(err, ErrGitAuth); got != tt.auth {
+			t.Errorf("classifyRemoteError(%q) is auth failure: %v, want %v", tt.stderr, got, tt.auth)
+		}
+	}
+}
+
+// BenchmarkPublish measures one changed publish with push to a local bare
+// remote: the git processes dominate.
+func BenchmarkPublish(b *testing.B) {
+	r := newPublishRepos(b)
+	p := r.publisher()
+	files := catalog("<rss/>", "[]")
+	for i := 0; b.Loop(); i++ {
+		files["products.json"] = &fstest.MapFile{Data: []byte(strings.Repeat("x", i))}
+		if _, err := p.Publish(context.Background(), files, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
