@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Availability values, in Google's spelling; each writer maps them to its
@@ -214,6 +216,12 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		} else {
 			it.ID = p.ID
 		}
+		if st := strings.TrimSpace(v.Stock); st != "" {
+			if _, err := parseStock(st); err != nil {
+				warns = append(warns, Warning{Row: v.Row, Column: cols.Stock, Message: fmt.Sprintf(
+					"variant %s of product %s: 庫存量 「%s」 is not a number; it is listed as in stock", it.ID, p.ID, st)})
+			}
+		}
 		price, err := parseMoney(v.Price)
 		if err != nil {
 			if priceErr == nil {
@@ -245,7 +253,7 @@ func availability(v Variant) string {
 	if normalizeText(v.ManageStock) == "否" || stock == "" {
 		return InStock
 	}
-	n, err := strconv.ParseFloat(strings.ReplaceAll(stock, ",", ""), 64)
+	n, err := parseStock(stock)
 	if err != nil || n > 0 {
 		return InStock
 	}
@@ -255,11 +263,24 @@ func availability(v Variant) string {
 	return OutOfStock
 }
 
-// parseMoney reads a price cell: "1280", "1,280", "1280.00" or "NT$1,280".
+// parseStock reads 庫存量. A value that is not a number is reported by
+// mapProduct and counts as in stock, as a blank one does.
+func parseStock(s string) (float64, error) {
+	return strconv.ParseFloat(strings.ReplaceAll(norm.NFKC.String(strings.TrimSpace(s)), ",", ""), 64)
+}
+
+// parseMoney reads a price cell: "1280", "1,280", "1280.00", "NT$ 1,280",
+// "1280元", or the same in full-width digits.
 func parseMoney(s string) (float64, error) {
-	t := strings.TrimSpace(s)
-	t = strings.TrimPrefix(strings.TrimPrefix(t, "NT$"), "$")
-	t = strings.ReplaceAll(t, ",", "")
+	t := strings.ToUpper(norm.NFKC.String(s))
+	t = strings.Map(func(r rune) rune {
+		if r == ',' || unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, t)
+	t = strings.TrimPrefix(strings.TrimPrefix(t, "NT"), "$")
+	t = strings.TrimSuffix(t, "元")
 	if t == "" {
 		return 0, fmt.Errorf("price is blank")
 	}

@@ -38,6 +38,10 @@ func TestPriceParseMoney(t *testing.T) {
 		{"1280", 1280, ""},
 		{"1,280", 1280, ""},
 		{"NT$1,280", 1280, ""},
+		{"NT$ 1,280", 1280, ""},
+		{"nt$1280", 1280, ""},
+		{"１，２８０", 1280, ""},
+		{"1280元", 1280, ""},
 		{"$1280", 1280, ""},
 		{" 1280.00 ", 1280, ""},
 		{"99.50", 99.5, ""},
@@ -412,4 +416,22 @@ func TestBuildCatalog(t *testing.T) {
 			t.Errorf("catalogTitle(no brand, no shop) = %q, want %q", got, "Product catalog")
 		}
 	})
+}
+
+func TestCatalogStockNotANumberWarns(t *testing.T) {
+	cp, reasons, warns := mapProduct(mappable(Variant{ID: "5001", Row: 4, Price: "100", ManageStock: "是", Stock: "很多"}), testConfig(t))
+	if len(reasons) != 0 || len(cp.Items) != 1 || cp.Items[0].Availability != InStock {
+		t.Fatalf("mapProduct = %+v, %v; want one in-stock item", cp.Items, reasons)
+	}
+	if len(warns) != 1 || warns[0].Row != 4 || !strings.Contains(warns[0].Message, "庫存量 「很多」 is not a number") {
+		t.Errorf("warnings = %v, want one for row 4 naming 庫存量 「很多」", warns)
+	}
+}
+
+func TestLineJSONLinkHasNoQuery(t *testing.T) {
+	p := &CatalogProduct{ID: "1001", Name: "T恤", Link: testShop + "/products/t?utm_source=x#top",
+		Images: []string{"https://cdn.example.com/1.jpg"}, Items: []Item{{ID: "1001", Price: "100", Availability: InStock}}}
+	if got, want := lineObject(p).Link, testShop+"/products/t"; got != want {
+		t.Errorf("lineObject(…).Link = %q, want %q", got, want)
+	}
 }

@@ -137,6 +137,8 @@ func splitTags(s string) []string {
 // shopTimeLayouts are the text forms of 上架時間 seen in exports and typed by
 // merchants; all but RFC 3339 are read in the shop's time zone.
 var shopTimeLayouts = []string{
+	"2006/1/2 PM 3:04:05", // Excel's zh-TW text form, 上午/下午 read as AM/PM
+	"2006/1/2 PM 3:04",
 	"2006/1/2 15:04:05",
 	"2006/1/2 15:04",
 	"2006/1/2",
@@ -174,6 +176,7 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
+	s = strings.NewReplacer("上午", "AM", "下午", "PM").Replace(s)
 	for _, layout := range shopTimeLayouts {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil

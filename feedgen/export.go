@@ -315,6 +315,14 @@ func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool
 			clear(variantIDs)
 		}
 		p := current
+		// A repeated variant row is ignored whole: its cells would
+		// otherwise fill or contradict the product's.
+		vid := normalizeID(cell(cells, idx.cols["variant_id"]))
+		if first, dup := variantIDs[vid]; dup && vid != "" {
+			ex.warn(Warning{Row: num, Column: cols.VariantID, Message: fmt.Sprintf(
+				"variant %s of product %s already appeared on row %d; this row is ignored", vid, p.ID, first)})
+			continue
+		}
 		for _, col := range layout {
 			if col.product < 0 {
 				continue
@@ -340,7 +348,7 @@ func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool
 				}
 			}
 		}
-		v := Variant{ID: normalizeID(cell(cells, idx.cols["variant_id"])), Row: num}
+		v := Variant{ID: strings.Clone(vid), Row: num}
 		for _, col := range layout {
 			if col.variant != nil {
 				*col.variant(&v) = strings.Clone(strings.TrimSpace(cell(cells, idx.cols[col.key])))
@@ -356,12 +364,6 @@ func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool
 			}
 		}
 		if v.ID != "" {
-			if first, dup := variantIDs[v.ID]; dup {
-				ex.warn(Warning{Row: num, Column: cols.VariantID, Message: fmt.Sprintf(
-					"variant %s of product %s already appeared on row %d; this row is ignored", v.ID, p.ID, first)})
-				continue
-			}
-			v.ID = strings.Clone(v.ID)
 			variantIDs[v.ID] = num
 		}
 		p.Variants = append(p.Variants, v)

@@ -564,3 +564,18 @@ func TestReadExportRows(t *testing.T) {
 		}
 	})
 }
+
+func TestReadExportDuplicateVariantRowIgnoredWhole(t *testing.T) {
+	// Product 1001's name is blank on its first row; the duplicate row of
+	// variant 5001 must not fill it, nor add its image.
+	first := product("1001", "5001", "")
+	dup := product("1001", "5001", "別的名字")
+	ex := mustRead(t, sheet(testHeaders, first, dup, variant("1001", "5002", "90")))
+	p := ex.Products[0]
+	if p.Name != "" || len(p.Variants) != 2 {
+		t.Errorf("product = name %q, %d variants; want a blank name and 2 variants", p.Name, len(p.Variants))
+	}
+	if ex.WarningCount != 1 || ex.Warnings[0].Row != 3 {
+		t.Errorf("warnings = %v, want one for row 3", ex.Warnings)
+	}
+}

@@ -229,7 +229,7 @@ func lineObject(p *CatalogProduct) lineProduct {
 		ProductName:         cleanText(p.Name),
 		Description:         cleanText(p.Summary),
 		LDescription:        cleanText(p.HTML),
-		Link:                p.Link,
+		Link:                withoutQuery(p.Link),
 		ImageLink:           p.Images[0],
 		AdditionalImageLink: strings.Join(additionalImages(p), ","),
 		Price:               whole.Price,
@@ -250,6 +250,15 @@ func lineObject(p *CatalogProduct) lineProduct {
 		})
 	}
 	return lp
+}
+
+// withoutQuery drops a link's query and fragment: LINE's consumers want
+// the bare product page.
+func withoutQuery(link string) string {
+	if i := strings.IndexAny(link, "?#"); i >= 0 {
+		return link[:i]
+	}
+	return link
 }
 
 func cleanOptions(opts []Option) []Option {

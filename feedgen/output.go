@@ -104,7 +104,10 @@ func tempPattern(file string) string { return "." + file + ".tmp-*" }
 // catalogOutput writes a catalog's files into temporary files beside the
 // published ones while the export is read, and replaces the published files
 // only at commit, after every file was written and synced and the guard
-// accepted them. Until then the published files are untouched.
+// accepted them. Until then the published files are untouched. Each file
+// is replaced atomically; should a rename fail midway (a full disk, a
+// locked file on Windows), the files already renamed are new and the rest
+// old, each of them whole.
 type catalogOutput struct {
 	dir   string
 	files []*outputFile
