@@ -56,7 +56,11 @@ type BranchPublisher struct {
 	// "feedgen@users.noreply.github.com"; in GitHub Actions the caller may
 	// pass GITHUB_ACTOR-based values.
 	AuthorName, AuthorEmail string
-	Logger                  *slog.Logger // nil = discard
+	// Volatile reports files (by name in files) whose changes alone make no
+	// commit: the report and the preview carry the run's time, and a
+	// catalog that did not change should not make a commit every run.
+	Volatile func(name string) bool
+	Logger   *slog.Logger // nil = discard
 
 	// testHookBeforePush runs before each push attempt, so that tests can
 	// move the remote branch the way a concurrent publisher would.
@@ -109,7 +113,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 	if err := g.checkBranch(ctx, p.Branch); err != nil {
 		return PublishResult{}, err
 	}
-	entries, err := g.hashFiles(ctx, files, dir)
+	entries, err := g.hashFiles(ctx, files, dir, p.Volatile)
 	if err != nil {
 		return PublishResult{}, err
 	}
@@ -319,6 +323,16 @@ func gitMessage(stderr string) string {
 
 // run runs git with args in the repository and returns its trimmed stdout.
 func (g *gitRepo) run(ctx context.Context, extraEnv []string, stdin io.Reader, args ...string) (string, error) {
+	out, err := g.output(ctx, extraEnv, stdin, args...)
+	return strings.TrimSpace(string(out)), err
+}
+
+// runBytes returns git's output untouched, for file contents.
+func (g *gitRepo) runBytes(ctx context.Context, args ...string) ([]byte, error) {
+	return g.output(ctx, nil, nil, args...)
+}
+
+func (g *gitRepo) output(ctx context.Context, extraEnv []string, stdin io.Reader, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, g.git, args...)
 	cmd.Dir = g.dir
 	cmd.Env = slices.Concat(g.env, extraEnv)
@@ -335,14 +349,14 @@ func (g *gitRepo) run(ctx context.Context, extraEnv []string, stdin io.Reader, a
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return "", &gitError{
+		return nil, &gitError{
 			Args:   args,
 			Stdout: strings.TrimSpace(stdout.String()),
 			Stderr: gitMessage(stderr.String()),
 			Err:    err,
 		}
 	}
-	return strings.TrimSpace(stdout.String()), nil
+	return stdout.Bytes(), nil
 }
 
 // checkBranch rejects branch names git would refuse, and branches checked
@@ -372,14 +386,15 @@ func (g *gitRepo) checkBranch(ctx context.Context, branch string) error {
 
 // indexEntry is one file to put on the branch.
 type indexEntry struct {
-	path string // slash-separated, relative to the branch root
-	blob string
+	path     string // slash-separated, relative to the branch root
+	blob     string
+	volatile bool // a change to it alone makes no commit
 }
 
 // hashFiles stores every regular file in files as a blob in the repository.
 // --no-filters keeps the bytes exactly as written: a catalog must not get
 // its line endings converted by the user's autocrlf setting.
-func (g *gitRepo) hashFiles(ctx context.Context, files fs.FS, dir string) ([]indexEntry, error) {
+func (g *gitRepo) hashFiles(ctx context.Context, files fs.FS, dir string, volatile func(string) bool) ([]indexEntry, error) {
 	var entries []indexEntry
 	err := fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
@@ -393,7 +408,7 @@ func (g *gitRepo) hashFiles(ctx context.Context, files fs.FS, dir string) ([]ind
 		if err != nil {
 			return fmt.Errorf("store %s: %w", name, err)
 		}
-		entries = append(entries, indexEntry{path: path.Join(dir, name), blob: blob})
+		entries = append(entries, indexEntry{path: path.Join(dir, name), blob: blob, volatile: volatile != nil && volatile(name)})
 		return nil
 	})
 	if err != nil {
@@ -434,13 +449,20 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 	var baseTree string
 	hasNojekyll := false
 	if base != "" {
-		out, err := g.run(ctx, nil, strings.NewReader(base+"^{tree}\n"+base+":.nojekyll\n"), "cat-file", "--batch-check")
+		query := base + "^{tree}\n" + base + ":.nojekyll\n"
+		for _, e := range entries {
+			query += base + ":" + e.path + "\n"
+		}
+		out, err := g.run(ctx, nil, strings.NewReader(query), "cat-file", "--batch-check")
 		if err != nil {
 			return "", false, fmt.Errorf("read branch tip %s: %w", base, err)
 		}
 		lines := strings.Split(out, "\n")
 		baseTree, _, _ = strings.Cut(lines[0], " ")
 		hasNojekyll = len(lines) > 1 && !strings.HasSuffix(lines[1], " missing")
+		if hasNojekyll && len(lines) == 2+len(entries) && onlyVolatileChanged(entries, lines[2:]) {
+			return base, false, nil
+		}
 		readTree = []string{"read-tree", base}
 	}
 	if _, err := g.run(ctx, index, nil, readTree...); err != nil {
@@ -480,6 +502,52 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 		return "", false, fmt.Errorf("commit: %w", err)
 	}
 	return commit, true, nil
+}
+
+// onlyVolatileChanged reports whether every entry that is not volatile has
+// the same blob on the branch already; published lines are cat-file
+// --batch-check answers ("<sha> blob <size>" or "<name> missing").
+func onlyVolatileChanged(entries []indexEntry, published []string) bool {
+	for i, e := range entries {
+		sha, _, _ := strings.Cut(published[i], " ")
+		if !e.volatile && sha != e.blob {
+			return false
+		}
+	}
+	return true
+}
+
+// ReadPublished returns a file (by its name under Dir) as it is on the
+// branch now: the remote's tip when Push is set, else the local branch.
+// It returns nil and no error when the branch or the file does not exist.
+func (p *BranchPublisher) ReadPublished(ctx context.Context, name string) ([]byte, error) {
+	dir, err := cleanBranchDir(p.Dir)
+	if err != nil {
+		return nil, err
+	}
+	g, err := p.openRepo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tip, err := g.resolveCommit(ctx, "refs/heads/"+p.Branch)
+	if p.Push && err == nil {
+		if err := g.checkRemote(ctx, p.Remote); err != nil {
+			return nil, err
+		}
+		tip, err = g.fetchBranch(ctx, p.Remote, p.Branch)
+	}
+	if err != nil || tip == "" {
+		return nil, err
+	}
+	spec := tip + ":" + path.Join(dir, name)
+	if out, err := g.run(ctx, nil, strings.NewReader(spec+"\n"), "cat-file", "--batch-check"); err != nil || strings.HasSuffix(out, " missing") {
+		return nil, err
+	}
+	out, err := g.runBytes(ctx, "cat-file", "blob", spec)
+	if err != nil {
+		return nil, fmt.Errorf("read published %s: %w", name, err)
+	}
+	return out, nil
 }
 
 // updateRef moves ref from old ("" = must not exist) to commit, failing if

@@ -501,3 +501,42 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	}
 }
+
+func TestPublishVolatileFilesAloneMakeNoCommit(t *testing.T) {
+	r := newPublishRepos(t)
+	p := r.publisher()
+	p.Volatile = func(name string) bool { return name == "report.json" }
+	files := catalog("<rss/>", "[]")
+	files["report.json"] = &fstest.MapFile{Data: []byte(`{"at":"05:00"}`)}
+	first := publish(t, p, files, "")
+
+	files["report.json"] = &fstest.MapFile{Data: []byte(`{"at":"16:45"}`)}
+	if res := publish(t, p, files, ""); res != (PublishResult{Commit: first.Commit}) {
+		t.Errorf("Publish with only report.json changed = %+v, want no change at %s", res, first.Commit)
+	}
+
+	files["products.json"] = &fstest.MapFile{Data: []byte(`[{"product_id":"1"}]`)}
+	res := publish(t, p, files, "")
+	if !res.Changed {
+		t.Fatalf("Publish with products.json changed = %+v, want a commit", res)
+	}
+	if got := branchFiles(t, r.remote, "gh-pages")["report.json"]; got != `{"at":"16:45"}` {
+		t.Errorf("report.json on the branch = %q, want the latest one, committed with the catalog", got)
+	}
+}
+
+func TestPublishReadPublished(t *testing.T) {
+	r := newPublishRepos(t)
+	p := r.publisher()
+	if b, err := p.ReadPublished(context.Background(), "products.json"); err != nil || b != nil {
+		t.Fatalf("ReadPublished before the branch exists = %q, %v; want nil, nil", b, err)
+	}
+	publish(t, p, catalog("<rss/>", "[\n{\"product_id\":\"1\"}\n]\n"), "")
+	b, err := p.ReadPublished(context.Background(), "products.json")
+	if err != nil || string(b) != "[\n{\"product_id\":\"1\"}\n]\n" {
+		t.Errorf("ReadPublished = %q, %v; want the file byte for byte", b, err)
+	}
+	if b, err := p.ReadPublished(context.Background(), "missing.json"); err != nil || b != nil {
+		t.Errorf("ReadPublished(missing) = %q, %v; want nil, nil", b, err)
+	}
+}
