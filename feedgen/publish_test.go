@@ -46,12 +46,13 @@ func runGit(t testing.TB, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func writeFile(t testing.TB, name, content string) {
+// writeFile writes data to name, creating its folder.
+func writeFile(t testing.TB, name string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+	if err := os.WriteFile(name, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -77,12 +78,12 @@ func newPublishRepos(t testing.TB) publishRepos {
 	}
 	runGit(t, root, "init", "--quiet", "--bare", "--initial-branch=main", r.remote)
 	runGit(t, root, "clone", "--quiet", r.remote, r.user)
-	writeFile(t, filepath.Join(r.user, "README.md"), "shop\n")
+	writeFile(t, filepath.Join(r.user, "README.md"), []byte("shop\n"))
 	runGit(t, r.user, "add", "README.md")
 	runGit(t, r.user, "commit", "--quiet", "-m", "start")
 	runGit(t, r.user, "push", "--quiet", "origin", "main")
-	writeFile(t, filepath.Join(r.user, "README.md"), "shop, edited but not committed\n")
-	writeFile(t, filepath.Join(r.user, "exports", "商品 匯出.txt"), "staged\n")
+	writeFile(t, filepath.Join(r.user, "README.md"), []byte("shop, edited but not committed\n"))
+	writeFile(t, filepath.Join(r.user, "exports", "商品 匯出.txt"), []byte("staged\n"))
 	runGit(t, r.user, "add", "exports")
 	return r
 }
@@ -103,7 +104,7 @@ func (r publishRepos) pushFromOtherClone(t testing.TB, files map[string]string) 
 	runGit(t, other, "fetch", "--quiet", "origin")
 	runGit(t, other, "checkout", "--quiet", "-B", "gh-pages", "origin/gh-pages")
 	for name, content := range files {
-		writeFile(t, filepath.Join(other, filepath.FromSlash(name)), content)
+		writeFile(t, filepath.Join(other, filepath.FromSlash(name)), []byte(content))
 	}
 	runGit(t, other, "add", "--all")
 	runGit(t, other, "commit", "--quiet", "-m", "from another clone")

@@ -1,0 +1,458 @@
+package feedgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // the default zone must load on hosts without zoneinfo (Windows, scratch images)
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/jonboulle/clockwork"
+)
+
+// stopTimeout bounds how long Serve waits, once its context is done, for a
+// run, the watcher, the scheduler and HTTP clients to finish.
+const stopTimeout = 9 * time.Second
+
+// TimeOfDay is a daily schedule slot such as 04:45, in the daemon's zone.
+type TimeOfDay struct{ Hour, Minute int }
+
+// UnmarshalText accepts "04:45" and "04:45:00". TOML 1.1 bare local times
+// (schedule = [04:45]) reach it as "0000-01-01T04:45:00Z", so that form is
+// accepted too. Seconds must be zero: a slot silently moved by a few
+// seconds would be worse than an error.
+func (t *TimeOfDay) UnmarshalText(b []byte) error {
+	s := string(b)
+	for _, layout := range []string{"15:04", "15:04:05", time.RFC3339Nano} {
+		v, err := time.Parse(layout, s)
+		if err != nil {
+			continue
+		}
+		if layout == time.RFC3339Nano && (v.Year() != 0 || v.YearDay() != 1 || v.Location() != time.UTC) {
+			return fmt.Errorf("time of day %q: want a time without a date or zone, such as 04:45", s)
+		}
+		if v.Second() != 0 || v.Nanosecond() != 0 {
+			return fmt.Errorf("time of day %q: seconds are not supported", s)
+		}
+		*t = TimeOfDay{Hour: v.Hour(), Minute: v.Minute()}
+		return nil
+	}
+	return fmt.Errorf("time of day %q: want hours and minutes such as 04:45", s)
+}
+
+// String formats t as "15:04".
+func (t TimeOfDay) String() string {
+	return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute)
+}
+
+func (t TimeOfDay) valid() bool {
+	return t.Hour >= 0 && t.Hour < 24 && t.Minute >= 0 && t.Minute < 60
+}
+
+// RunReport is what one pipeline run produced.
+type RunReport struct {
+	Items int // products written to the catalog
+}
+
+// Daemon keeps the catalog in OutDir up to date: it runs the pipeline at
+// fixed times of day, whenever a new export is saved, on SIGHUP and on
+// request over HTTP, one run at a time.
+type Daemon struct {
+	// Export is an .xlsx file, or a folder where exports are dropped; in a
+	// folder the newest complete .xlsx wins.
+	Export string
+	// OutDir is where Run writes the catalog.
+	OutDir string
+	// Catalog names the catalog files inside OutDir. At start the daemon
+	// runs at once if one is missing or older than the latest slot, which
+	// is how it catches up after the machine slept or the daemon was down.
+	Catalog []string
+	// Schedule lists the daily run times; default 04:45 and 16:45, ahead of
+	// LINE's daily sync at 05:00 Taipei.
+	Schedule []TimeOfDay
+	// Location is the zone of Schedule; default Asia/Taipei.
+	Location *time.Location
+	// Debounce is how long an export must stay quiet before it is read;
+	// default 1s.
+	Debounce time.Duration
+	// Listen is the HTTP address that serves OutDir, /healthz and /refresh;
+	// "" serves nothing.
+	Listen string
+	// RefreshInterval is the least time between two runs requested with
+	// POST /refresh; default 1h.
+	RefreshInterval time.Duration
+	// Clock is the time source; nil means the real clock.
+	Clock clockwork.Clock
+	// Logger receives the daemon's log; nil discards it.
+	Logger *slog.Logger
+	// Run is the one-shot pipeline: read the export at exportPath and write
+	// the catalog atomically to OutDir. It should return soon after ctx is
+	// done.
+	Run func(ctx context.Context, exportPath string) (RunReport, error)
+}
+
+// daemon is the state of one call to Serve: a copy of the settings with
+// defaults applied, and what the goroutines share.
+type daemon struct {
+	Daemon
+	log       *slog.Logger
+	exportDir string      // absolute folder of the export
+	file      string      // base name of the export in file mode, "" in folder mode
+	kick      chan string // pending run and the reason for it; see trigger
+	status    runStatus
+	job       gocron.Job
+}
+
+// Serve runs the daemon until ctx is done. Each value received on hangup
+// (normally SIGHUP) requests a run; hangup may be nil.
+//
+// Serve returns nil after a clean stop, and an error if the daemon could
+// not start or did not stop in time.
+func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
+	s, err := d.withDefaults()
+	if err != nil {
+		return err
+	}
+	watcher, err := newExportWatcher(s.exportDir, s.file, s.Debounce, s.Clock, s.log, s.trigger)
+	if err != nil {
+		return err
+	}
+	sched, err := s.schedule()
+	if err != nil {
+		watcher.fsw.Close()
+		return err
+	}
+	var srv *http.Server
+	var ln net.Listener
+	if s.Listen != "" {
+		if ln, err = net.Listen("tcp", s.Listen); err != nil {
+			watcher.fsw.Close()
+			_ = sched.Shutdown()
+			return fmt.Errorf("listen on %s: %w", s.Listen, err)
+		}
+		srv = s.httpServer()
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	httpErr := make(chan error, 1)
+	wg.Go(func() { s.work(ctx) })
+	wg.Go(func() { watcher.loop(ctx) })
+	if srv != nil {
+		s.log.Info("serving catalog over http", "addr", ln.Addr().String())
+		wg.Go(func() {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				httpErr <- fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+			}
+		})
+	}
+	sched.Start()
+
+	if reason := s.catchUpReason(); reason != "" {
+		s.log.Info("catalog is out of date; running now", "why", reason)
+		s.trigger("catch-up")
+	}
+	s.log.Info("daemon started", "export", s.Export, "out", s.OutDir,
+		"schedule", scheduleString(s.Schedule), "zone", s.Location.String(), "next_run", s.nextRun())
+
+	var fatal error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case fatal = <-httpErr:
+			break loop
+		case sig, ok := <-hangup:
+			if !ok {
+				hangup = nil // a closed channel would be ready forever
+				continue
+			}
+			s.log.Info("signal received; running", "signal", sig)
+			s.trigger("hangup")
+		}
+	}
+	return errors.Join(fatal, s.stop(cancel, &wg, sched, srv))
+}
+
+// stop cancels the run in progress and waits, within stopTimeout, for every
+// goroutine Serve started.
+func (s *daemon) stop(cancel context.CancelFunc, wg *sync.WaitGroup, sched gocron.Scheduler, srv *http.Server) error {
+	cancel()
+	deadline, done := context.WithTimeout(context.Background(), stopTimeout)
+	defer done()
+	var errs []error
+	if srv != nil {
+		if err := srv.Shutdown(deadline); err != nil {
+			srv.Close()
+			errs = append(errs, fmt.Errorf("stop http server: %w", err))
+		}
+	}
+	if err := sched.ShutdownWithContext(deadline); err != nil {
+		errs = append(errs, fmt.Errorf("stop scheduler: %w", err))
+	}
+	stopped := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		s.log.Info("daemon stopped")
+	case <-deadline.Done():
+		// The run ignores its context; the process is about to exit anyway.
+		errs = append(errs, fmt.Errorf("stop daemon: run still busy after %s", stopTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults validates d and returns a copy with the defaults filled in.
+func (d *Daemon) withDefaults() (*daemon, error) {
+	s := &daemon{Daemon: *d, kick: make(chan string, 1)}
+	switch {
+	case s.Run == nil:
+		return nil, errors.New("daemon: Run is not set")
+	case s.Export == "":
+		return nil, errors.New("daemon: no export file or folder")
+	case s.OutDir == "":
+		return nil, errors.New("daemon: no output folder")
+	case s.Debounce < 0:
+		return nil, fmt.Errorf("daemon: negative debounce %s", s.Debounce)
+	case s.RefreshInterval < 0:
+		return nil, fmt.Errorf("daemon: negative refresh interval %s", s.RefreshInterval)
+	}
+	for _, name := range s.Catalog {
+		if name != filepath.Base(name) || name == "." || name == ".." {
+			return nil, fmt.Errorf("daemon: catalog file %q must be a plain file name inside the output folder", name)
+		}
+	}
+	export, err := filepath.Abs(s.Export)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: resolve export path %q: %w", s.Export, err)
+	}
+	s.exportDir = export
+	if !isExportFolder(export) {
+		s.exportDir, s.file = filepath.Dir(export), filepath.Base(export)
+	}
+	s.Catalog = slices.Clone(s.Catalog)
+	if len(s.Schedule) == 0 {
+		s.Schedule = []TimeOfDay{{4, 45}, {16, 45}}
+	}
+	s.Schedule = slices.Clone(s.Schedule)
+	for _, t := range s.Schedule {
+		if !t.valid() {
+			return nil, fmt.Errorf("daemon: invalid schedule time %02d:%02d", t.Hour, t.Minute)
+		}
+	}
+	if s.Location == nil {
+		loc, err := time.LoadLocation("Asia/Taipei")
+		if err != nil {
+			return nil, fmt.Errorf("daemon: load default zone: %w", err)
+		}
+		s.Location = loc
+	}
+	if s.Debounce == 0 {
+		s.Debounce = time.Second
+	}
+	if s.RefreshInterval == 0 {
+		s.RefreshInterval = time.Hour
+	}
+	if s.Clock == nil {
+		s.Clock = clockwork.NewRealClock()
+	}
+	s.log = s.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// schedule creates the scheduler and its daily job. The job only requests
+// a run: gocron's singleton modes either drop or queue overlapping runs,
+// while the daemon wants them coalesced (see trigger).
+func (s *daemon) schedule() (gocron.Scheduler, error) {
+	sched, err := gocron.NewScheduler(
+		gocron.WithLocation(s.Location),
+		gocron.WithClock(s.Clock),
+		gocron.WithLogger(s.log.With("component", "gocron")),
+		gocron.WithStopTimeout(stopTimeout/2),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create scheduler: %w", err)
+	}
+	at := make([]gocron.AtTime, len(s.Schedule))
+	for i, t := range s.Schedule {
+		at[i] = gocron.NewAtTime(uint(t.Hour), uint(t.Minute), 0)
+	}
+	s.job, err = sched.NewJob(
+		gocron.DailyJob(1, gocron.NewAtTimes(at[0], at[1:]...)),
+		gocron.NewTask(func() { s.trigger("schedule") }),
+		gocron.WithName("catalog"),
+	)
+	if err != nil {
+		_ = sched.Shutdown()
+		return nil, fmt.Errorf("schedule runs at %v: %w", s.Schedule, err)
+	}
+	return sched, nil
+}
+
+// nextRun returns the next scheduled run in the daemon's zone, or the zero
+// time if the scheduler cannot tell (before it starts, after it stops).
+func (s *daemon) nextRun() time.Time {
+	next, err := s.job.NextRun()
+	if err != nil || next.IsZero() {
+		return time.Time{}
+	}
+	return next.In(s.Location)
+}
+
+// catchUpReason returns why the catalog needs a run at start, or "" if it
+// is current: every catalog file exists and is newer than the latest slot
+// that has passed. With no catalog files named it cannot tell, so it runs.
+func (s *daemon) catchUpReason() string {
+	if len(s.Catalog) == 0 {
+		return "no catalog files are configured to check"
+	}
+	slot := latestSlot(s.Clock.Now(), s.Location, s.Schedule)
+	for _, name := range s.Catalog {
+		info, err := os.Stat(filepath.Join(s.OutDir, name))
+		if err != nil {
+			return fmt.Sprintf("%s is missing", name)
+		}
+		if info.ModTime().Before(slot) {
+			return fmt.Sprintf("%s was written before the %s run", name, slot.Format("2006-01-02 15:04 MST"))
+		}
+	}
+	return ""
+}
+
+// latestSlot returns the most recent scheduled time at or before now.
+func latestSlot(now time.Time, loc *time.Location, slots []TimeOfDay) time.Time {
+	now = now.In(loc)
+	var latest time.Time
+	for _, t := range slots {
+		at := time.Date(now.Year(), now.Month(), now.Day(), t.Hour, t.Minute, 0, 0, loc)
+		if at.After(now) {
+			at = time.Date(now.Year(), now.Month(), now.Day()-1, t.Hour, t.Minute, 0, 0, loc)
+		}
+		if at.After(latest) {
+			latest = at
+		}
+	}
+	return latest
+}
+
+// trigger requests a run. The channel holds one pending request, so
+// requests that arrive while a run is in progress collapse into exactly one
+// more run after it; the first reason is the one logged.
+func (s *daemon) trigger(reason string) {
+	select {
+	case s.kick <- reason:
+	default:
+		s.log.Debug("run already pending", "reason", reason)
+	}
+}
+
+// work is the only goroutine that runs the pipeline, so runs never overlap.
+func (s *daemon) work(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case reason := <-s.kick:
+			if ctx.Err() != nil {
+				return
+			}
+			s.runOnce(ctx, reason)
+		}
+	}
+}
+
+// runOnce runs the pipeline, records the result for /healthz and logs it.
+// A failure is not fatal: the next trigger tries again.
+func (s *daemon) runOnce(ctx context.Context, reason string) {
+	start := time.Now()
+	path, err := s.exportPath()
+	var rep RunReport
+	if err == nil {
+		s.log.Info("run started", "reason", reason, "export", path)
+		rep, err = s.call(ctx, path)
+	}
+	if err != nil && ctx.Err() != nil {
+		s.log.Info("run stopped by shutdown", "export", path, "err", err)
+		return
+	}
+	s.status.record(s.Clock.Now(), rep, err)
+	if err != nil {
+		s.log.Error("run failed", "reason", reason, "export", path, "err", err, "next_run", s.nextRun())
+		return
+	}
+	s.log.Info("run finished", "reason", reason, "export", path, "items", rep.Items,
+		"duration", time.Since(start).Round(time.Millisecond), "next_run", s.nextRun())
+}
+
+// exportPath returns the export a run reads: the file itself, or the newest
+// complete .xlsx in the drop folder.
+func (s *daemon) exportPath() (string, error) {
+	if s.file != "" {
+		return filepath.Join(s.exportDir, s.file), nil
+	}
+	path, err := newestExport(s.exportDir)
+	if err != nil {
+		return "", fmt.Errorf("find export: %w", err)
+	}
+	return path, nil
+}
+
+// call runs the pipeline and turns a panic into a failed run, so that a bug
+// or a hostile workbook cannot take the daemon down.
+func (s *daemon) call(ctx context.Context, path string) (rep RunReport, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("run panicked", "export", path, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("run panicked: %v", p)
+		}
+	}()
+	return s.Run(ctx, path)
+}
+
+// runStatus is the outcome of the last run, for /healthz.
+type runStatus struct {
+	mu       sync.Mutex
+	finished time.Time // zero until the first run ends
+	items    int
+	err      error
+}
+
+func (st *runStatus) record(at time.Time, rep RunReport, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.finished, st.items, st.err = at, rep.Items, err
+}
+
+func (st *runStatus) get() (finished time.Time, items int, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.finished, st.items, st.err
+}
+
+// scheduleString lists the slots for logs; a JSON log handler would
+// otherwise print each slot as an object.
+func scheduleString(slots []TimeOfDay) string {
+	parts := make([]string, len(slots))
+	for i, t := range slots {
+		parts[i] = t.String()
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,390 @@
+package feedgen
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// testHandler serves dir with a fake clock and records triggered runs.
+func testHandler(t *testing.T, dir string) (*catalogHandler, *clockwork.FakeClock, chan string) {
+	t.Helper()
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 10, 0, 0, 0, loadTaipei(t)))
+	triggered := make(chan string, 10)
+	return &catalogHandler{
+		dir:      dir,
+		status:   &runStatus{},
+		nextRun:  func() time.Time { return time.Date(2026, 11, 23, 16, 45, 0, 0, loadTaipei(t)) },
+		trigger:  func(reason string) { triggered <- reason },
+		clock:    clock,
+		interval: time.Hour,
+		log:      slog.New(newLogSink(t).handler()),
+	}, clock, triggered
+}
+
+func get(t *testing.T, h http.Handler, target string, header ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+const catalogXML = `<?xml version="1.0" encoding="UTF-8"?><rss><channel><item><g:id>1</g:id></item></channel></rss>` + "\n"
+
+func TestServeConditionalGET(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "catalog.xml")
+	writeFile(t, path, []byte(catalogXML))
+	h, _, _ := testHandler(t, dir)
+
+	first := get(t, h, "/catalog.xml")
+	if first.StatusCode != http.StatusOK || body(t, first) != catalogXML {
+		t.Fatalf("GET /catalog.xml = %d, want 200 with the file", first.StatusCode)
+	}
+	etag, modified := first.Header.Get("ETag"), first.Header.Get("Last-Modified")
+	if etag == "" || modified == "" {
+		t.Fatalf("ETag %q, Last-Modified %q: want both", etag, modified)
+	}
+	if resp := get(t, h, "/catalog.xml", "If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match: status %d, want 304", resp.StatusCode)
+	}
+	if resp := get(t, h, "/catalog.xml", "If-Modified-Since", modified); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-Modified-Since: status %d, want 304", resp.StatusCode)
+	}
+
+	// A new catalog, written like the pipeline does: temp file and rename.
+	temp := filepath.Join(dir, ".catalog.xml.tmp-1")
+	writeFile(t, temp, []byte(strings.Replace(catalogXML, ">1<", ">2<", 1)))
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(temp, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(temp, path); err != nil {
+		t.Fatal(err)
+	}
+	resp := get(t, h, "/catalog.xml", "If-None-Match", etag)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body(t, resp), ">2<") {
+		t.Errorf("after replacement: status %d, want 200 with the new catalog", resp.StatusCode)
+	}
+	if resp.Header.Get("ETag") == etag {
+		t.Error("ETag did not change with the content")
+	}
+}
+
+func TestServeGzip(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "catalog.xml"), []byte(catalogXML))
+	h, _, _ := testHandler(t, dir)
+
+	plain := get(t, h, "/catalog.xml")
+	resp := get(t, h, "/catalog.xml", "Accept-Encoding", "br, gzip;q=0.8")
+	if got := resp.Header.Get("Content-Encoding"); got != "gzip" {
+		t.Fatalf("Content-Encoding = %q, want gzip", got)
+	}
+	if got := resp.Header.Get("Vary"); got != "Accept-Encoding" {
+		t.Errorf("Vary = %q, want Accept-Encoding", got)
+	}
+	if got := resp.Header.Get("Content-Type"); got != "application/xml; charset=utf-8" {
+		t.Errorf("Content-Type = %q, want the catalog's type, not gzip's", got)
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(unzipped) != catalogXML {
+		t.Errorf("gunzipped body = %q, want the catalog", unzipped)
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == plain.Header.Get("ETag") {
+		t.Errorf("gzip and identity share ETag %s", etag)
+	}
+	if again := get(t, h, "/catalog.xml", "Accept-Encoding", "gzip", "If-None-Match", etag); again.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional gzip GET: status %d, want 304", again.StatusCode)
+	}
+
+	for _, ae := range []string{"", "gzip;q=0", "identity", "br"} {
+		resp := get(t, h, "/catalog.xml", "Accept-Encoding", ae)
+		if resp.Header.Get("Content-Encoding") != "" || body(t, resp) != catalogXML {
+			t.Errorf("Accept-Encoding %q: got an encoded body", ae)
+		}
+	}
+}
+
+func TestServeContentTypes(t *testing.T) {
+	dir := t.TempDir()
+	tests := map[string]string{
+		"catalog.xml":   "application/xml; charset=utf-8",
+		"products.json": "application/json",
+		"feed.tsv":      "text/tab-separated-values; charset=utf-8",
+		"feed.txt":      "text/plain; charset=utf-8",
+		"feed.csv":      "text/csv; charset=utf-8",
+		"index.html":    "text/html; charset=utf-8",
+		"report.bin":    "application/octet-stream",
+	}
+	for name := range tests {
+		writeFile(t, filepath.Join(dir, name), []byte("x\n"))
+	}
+	h, _, _ := testHandler(t, dir)
+	for name, want := range tests {
+		resp := get(t, h, "/"+name)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /%s: status %d", name, resp.StatusCode)
+		}
+		if got := resp.Header.Get("Content-Type"); got != want {
+			t.Errorf("GET /%s: Content-Type %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestServeRefreshLimit(t *testing.T) {
+	h, clock, triggered := testHandler(t, t.TempDir())
+	post := func() *http.Response {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/refresh", nil))
+		return rec.Result()
+	}
+
+	if resp := post(); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("first refresh: status %d, want 202", resp.StatusCode)
+	}
+	if got := receive(t, triggered, "refresh run"); got != "http refresh" {
+		t.Errorf("trigger reason = %q", got)
+	}
+	for _, tt := range []struct {
+		advance    time.Duration
+		retryAfter string
+	}{
+		{0, "3600"},
+		{20*time.Minute + 500*time.Millisecond, "2400"}, // rounded up
+		{39*time.Minute + 59*time.Second, "1"},
+	} {
+		clock.Advance(tt.advance)
+		resp := post()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != tt.retryAfter {
+			t.Errorf("refresh too soon: status %d, Retry-After %q; want 429, %s",
+				resp.StatusCode, resp.Header.Get("Retry-After"), tt.retryAfter)
+		}
+	}
+	if len(triggered) != 0 {
+		t.Error("a refused refresh triggered a run")
+	}
+	clock.Advance(time.Second)
+	if resp := post(); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("refresh after the interval: status %d, want 202", resp.StatusCode)
+	}
+	if resp := get(t, h, "/refresh"); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /refresh: status %d, want 405", resp.StatusCode)
+	}
+}
+
+func TestServeRejectsTraversal(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "public")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "SECRET"
+	writeFile(t, filepath.Join(root, "secret.txt"), []byte(secret))
+	writeFile(t, filepath.Join(dir, "catalog.xml"), []byte(catalogXML))
+	for _, name := range []string{".env", ".catalog.xml.tmp-1", "catalog.xml.tmp", "~$export.xlsx", "catalog"} {
+		writeFile(t, filepath.Join(dir, name), []byte(secret))
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{
+		"relative.txt": filepath.Join("..", "secret.txt"),
+		"absolute.txt": filepath.Join(root, "secret.txt"),
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Skipf("cannot create symlinks here: %v", err)
+		}
+	}
+	h, _, _ := testHandler(t, dir)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	tests := map[string]int{
+		"/catalog.xml":                          http.StatusOK,
+		"/../secret.txt":                        http.StatusBadRequest,
+		"/../x":                                 http.StatusBadRequest,
+		"/%2e%2e/":                              http.StatusBadRequest,
+		"/%2e%2e/secret.txt":                    http.StatusBadRequest,
+		"/..%2fsecret.txt":                      http.StatusBadRequest,
+		"/..%2Fx":                               http.StatusBadRequest,
+		"/%2e%2e%2fsecret.txt":                  http.StatusBadRequest,
+		"/..%5csecret.txt":                      http.StatusBadRequest,
+		"/..":                                   http.StatusBadRequest,
+		"//etc/passwd":                          http.StatusBadRequest,
+		"/" + filepath.Join(root, "secret.txt"): http.StatusBadRequest,
+		"/C:/Windows/win.ini":                   http.StatusBadRequest,
+		"/catalog.xml%00.txt":                   http.StatusBadRequest,
+		"/relative.txt":                         http.StatusNotFound,
+		"/absolute.txt":                         http.StatusNotFound,
+		"/.env":                                 http.StatusNotFound,
+		"/%2eenv":                               http.StatusNotFound,
+		"/.catalog.xml.tmp-1":                   http.StatusNotFound,
+		"/catalog.xml.tmp":                      http.StatusNotFound,
+		"/~$export.xlsx":                        http.StatusNotFound,
+		"/catalog":                              http.StatusNotFound,
+		"/sub.d":                                http.StatusNotFound,
+		"/missing.xml":                          http.StatusNotFound,
+		"/":                                     http.StatusNotFound,
+	}
+	for target, want := range tests {
+		resp := rawGET(t, srv.Listener.Addr().String(), target)
+		got := body(t, resp)
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: status %d, want %d", target, resp.StatusCode, want)
+		}
+		if strings.Contains(got, secret) {
+			t.Errorf("GET %s: leaked a file that must not be served", target)
+		}
+	}
+}
+
+// rawGET sends target exactly as written: an HTTP client would clean or
+// re-encode some of the paths under test.
+func rawGET(t *testing.T, addr, target string) *http.Response {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: catalog\r\nConnection: close\r\n\r\n", target); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", target, err)
+	}
+	return resp
+}
+
+func TestServeHealthz(t *testing.T) {
+	h, _, _ := testHandler(t, t.TempDir())
+	taipei := loadTaipei(t)
+	finished := time.Date(2026, 11, 23, 4, 46, 0, 0, taipei)
+	tests := []struct {
+		name       string
+		record     func()
+		wantStatus int
+		want       health
+	}{
+		{"Never", func() {}, http.StatusOK, health{Result: "never"}},
+		{"OK", func() { h.status.record(finished, RunReport{Items: 42}, nil) }, http.StatusOK,
+			health{Time: finished, Result: "ok", Items: 42}},
+		{"Failed", func() { h.status.record(finished, RunReport{}, errors.New("read export: workbook is damaged")) },
+			http.StatusServiceUnavailable,
+			health{Time: finished, Result: "failed", Error: "read export: workbook is damaged"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.record()
+			resp := get(t, h, "/healthz")
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if got := resp.Header.Get("Content-Type"); got != "application/json" {
+				t.Errorf("Content-Type %q, want application/json", got)
+			}
+			var got health
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			tt.want.NextRun = time.Date(2026, 11, 23, 16, 45, 0, 0, taipei)
+			if !got.Time.Equal(tt.want.Time) || !got.NextRun.Equal(tt.want.NextRun) ||
+				got.Result != tt.want.Result || got.Error != tt.want.Error || got.Items != tt.want.Items {
+				t.Errorf("healthz = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestServeThroughDaemon drives the real listener: a refresh runs the
+// pipeline, and /healthz and the catalog reflect it.
+func TestServeThroughDaemon(t *testing.T) {
+	out := t.TempDir()
+	writeFile(t, filepath.Join(out, "catalog.xml"), []byte(catalogXML))
+	h := startDaemon(t, &Daemon{
+		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		OutDir:  out,
+		Catalog: []string{"catalog.xml"},
+		Listen:  "127.0.0.1:0",
+		Run: func(context.Context, string) (RunReport, error) {
+			return RunReport{Items: 7}, nil
+		},
+	})
+	base := "http://" + h.logs.httpAddr(t)
+	client := &http.Client{Timeout: waitLimit}
+
+	healthz := func() health {
+		t.Helper()
+		resp, err := client.Get(base + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got health
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := healthz(); got.Result != "never" || got.NextRun.IsZero() {
+		t.Errorf("healthz before any run = %+v, want never with a next run", got)
+	}
+	resp, err := client.Post(base+"/refresh", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /refresh: status %d, want 202", resp.StatusCode)
+	}
+	h.logs.waitFor(t, "run finished")
+	if got := healthz(); got.Result != "ok" || got.Items != 7 {
+		t.Errorf("healthz after the run = %+v, want ok with 7 items", got)
+	}
+	resp, err = client.Get(base + "/catalog.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := body(t, resp); resp.StatusCode != http.StatusOK || got != catalogXML {
+		t.Errorf("GET /catalog.xml: status %d, body %q", resp.StatusCode, got)
+	}
+	resp.Body.Close()
+}

@@ -1,0 +1,356 @@
+package feedgen
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/jonboulle/clockwork"
+)
+
+// run is one call of the stand-in pipeline.
+type run struct {
+	path string
+	a1   string // cell A1 of the workbook it read
+}
+
+// watchDaemon starts a daemon on export with a fresh catalog, so that
+// nothing runs until the export changes. Each successful run is sent on
+// the returned channel.
+func watchDaemon(t *testing.T, export string, debounce time.Duration) (*harness, <-chan run) {
+	t.Helper()
+	out := t.TempDir()
+	touch(t, filepath.Join(out, "catalog.xml"), time.Now())
+	runs := make(chan run, 100)
+	h := startDaemon(t, &Daemon{
+		Export:   export,
+		OutDir:   out,
+		Catalog:  []string{"catalog.xml"},
+		Debounce: debounce,
+		Run: func(_ context.Context, path string) (RunReport, error) {
+			a1, err := readA1(path)
+			if err != nil {
+				return RunReport{}, err
+			}
+			runs <- run{path: path, a1: a1}
+			return RunReport{Items: 1}, nil
+		},
+	})
+	return h, runs
+}
+
+// settle waits long enough for any run that pending events would cause.
+// Only tests that assert that nothing more happens use it.
+func settle(debounce time.Duration) {
+	time.Sleep(10 * debounce)
+}
+
+func noMoreRuns(t *testing.T, runs <-chan run) {
+	t.Helper()
+	for len(runs) > 0 {
+		t.Errorf("unexpected run: %+v", <-runs)
+	}
+}
+
+func TestWatchSlowCopy(t *testing.T) {
+	const debounce = 50 * time.Millisecond
+	dir := t.TempDir()
+	h, runs := watchDaemon(t, dir, debounce)
+	data := testWorkbook(t, "slow")
+	path := filepath.Join(dir, "export.xlsx")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := len(data) / 8
+	for i := 0; i < len(data); i += chunk {
+		if _, err := f.Write(data[i:min(i+chunk, len(data))]); err != nil {
+			t.Fatal(err)
+		}
+		if i == 4*chunk {
+			// The copy stalls for longer than the debounce: the file is
+			// stable but incomplete, which must not be read.
+			h.logs.waitFor(t, "export not complete yet")
+			noMoreRuns(t, runs)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, runs, "run after the copy"); got.a1 != "slow" {
+		t.Errorf("run read A1 = %q, want slow", got.a1)
+	}
+	settle(debounce)
+	noMoreRuns(t, runs)
+}
+
+func TestWatchExcelSave(t *testing.T) {
+	const debounce = 50 * time.Millisecond
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.xlsx")
+	writeFile(t, export, testWorkbook(t, "v1"))
+	_, runs := watchDaemon(t, export, debounce)
+
+	// Excel's save sequence (KB 814068): owner file, new content in an
+	// extension-less temp file, then swap it into place.
+	owner := filepath.Join(dir, "~$export.xlsx")
+	temp := filepath.Join(dir, "Cedd4100")
+	writeFile(t, owner, []byte("owner"))
+	writeFile(t, temp, testWorkbook(t, "v2"))
+	if err := os.Remove(export); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(temp, export); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(owner); err != nil {
+		t.Fatal(err)
+	}
+
+	got := receive(t, runs, "run after the save")
+	if got.a1 != "v2" || got.path != export {
+		t.Errorf("run = %+v, want A1 v2 from %s", got, export)
+	}
+	settle(debounce)
+	noMoreRuns(t, runs)
+}
+
+func TestWatchAtomicRename(t *testing.T) {
+	const debounce = 50 * time.Millisecond
+	dir := t.TempDir()
+	_, runs := watchDaemon(t, dir, debounce)
+	temp := filepath.Join(dir, ".export.xlsx.tmp123")
+	writeFile(t, temp, testWorkbook(t, "renamed"))
+	if err := os.Rename(temp, filepath.Join(dir, "export.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	got := receive(t, runs, "run after the rename")
+	if got.a1 != "renamed" || filepath.Base(got.path) != "export.xlsx" {
+		t.Errorf("run = %+v, want A1 renamed from export.xlsx", got)
+	}
+	settle(debounce)
+	noMoreRuns(t, runs)
+}
+
+func TestWatchCorruptThenGood(t *testing.T) {
+	const debounce = 50 * time.Millisecond
+	dir := t.TempDir()
+	h, runs := watchDaemon(t, dir, debounce)
+
+	// A complete zip that is not a workbook passes the readiness check and
+	// fails in the pipeline.
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	if _, err := zw.Create("hello.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "bad.xlsx"), buf.Bytes())
+	rec := h.logs.waitFor(t, "run failed")
+	if got := filepath.Base(attr(rec, "export").String()); got != "bad.xlsx" {
+		t.Errorf("failed run read %s, want bad.xlsx", got)
+	}
+
+	writeFile(t, filepath.Join(dir, "good.xlsx"), testWorkbook(t, "good"))
+	if got := receive(t, runs, "run of the good export"); got.a1 != "good" {
+		t.Errorf("run read A1 = %q, want good", got.a1)
+	}
+}
+
+func TestWatchBurst(t *testing.T) {
+	const debounce = 200 * time.Millisecond
+	dir := t.TempDir()
+	_, runs := watchDaemon(t, dir, debounce)
+	path := filepath.Join(dir, "export.xlsx")
+	versions := make([][]byte, 20)
+	for i := range versions {
+		versions[i] = testWorkbook(t, string(rune('a'+i)))
+	}
+	for _, data := range versions {
+		writeFile(t, path, data)
+	}
+	got := []run{receive(t, runs, "run after the burst")}
+	settle(debounce)
+	for len(runs) > 0 {
+		got = append(got, <-runs)
+	}
+	if len(got) > 2 {
+		t.Errorf("%d runs for one burst of writes, want 1 or 2", len(got))
+	}
+	if last := got[len(got)-1]; last.a1 != "t" {
+		t.Errorf("last run read A1 = %q, want the last write, t", last.a1)
+	}
+}
+
+func TestWatchIgnoresNoise(t *testing.T) {
+	const debounce = 50 * time.Millisecond
+	noise := []string{
+		"~$export.xlsx", ".export.xlsx", "export.xlsx.tmp", "export.xlsx.part",
+		"export.xlsx.crdownload", "Cedd4100", "export.csv",
+	}
+	t.Run("Folder", func(t *testing.T) {
+		dir := t.TempDir()
+		existing := filepath.Join(dir, "old.xlsx")
+		writeFile(t, existing, testWorkbook(t, "old"))
+		h, runs := watchDaemon(t, dir, debounce)
+		for _, name := range noise {
+			writeFile(t, filepath.Join(dir, name), testWorkbook(t, name))
+		}
+		if err := os.Chmod(existing, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		settle(debounce)
+		h.hangup <- syscall.SIGHUP
+		receive(t, runs, "hangup run")
+		if got := attr(h.logs.waitFor(t, "run finished"), "reason").String(); got != "hangup" {
+			t.Errorf("first run's reason = %q, want hangup", got)
+		}
+	})
+	t.Run("File", func(t *testing.T) {
+		dir := t.TempDir()
+		export := filepath.Join(dir, "export.xlsx")
+		writeFile(t, export, testWorkbook(t, "export"))
+		h, runs := watchDaemon(t, export, debounce)
+		for _, name := range append(noise, "other.xlsx") {
+			writeFile(t, filepath.Join(dir, name), testWorkbook(t, name))
+		}
+		if err := os.Chmod(export, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		settle(debounce)
+		h.hangup <- syscall.SIGHUP
+		if got := receive(t, runs, "hangup run"); got.a1 != "export" {
+			t.Errorf("run read A1 = %q, want export", got.a1)
+		}
+		if got := attr(h.logs.waitFor(t, "run finished"), "reason").String(); got != "hangup" {
+			t.Errorf("first run's reason = %q, want hangup", got)
+		}
+	})
+}
+
+func TestWatchFolderComesBack(t *testing.T) {
+	const debounce = 50 * time.Millisecond
+	dir := filepath.Join(t.TempDir(), "drop")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h, runs := watchDaemon(t, dir, debounce)
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	h.logs.waitFor(t, "export folder disappeared; waiting for it to come back")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.logs.waitFor(t, "export folder is back; rescanning")
+	writeFile(t, filepath.Join(dir, "export.xlsx"), testWorkbook(t, "back"))
+	if got := receive(t, runs, "run in the returned folder"); got.a1 != "back" {
+		t.Errorf("run read A1 = %q, want back", got.a1)
+	}
+}
+
+func TestWatchFolderMissingAtStart(t *testing.T) {
+	const debounce = 50 * time.Millisecond
+	dir := filepath.Join(t.TempDir(), "drop")
+	h, runs := watchDaemon(t, dir, debounce)
+	h.logs.waitSeen(t, "export folder does not exist; waiting for it")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.logs.waitFor(t, "export folder is back; rescanning")
+	writeFile(t, filepath.Join(dir, "export.xlsx"), testWorkbook(t, "late"))
+	if got := receive(t, runs, "run in the late folder"); got.a1 != "late" {
+		t.Errorf("run read A1 = %q, want late", got.a1)
+	}
+}
+
+func TestWatchOverflowRescans(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "old.xlsx"), testWorkbook(t, "old"))
+	triggered := make(chan string, 10)
+	w, err := newExportWatcher(dir, "", 10*time.Millisecond, clockwork.NewRealClock(),
+		slog.New(slog.DiscardHandler), func(reason string) { triggered <- reason })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		w.loop(ctx)
+		close(stopped)
+	}()
+	defer func() {
+		cancel()
+		<-stopped
+	}()
+	// What fsnotify reports when the kernel's event queue overflowed.
+	w.fsw.Errors <- fsnotify.ErrEventOverflow
+	receive(t, triggered, "run after the overflow")
+}
+
+func TestWatchNewestExport(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Now().Add(-time.Hour)
+	good := testWorkbook(t, "x")
+	files := []struct {
+		name string
+		data []byte
+		age  time.Duration
+	}{
+		{"older.xlsx", good, 3 * time.Minute},
+		{"newer.XLSX", good, 2 * time.Minute},
+		{"copying.xlsx", good[:len(good)/2], time.Minute}, // newest, but incomplete
+		{"~$newer.xlsx", good, 0},
+		{".newest.xlsx", good, 0},
+	}
+	for _, f := range files {
+		path := filepath.Join(dir, f.name)
+		writeFile(t, path, f.data)
+		if err := os.Chtimes(path, base.Add(-f.age), base.Add(-f.age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := newestExport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(got) != "newer.XLSX" {
+		t.Errorf("newestExport = %s, want newer.XLSX", got)
+	}
+	if _, err := newestExport(t.TempDir()); err == nil {
+		t.Error("newestExport of an empty folder succeeded")
+	}
+}
+
+func TestWatchExportNames(t *testing.T) {
+	tests := map[string]bool{
+		"export.xlsx":            true,
+		"商品匯出.XLSX":              true,
+		"export.xls":             false,
+		"export.csv":             false,
+		"~$export.xlsx":          false,
+		".export.xlsx":           false,
+		".export.xlsx.tmp-123":   false,
+		"export.xlsx.tmp":        false,
+		"export.xlsx.part":       false,
+		"export.xlsx.crdownload": false,
+		"export.xlsx~":           false,
+		"Cedd4100":               false,
+		".~lock.export.xlsx#":    false,
+	}
+	for name, want := range tests {
+		if got := isExportName(name); got != want {
+			t.Errorf("isExportName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
