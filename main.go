@@ -6,6 +6,7 @@
 //
 //	feedgen run [-config FILE] [-export FILE] [-out DIR] [-shop-url URL] [-at TIME] [-max-drop N] [-force] [-summary FILE]
 //	feedgen explain [-config FILE] [-export FILE] [-shop-url URL] [-at TIME] ID...
+//	feedgen daemon [-config FILE] [-export FILE|DIR] [-out DIR] [-listen ADDR] [-publish-branch BRANCH]
 //	feedgen version
 //
 // Run `feedgen run -h` for the flags. Exit codes: 0 done; 1 the run failed
@@ -53,9 +54,11 @@ that LINE live shopping, LINE購物, Google Merchant Center and Meta fetch.
 Usage:
   feedgen run [flags]           read the export, apply the rules, write the catalog
   feedgen explain [flags] ID... say whether each product (PID) is in the catalog, and why not
+  feedgen daemon [flags]        keep the catalog up to date: on a schedule (04:45 and 16:45
+                                by default) and whenever a new export is saved
   feedgen version               print the version
 
-Run "feedgen run -h" or "feedgen explain -h" for their flags.
+Run "feedgen <command> -h" for the flags of a command.
 
 Exit codes: 0 done; 1 the run failed and the published catalog was left as
 it was; 2 usage or configuration error.
@@ -68,9 +71,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "run":
-		return runCommand(ctx, args[1:], stderr)
+		return runCommand(ctx, args[1:], stdout, stderr)
 	case "explain":
 		return explainCommand(ctx, args[1:], stdout, stderr)
+	case "daemon":
+		return daemonCommand(ctx, args[1:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "feedgen", buildVersion())
 		return exitOK
@@ -85,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // commonFlags are the flags shared by the commands that read an export.
 type commonFlags struct {
-	config, export, out, shopURL, at, maxDrop string
+	config, export, out, shopURL, at, maxDrop, publishBranch string
 }
 
 // register adds the flags; output adds those that only matter when the
@@ -98,6 +103,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, output bool) {
 	if output {
 		fs.StringVar(&c.out, "out", "", "output `folder` for the catalog files (default \"public\")")
 		fs.StringVar(&c.maxDrop, "max-drop", "", "refuse to publish a catalog that lost more than this share of the published items, e.g. 50% or 0.5 (default 50%)")
+		fs.StringVar(&c.publishBranch, "publish-branch", "", "also commit the catalog onto `branch` (e.g. gh-pages) of the git repository here, and push it")
 	}
 }
 
@@ -116,10 +122,10 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 		}
 	}
 	for _, o := range []struct {
-		flag, val string
-		dst       *string
+		val string
+		dst *string
 	}{
-		{"export", c.export, &cfg.Export}, {"out", c.out, &cfg.Out}, {"shop-url", c.shopURL, &cfg.ShopURL},
+		{c.export, &cfg.Export}, {c.out, &cfg.Out}, {c.shopURL, &cfg.ShopURL}, {c.publishBranch, &cfg.Publish.Branch},
 	} {
 		if o.val != "" {
 			*o.dst = o.val
@@ -148,7 +154,7 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 	return cfg, at, nil
 }
 
-func runCommand(ctx context.Context, args []string, stderr io.Writer) int {
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("feedgen run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf commonFlags
@@ -157,17 +163,23 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	summary := fs.String("summary", "", "also write the run's summary as Markdown to `file`")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: feedgen run [flags]\n\nRead the export, apply the eligibility rules, and replace the catalog files\natomically. Flags override the config file.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: feedgen run [flags]\n\nRead the export, apply the eligibility rules, and replace the catalog files\natomically. Flags override the config file. Inside GitHub Actions it also sets\nthe step's outputs, writes the job summary, and annotates errors and warnings.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
+	gh := feedgen.GitHubActionsFromEnv(os.Getenv, stdout)
 	cfg, at, err := cf.load()
 	if err != nil {
+		gh.ReportRun(cf.config, &cfg, nil, err)
 		return fail(stderr, err, exitUsage)
 	}
-	sum, err := feedgen.Run(ctx, cfg, feedgen.RunOptions{At: at, Force: *force, Logger: newLogger(stderr, *verbose)})
+	if gh != nil {
+		gh.DefaultAuthor(&cfg.Publish, os.Getenv)
+	}
+	opts := feedgen.RunOptions{At: at, Force: *force, DetectChange: gh != nil, Logger: newLogger(stderr, *verbose)}
+	sum, err := feedgen.Run(ctx, cfg, opts)
 	if sum != nil {
 		printSummary(stderr, sum)
 		if *summary != "" {
@@ -176,6 +188,7 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) int {
 			}
 		}
 	}
+	gh.ReportRun(cf.config, &cfg, sum, err)
 	if err != nil {
 		return fail(stderr, err, exitFailed)
 	}
@@ -293,38 +306,10 @@ func printSummary(w io.Writer, s *feedgen.Summary) {
 // fail prints err once, with a hint when one helps, and returns code.
 func fail(w io.Writer, err error, code int) int {
 	fmt.Fprintf(w, "feedgen: error: %v\n", err)
-	if h := hint(err); h != "" {
+	if h := feedgen.Hint(err); h != "" {
 		fmt.Fprintf(w, "feedgen: hint: %s\n", h)
 	}
 	return code
-}
-
-func hint(err error) string {
-	var (
-		guard *feedgen.GuardError
-		cols  *feedgen.ColumnError
-	)
-	switch {
-	case errors.As(err, &guard):
-		return "the published catalog was left as it was; check the export, or run again with -force if the change is intended"
-	case errors.As(err, &cols):
-		return "is this a CYBERBIZ product export (商品匯出)? If the column has another name in your export, map it under [columns] in the config"
-	case errors.Is(err, feedgen.ErrEncrypted):
-		return "remove the password in Excel (File > Info > Protect Workbook > Encrypt with Password, clear it), save, and run again"
-	case errors.Is(err, feedgen.ErrLegacyXLS):
-		return "open the file in Excel and save it as an Excel Workbook (.xlsx)"
-	case errors.Is(err, feedgen.ErrNotXLSX):
-		return "export the products again from CYBERBIZ as .xlsx; a CSV or other file renamed to .xlsx cannot be read"
-	case errors.Is(err, feedgen.ErrCorrupt):
-		return "the file is damaged or incomplete (an interrupted download or copy?); export it again"
-	case errors.Is(err, feedgen.ErrTooLarge):
-		return "a genuine export this large needs a higher max_unzip_mb in the config"
-	case errors.Is(err, feedgen.ErrNoProducts):
-		return "export again with the products selected"
-	case errors.Is(err, feedgen.ErrNoSheet):
-		return "set sheet in the config to one of the sheet names"
-	}
-	return ""
 }
 
 func buildVersion() string {
@@ -344,4 +329,38 @@ func buildVersion() string {
 		}
 	}
 	return "(devel)"
+}
+
+func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("feedgen daemon", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs, true)
+	listen := fs.String("listen", "", "serve the catalog, /healthz and POST /refresh over HTTP at `address`, e.g. 127.0.0.1:8080")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: feedgen daemon [flags]\n\nKeep the catalog up to date until stopped (Ctrl-C, SIGTERM): run at the\nscheduled times (04:45 and 16:45 Asia/Taipei by default), at start when the\ncatalog is missing or older than the last scheduled time, and as soon as a new\nexport is saved. -export may name a folder: the newest .xlsx dropped there\nwins. SIGHUP runs at once. A failed run leaves the last good catalog in place.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	cfg, _, err := cf.load()
+	if err != nil {
+		return fail(stderr, err, exitUsage)
+	}
+	if cf.at != "" {
+		return fail(stderr, errors.New("-at does not apply to the daemon, which always evaluates at the time of each run"), exitUsage)
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	hangup := make(chan os.Signal, 1)
+	signal.Notify(hangup, syscall.SIGHUP) // never delivered on Windows
+	defer signal.Stop(hangup)
+	d := feedgen.NewDaemon(cfg, log)
+	if err := d.Serve(ctx, hangup); err != nil {
+		return fail(stderr, err, exitFailed)
+	}
+	return exitOK
 }

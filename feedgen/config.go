@@ -45,8 +45,16 @@ type Config struct {
 	// channels will see, and what was left out and why.
 	Preview bool `toml:"preview"`
 
-	Columns Columns `toml:"columns"`
-	Rules   Rules   `toml:"rules"`
+	// Schedule, Debounce, Listen and RefreshInterval are the daemon's; see
+	// Daemon for what each does.
+	Schedule        []TimeOfDay   `toml:"schedule"`
+	Debounce        time.Duration `toml:"debounce"`
+	Listen          string        `toml:"listen"`
+	RefreshInterval time.Duration `toml:"refresh_interval"`
+
+	Publish PublishConfig `toml:"publish"`
+	Columns Columns       `toml:"columns"`
+	Rules   Rules         `toml:"rules"`
 
 	location *time.Location
 }
@@ -84,6 +92,26 @@ type Columns struct {
 	OptionValues []string `toml:"option_values"`
 }
 
+// PublishConfig commits the catalog onto a git branch after each run.
+type PublishConfig struct {
+	// Branch is the branch to commit to, e.g. gh-pages; empty publishes
+	// nothing.
+	Branch string `toml:"branch"`
+	// Dir is the folder inside the branch; empty is its root.
+	Dir string `toml:"dir"`
+	// Repo is a folder inside the git repository; default the current one.
+	Repo string `toml:"repo"`
+	// Remote is pushed to when Push is set.
+	Remote string `toml:"remote"`
+	// Message starts each commit message; what changed is appended.
+	Message string `toml:"message"`
+	Push    bool   `toml:"push"`
+	// AuthorName and AuthorEmail sign the commits; in GitHub Actions they
+	// default to the actor who started the workflow.
+	AuthorName  string `toml:"author_name"`
+	AuthorEmail string `toml:"author_email"`
+}
+
 // Rules are the merchant's eligibility settings.
 type Rules struct {
 	// ExcludeTags are tags that keep a product out of every catalog.
@@ -99,13 +127,17 @@ type Rules struct {
 // DefaultConfig returns the settings for an unmodified CYBERBIZ export.
 func DefaultConfig() Config {
 	return Config{
-		Out:        "public",
-		Timezone:   "Asia/Taipei",
-		Currency:   "TWD",
-		MaxDrop:    0.5,
-		MaxUnzipMB: 2048,
-		Feeds:      DefaultFeeds(),
-		Preview:    true,
+		Out:             "public",
+		Timezone:        "Asia/Taipei",
+		Currency:        "TWD",
+		MaxDrop:         0.5,
+		MaxUnzipMB:      2048,
+		Feeds:           DefaultFeeds(),
+		Preview:         true,
+		Schedule:        []TimeOfDay{{Hour: 4, Minute: 45}, {Hour: 16, Minute: 45}},
+		Debounce:        time.Second,
+		RefreshInterval: time.Hour,
+		Publish:         PublishConfig{Remote: "origin", Message: "Update catalog", Push: true},
 		Columns: Columns{
 			ProductID:    "商品 id",
 			VariantID:    "商品款式 id",
@@ -142,8 +174,9 @@ func DefaultConfig() Config {
 
 // ConfigError is a problem with one key of the configuration.
 type ConfigError struct {
-	Key string
-	Err error
+	Key  string
+	Line int // in the config file, when known
+	Err  error
 }
 
 func (e *ConfigError) Error() string { return fmt.Sprintf("key %q: %v", e.Key, e.Err) }
@@ -157,6 +190,7 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 	// large enough, which would change base's lists too; and arrays of
 	// tables decode into the elements already there, which would leave a
 	// default feed's file name under a configured format.
+	cfg.Schedule = slices.Clone(cfg.Schedule)
 	for _, s := range []*[]string{
 		&cfg.Columns.OptionNames, &cfg.Columns.OptionValues,
 		&cfg.Rules.ExcludeTags, &cfg.Rules.PublicValues, &cfg.Rules.OnSaleValues, &cfg.Rules.OffSaleValues,
@@ -175,7 +209,7 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 			}
 			err := fmt.Errorf("line %d: %s", pe.Position.Line, msg)
 			if pe.LastKey != "" {
-				return Config{}, &ConfigError{Key: pe.LastKey, Err: err}
+				return Config{}, &ConfigError{Key: pe.LastKey, Line: pe.Position.Line, Err: err}
 			}
 			return Config{}, err
 		}
@@ -218,6 +252,18 @@ func (c *Config) Validate() error {
 	}
 	if err := validateFeeds(c.Feeds); err != nil {
 		return err
+	}
+	if c.Debounce < 100*time.Millisecond {
+		return &ConfigError{Key: "debounce", Err: fmt.Errorf("%v is too short; write a duration such as \"1s\" (a bare number is nanoseconds)", c.Debounce)}
+	}
+	if c.RefreshInterval < time.Second {
+		return &ConfigError{Key: "refresh_interval", Err: fmt.Errorf("%v is too short; write a duration such as \"1h\"", c.RefreshInterval)}
+	}
+	if len(c.Schedule) == 0 {
+		return &ConfigError{Key: "schedule", Err: errors.New("needs at least one time, such as [\"04:45\", \"16:45\"]")}
+	}
+	if c.Publish.Push && c.Publish.Branch != "" && c.Publish.Remote == "" {
+		return &ConfigError{Key: "publish.remote", Err: errors.New("is required when publish.push is true")}
 	}
 	if c.Out == "" {
 		return &ConfigError{Key: "out", Err: errors.New("must name a folder")}

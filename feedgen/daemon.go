@@ -113,6 +113,36 @@ type daemon struct {
 	job       gocron.Job
 }
 
+// NewDaemon makes the daemon for cfg: its export (a file or a drop folder),
+// output folder, schedule, zone and HTTP settings, running the one-shot
+// pipeline (Run) on each export. Each run is evaluated at its own time.
+func NewDaemon(cfg Config, log *slog.Logger) *Daemon {
+	catalog := []string{reportFile}
+	for _, f := range cfg.Feeds {
+		catalog = append(catalog, f.File)
+	}
+	return &Daemon{
+		Export:          cfg.Export,
+		OutDir:          cfg.Out,
+		Catalog:         catalog,
+		Schedule:        cfg.Schedule,
+		Location:        cfg.Location(),
+		Debounce:        cfg.Debounce,
+		Listen:          cfg.Listen,
+		RefreshInterval: cfg.RefreshInterval,
+		Logger:          log,
+		Run: func(ctx context.Context, export string) (RunReport, error) {
+			c := cfg
+			c.Export = export
+			sum, err := Run(ctx, c, RunOptions{Logger: log})
+			if err != nil {
+				return RunReport{}, err
+			}
+			return RunReport{Items: sum.Items}, nil
+		},
+	}
+}
+
 // Serve runs the daemon until ctx is done. Each value received on hangup
 // (normally SIGHUP) requests a run; hangup may be nil.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -185,3 +186,74 @@ var (
 
 func escapeData(s string) string     { return dataEscaper.Replace(s) }
 func escapeProperty(s string) string { return propertyEscaper.Replace(s) }
+
+// maxAnnotations bounds the warnings annotated per run: GitHub shows only
+// the first ten of a step, and the job summary lists them all.
+const maxAnnotations = 10
+
+// ReportRun tells GitHub Actions how a run went: the step's outputs
+// (item-count, excluded-count, changed, catalog-path), the Markdown summary,
+// an error annotation naming the file (and line) at fault, and a warning
+// annotation per warning. configFile is the -config flag, for errors in it.
+func (g *GitHubActions) ReportRun(configFile string, cfg *Config, sum *Summary, runErr error) {
+	if g == nil {
+		return
+	}
+	if sum != nil {
+		outputs := [][2]string{
+			{"item-count", strconv.Itoa(sum.Items)},
+			{"excluded-count", strconv.Itoa(sum.Excluded)},
+			{"changed", strconv.FormatBool(sum.Changed)},
+		}
+		if len(sum.Feeds) > 0 {
+			outputs = append(outputs, [2]string{"catalog-path", filepath.ToSlash(filepath.Join(cfg.Out, sum.Feeds[0].File))})
+		}
+		for _, o := range outputs {
+			if err := g.SetOutput(o[0], o[1]); err != nil {
+				g.Warning(Annotation{Title: "feedgen", Message: "could not set step output " + o[0] + ": " + err.Error()})
+			}
+		}
+		var md strings.Builder
+		if err := sum.WriteMarkdown(&md); err == nil {
+			if err := g.AppendSummary(md.String()); err != nil {
+				g.Warning(Annotation{Title: "feedgen", Message: "could not write the job summary: " + err.Error()})
+			}
+		}
+		for i, w := range sum.Warnings {
+			if i == maxAnnotations {
+				break
+			}
+			a := Annotation{File: cfg.Export, Title: "feedgen warning", Message: w.String()}
+			if w.Row > 0 {
+				a.Title = fmt.Sprintf("row %d", w.Row)
+				a.Message = Warning{Column: w.Column, Message: w.Message}.String()
+			}
+			g.Warning(a)
+		}
+	}
+	if runErr != nil {
+		a := Annotation{File: cfg.Export, Title: "feedgen failed", Message: runErr.Error()}
+		var ce *ConfigError
+		if errors.As(runErr, &ce) && configFile != "" {
+			a.File, a.Line = configFile, ce.Line
+		}
+		if h := Hint(runErr); h != "" {
+			a.Message += "\n" + h
+		}
+		g.Error(a)
+	}
+}
+
+// DefaultAuthor signs publish commits as the actor who started the
+// workflow, as other Pages publishers do, unless the config names one.
+func (g *GitHubActions) DefaultAuthor(pc *PublishConfig, getenv func(string) string) {
+	actor := getenv("GITHUB_ACTOR")
+	if g == nil || pc.AuthorName != "" || actor == "" {
+		return
+	}
+	pc.AuthorName = actor
+	pc.AuthorEmail = actor + "@users.noreply.github.com"
+	if id := getenv("GITHUB_ACTOR_ID"); id != "" {
+		pc.AuthorEmail = id + "+" + pc.AuthorEmail
+	}
+}

@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -187,7 +188,7 @@ func (o *catalogOutput) add(p *CatalogProduct) error {
 // commit finishes every file, records the feeds in sum, writes the report,
 // and replaces the published files. It aborts, leaving them untouched, on
 // any error or when the guard refuses.
-func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force bool) (err error) {
+func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChange bool) (err error) {
 	defer func() {
 		if err != nil {
 			o.abort()
@@ -227,6 +228,13 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force bool) (err 
 			}
 		}
 	}
+	if detectChange {
+		for _, f := range o.files {
+			if f.count != nil && !sameFile(f.temp.Name(), filepath.Join(o.dir, f.name)) {
+				sum.Changed = true
+			}
+		}
+	}
 	for _, f := range o.files {
 		if err := replaceFile(f.temp.Name(), filepath.Join(o.dir, f.name)); err != nil {
 			return fmt.Errorf("replace %s: %w", f.name, err)
@@ -258,8 +266,43 @@ func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force 
 			return err
 		}
 	}
-	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, maxDrop, force)
+	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, maxDrop, force, false)
 }
+
+// sameFile reports whether two files have the same bytes; a missing or
+// unreadable one is different.
+func sameFile(a, b string) bool {
+	fa, err := os.Open(a)
+	if err != nil {
+		return false
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return false
+	}
+	defer fb.Close()
+	sa, erra := fa.Stat()
+	sb, errb := fb.Stat()
+	if erra != nil || errb != nil || sa.Size() != sb.Size() {
+		return false
+	}
+	ra, rb := bufio.NewReaderSize(fa, 64<<10), bufio.NewReaderSize(fb, 64<<10)
+	bufA, bufB := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		na, erra := io.ReadFull(ra, bufA)
+		nb, errb := io.ReadFull(rb, bufB)
+		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return false
+		}
+		if erra != nil || errb != nil {
+			// Equal sizes: both ends come together, or a read failed.
+			return endOfFile(erra) && endOfFile(errb)
+		}
+	}
+}
+
+func endOfFile(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
 
 func guard(dir, file string, count func(io.Reader) (int, error), n int, maxDrop Fraction) error {
 	if n == 0 {

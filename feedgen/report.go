@@ -3,6 +3,7 @@ package feedgen
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -29,6 +30,13 @@ type Summary struct {
 	// Warnings keeps the first warnings; WarningCount is exact.
 	Warnings     []Warning `json:"warnings"`
 	WarningCount int       `json:"warning_count"`
+
+	// Changed reports that the catalog differs from the one published
+	// before: from git when publishing, else from the output folder when
+	// RunOptions.DetectChange is set. Published is what publishing did.
+	// Neither is in report.json, which is written before they are known.
+	Changed   bool           `json:"-"`
+	Published *PublishResult `json:"-"`
 }
 
 // FeedResult is one catalog file a run wrote.
@@ -123,4 +131,46 @@ func mdEscape(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// Hint says what a merchant can do about an error from Run, Explain or
+// ParseConfig, or "" when the error says it all.
+func Hint(err error) string {
+	var (
+		guard *GuardError
+		cols  *ColumnError
+	)
+	switch {
+	case errors.As(err, &guard):
+		return "the published catalog was left as it was; check the export, or run again with -force if the change is intended"
+	case errors.As(err, &cols):
+		return "is this a CYBERBIZ product export (商品匯出)? If the column has another name in your export, map it under [columns] in the config"
+	case errors.Is(err, ErrEncrypted):
+		return "remove the password in Excel (File > Info > Protect Workbook > Encrypt with Password, clear it), save, and run again"
+	case errors.Is(err, ErrLegacyXLS):
+		return "open the file in Excel and save it as an Excel Workbook (.xlsx)"
+	case errors.Is(err, ErrNotXLSX):
+		return "export the products again from CYBERBIZ as .xlsx; a CSV or other file renamed to .xlsx cannot be read"
+	case errors.Is(err, ErrCorrupt):
+		return "the file is damaged or incomplete (an interrupted download or copy?); export it again"
+	case errors.Is(err, ErrTooLarge):
+		return "a genuine export this large needs a higher max_unzip_mb in the config"
+	case errors.Is(err, ErrNoProducts):
+		return "export again with the products selected"
+	case errors.Is(err, ErrNoSheet):
+		return "set sheet in the config to one of the sheet names"
+	case errors.Is(err, ErrGitAuth):
+		return "in GitHub Actions give the workflow \"permissions: contents: write\"; elsewhere set up git credentials for the remote"
+	case errors.Is(err, ErrGitMissing):
+		return "install git, or run without -publish-branch; the catalog folder was written"
+	case errors.Is(err, ErrNotRepo):
+		return "run feedgen inside a clone of the repository, or set repo under [publish]"
+	case errors.Is(err, ErrNoRemote):
+		return "add the remote (git remote add origin URL), or set push = false under [publish]"
+	case errors.Is(err, ErrBranchCheckedOut):
+		return "that branch is checked out in a working tree; switch the tree to another branch, or publish to another branch"
+	case errors.Is(err, ErrPushRejected):
+		return "another job keeps pushing to the branch; give the workflow a concurrency group, and run again"
+	}
+	return ""
 }

@@ -1,14 +1,17 @@
 package feedgen
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -18,6 +21,9 @@ type RunOptions struct {
 	At time.Time
 	// Force publishes even when the safety guard refuses.
 	Force bool
+	// DetectChange compares the new catalog files with those already in the
+	// output folder, for Summary.Changed when nothing is published.
+	DetectChange bool
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -79,8 +85,13 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		out.abort()
 		return nil, fmt.Errorf("read export %q: %w", cfg.Export, err)
 	}
-	if err := out.commit(sum, cfg.MaxDrop, opt.Force); err != nil {
+	if err := out.commit(sum, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
 		return sum, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+	}
+	if cfg.Publish.Branch != "" {
+		if err := publishCatalog(ctx, &cfg, sum, log); err != nil {
+			return sum, err
+		}
 	}
 	log.Debug("catalog written", "dir", cfg.Out, "items", sum.Items, "took", time.Since(start))
 	return sum, nil
@@ -159,4 +170,116 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// publishCatalog commits the files just written to cfg.Out onto the
+// configured branch. The local folder is already up to date when it fails.
+func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Logger) error {
+	pc := cfg.Publish
+	p := &BranchPublisher{
+		RepoDir: pc.Repo, Branch: pc.Branch, Dir: pc.Dir, Remote: pc.Remote, Push: pc.Push,
+		AuthorName: pc.AuthorName, AuthorEmail: pc.AuthorEmail,
+		Volatile: func(name string) bool { return name == reportFile || name == previewFile },
+		Logger:   log,
+	}
+	names := []string{reportFile}
+	for _, f := range sum.Feeds {
+		names = append(names, f.File)
+	}
+	if cfg.Preview {
+		names = append(names, previewFile)
+	}
+	message := fmt.Sprintf("%s: %d products, %d items", pc.Message, sum.Eligible, sum.Items)
+	for _, f := range sum.Feeds {
+		if f.Format != "line-json" {
+			continue
+		}
+		old, err := p.ReadPublished(ctx, f.File)
+		if err != nil {
+			return fmt.Errorf("publish to branch %q: %w", pc.Branch, err)
+		}
+		cur, err := os.ReadFile(filepath.Join(cfg.Out, f.File))
+		if err != nil {
+			return fmt.Errorf("publish to branch %q: %w", pc.Branch, err)
+		}
+		message += describeChange(old, cur)
+		break
+	}
+	res, err := p.Publish(ctx, fileSet{os.DirFS(cfg.Out), names}, message)
+	if err != nil {
+		return err
+	}
+	sum.Published = &res
+	sum.Changed = res.Changed
+	return nil
+}
+
+// describeChange compares two LINE product files, one product per line, by
+// product id: " (+2 added, -1 removed, 3 changed)".
+func describeChange(old, cur []byte) string {
+	if old == nil {
+		return " (first publish)"
+	}
+	before := productLines(old)
+	added, changed := 0, 0
+	for id, line := range productLines(cur) {
+		prev, ok := before[id]
+		switch {
+		case !ok:
+			added++
+		case prev != line:
+			changed++
+		}
+		delete(before, id)
+	}
+	return fmt.Sprintf(" (+%d added, -%d removed, %d changed)", added, len(before), changed)
+}
+
+// productLines maps each product id of a LINE product file to a hash of
+// its line.
+func productLines(b []byte) map[string][sha256.Size]byte {
+	const key = `{"product_id":"`
+	lines := make(map[string][sha256.Size]byte)
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		line = bytes.TrimSuffix(line, []byte(","))
+		rest, ok := bytes.CutPrefix(line, []byte(key))
+		if !ok {
+			continue
+		}
+		if id, _, ok := bytes.Cut(rest, []byte(`"`)); ok {
+			lines[string(id)] = sha256.Sum256(line)
+		}
+	}
+	return lines
+}
+
+// fileSet is the named files of a folder, for publishing only what a run
+// wrote.
+type fileSet struct {
+	fsys  fs.FS
+	names []string
+}
+
+func (s fileSet) Open(name string) (fs.File, error) {
+	if name == "." || slices.Contains(s.names, name) {
+		return s.fsys.Open(name)
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+func (s fileSet) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name != "." {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
+	}
+	all, err := fs.ReadDir(s.fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	var entries []fs.DirEntry
+	for _, e := range all {
+		if slices.Contains(s.names, e.Name()) {
+			entries = append(entries, e)
+		}
+	}
+	return entries, nil
 }
