@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -195,5 +196,28 @@ func TestConfigParseFraction(t *testing.T) {
 		if got := tt.in.String(); got != tt.want {
 			t.Errorf("Fraction(%v).String() = %q, want %q", float64(tt.in), got, tt.want)
 		}
+	}
+}
+
+// TestExampleConfigIsDefaults keeps config.example.toml, which documents
+// every key with its default, in step with DefaultConfig.
+func TestExampleConfigIsDefaults(t *testing.T) {
+	f, err := os.Open("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := ParseConfig(f, DefaultConfig())
+	if err != nil {
+		t.Fatalf("config.example.toml: %v", err)
+	}
+	want := DefaultConfig()
+	if err := want.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// The example names a sample export and shop, which have no defaults.
+	want.Export, want.ShopURL = got.Export, got.ShopURL
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("config.example.toml decodes to\n%+v\nwant the defaults\n%+v", got, want)
 	}
 }
