@@ -223,21 +223,6 @@ func (p *Product) rowOf(f productField) int {
 // exports sometimes carry a title or notes above it.
 const headerScanRows = 20
 
-// readExport reads every product of an export sheet into memory, for
-// callers that look products up (explain, tests); Run streams instead.
-func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, error) {
-	var products []*Product
-	ex, err := scanExport(ctx, rows, cols, false, nil, func(p *Product) error {
-		products = append(products, p)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	ex.Products = products
-	return ex, nil
-}
-
 // scanExport reads the rows of an export sheet and hands each product to
 // emit once its last row is read, so that a 100k-product export never sits
 // in memory whole. A product's rows must be together, as exports list
@@ -530,10 +515,18 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// ReadExport reads a product export workbook into memory.
+// ReadExport reads a product export workbook into memory, for callers
+// that look products up; Run and Explain stream instead.
 func ReadExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config) (*Export, error) {
+	return collectProducts(func(emit func(*Product) error) (*Export, error) {
+		return streamExport(ctx, r, size, cfg, nil, emit)
+	})
+}
+
+// collectProducts runs a streaming read and keeps every product it emits.
+func collectProducts(read func(emit func(*Product) error) (*Export, error)) (*Export, error) {
 	var products []*Product
-	ex, err := streamExport(ctx, r, size, cfg, nil, func(p *Product) error {
+	ex, err := read(func(p *Product) error {
 		products = append(products, p)
 		return nil
 	})

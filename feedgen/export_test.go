@@ -105,6 +105,13 @@ func variant(id, variant, price string) map[string]string {
 	return map[string]string{"商品 id": id, "商品款式 id": variant, "商品款式售價": price}
 }
 
+// readExport reads the products of sheet rows into memory.
+func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, error) {
+	return collectProducts(func(emit func(*Product) error) (*Export, error) {
+		return scanExport(ctx, rows, cols, false, nil, emit)
+	})
+}
+
 func read(t *testing.T, rows [][]string) (*Export, error) {
 	t.Helper()
 	return readExport(context.Background(), &sliceRows{rows: rows}, DefaultConfig().Columns)

@@ -97,20 +97,6 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	return sum, nil
 }
 
-// ReadExportFile reads the export at path into memory.
-func ReadExportFile(ctx context.Context, path string, cfg Config) (*Export, error) {
-	var products []*Product
-	ex, err := streamExportFile(ctx, path, cfg, nil, func(p *Product) error {
-		products = append(products, p)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	ex.Products = products
-	return ex, nil
-}
-
 // streamExportFile opens the export at path and hands each product to
 // emit. begin, when set, is called once the header row is known and before
 // the first product.

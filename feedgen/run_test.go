@@ -50,7 +50,11 @@ func TestSampleExportUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadExportFile(context.Background(), sampleExport, cfg)
+	committed, err := os.ReadFile(sampleExport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadExport(context.Background(), bytes.NewReader(committed), int64(len(committed)), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
