@@ -415,12 +415,11 @@ const (
 
 func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	sst := &sharedStrings{}
-	if wb.sstPart == "" {
-		return sst, nil
-	}
+	// A missing table reads as an empty one, as in excelize: a cell that
+	// refers to it is then out of range.
 	f := wb.parts[wb.sstPart]
 	if f == nil {
-		return nil, fmt.Errorf("%w: shared strings part %s is missing", ErrCorrupt, wb.sstPart)
+		return sst, nil
 	}
 	s, err := openPart(f, wb.sstPart)
 	if err != nil {
@@ -667,7 +666,16 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("%s (at byte %d)", e.m
 type damageError struct{ err error }
 
 func (e *damageError) Error() string {
-	return fmt.Sprintf("the compressed data is damaged: %v", e.err)
+	why := e.err.Error()
+	switch {
+	case errors.Is(e.err, zip.ErrChecksum):
+		why = "checksum mismatch"
+	case errors.Is(e.err, zip.ErrFormat):
+		why = "it inflates to more than its declared size"
+	case errors.Is(e.err, io.ErrUnexpectedEOF):
+		why = "it ends early"
+	}
+	return fmt.Sprintf("the compressed data is damaged (%s)", why)
 }
 
 // xmlParser is a byte-level XML scanner over a partStream's window. It
@@ -1704,7 +1712,8 @@ type sheetReader struct {
 	inRoot bool   // the root's start tag has been read
 	data   []byte // qualified name of <sheetData>, saved outside the window
 	num    int    // number of the current row
-	cur    int    // row being parsed, for error messages
+	cur    int    // number of the row being parsed, for error messages
+	inRow  bool   // whether a row is being parsed
 	spans  []cellSpan
 	cells  []string
 	err    error
@@ -1750,7 +1759,7 @@ func (r *sheetReader) Next() bool {
 // where prefixes err with the place in the sheet.
 func (r *sheetReader) where(err error) string {
 	switch {
-	case r.cur > r.num:
+	case r.inRow:
 		return fmt.Sprintf("row %d: %v", r.cur, err)
 	case r.num > 0:
 		return fmt.Sprintf("after row %d: %v", r.num, err)
@@ -1896,7 +1905,7 @@ func (r *sheetReader) row(t tag, j int) (int, error) {
 		}
 		num = n
 	}
-	r.cur = num
+	r.cur, r.inRow = num, true
 	if num > maxRows {
 		return j, p.fail(t.qs, "row number %d is beyond Excel's last row %d", num, maxRows)
 	}
@@ -1916,7 +1925,7 @@ func (r *sheetReader) row(t tag, j int) (int, error) {
 	if err != nil {
 		return j, err
 	}
-	r.num = num
+	r.num, r.inRow = num, false
 	r.cells = r.cells[:0]
 	text := string(p.val)
 	for _, c := range r.spans {
