@@ -551,15 +551,18 @@ func openPart(f *zip.File, name string) (*partStream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening %s: %v", ErrCorrupt, name, err)
 	}
+	// A part inflates to at most its declared size (archive/zip fails it
+	// otherwise), so a small part needs only small buffers.
+	size := int(min(f.UncompressedSize64+1, chunkSize))
 	s := &partStream{
 		full: make(chan chunk, chunkCount),
 		free: make(chan []byte, chunkCount),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
-		buf:  make([]byte, 0, 2*chunkSize),
+		buf:  make([]byte, 0, 2*size),
 	}
 	for range chunkCount {
-		s.free <- make([]byte, chunkSize)
+		s.free <- make([]byte, size)
 	}
 	go s.inflate(rc)
 	return s, nil
