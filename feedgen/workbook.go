@@ -225,7 +225,10 @@ func (wb *workbook) Rows(sheet string) (rowReader, error) {
 		return nil, fmt.Errorf("%w: %q is a %s, not a worksheet", ErrNoSheet, e.name, e.kind)
 	}
 	f := wb.parts[e.part]
-	if f == nil {
+	switch {
+	case e.part == "":
+		return nil, fmt.Errorf("%w: sheet %q has no relationship to its part", ErrCorrupt, e.name)
+	case f == nil:
 		return nil, fmt.Errorf("%w: part %s of sheet %q is missing", ErrCorrupt, e.part, e.name)
 	}
 	sst, err := wb.sharedStrings()
@@ -428,7 +431,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	defer s.close()
 	p := &xmlParser{s: s}
 	var text strings.Builder
-	text.Grow(int(min(f.UncompressedSize64, 64<<20)))
+	text.Grow(int(min(f.UncompressedSize64, 16<<20)))
 	fail := func(err error) (*sharedStrings, error) {
 		return nil, fmt.Errorf("%w: %s: string %d: %v", ErrCorrupt, wb.sstPart, len(sst.ends), p.explain(err))
 	}
@@ -486,7 +489,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 			switch p.b[i+1] {
 			case '/':
 				end = true
-				return p.endTagNamed(i, root)
+				return p.endTag(i, root)
 			case '!', '?':
 				return p.misc(i, nil)
 			}
@@ -520,7 +523,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 		}
 	}
 	if err := s.drain(); err != nil {
-		return fail(err)
+		return fail(&damageError{err})
 	}
 	sst.text = text.String()
 	return sst, nil
@@ -1072,7 +1075,15 @@ func (p *xmlParser) startTag(i int) (tag, int, error) {
 			return t, i, p.fail(j, "unquoted value of attribute %s", b[a.qs:a.le])
 		}
 		a.vs = j + 1
-		if a.ve, a.plain, err = p.chars(a.vs, class, nil); err != nil {
+		// Most values are short and plain: scan them here, and leave
+		// anything else to chars.
+		k := a.vs
+		for k < len(b) && class[b[k]] == clPlain {
+			k++
+		}
+		if k < len(b) && b[k] == a.quote {
+			a.ve, a.plain = k, true
+		} else if a.ve, a.plain, err = p.chars(a.vs, class, nil); err != nil {
 			return t, i, err
 		}
 		attrs = append(attrs, a)
@@ -1094,11 +1105,10 @@ func (p *xmlParser) attrValue(a attr) []byte {
 	return p.tmp
 }
 
-// endTag parses the end tag at i, which must close the element named
-// b[qs:qe].
-func (p *xmlParser) endTag(i, qs, qe int) (int, error) {
+// endTag parses the end tag at i, which must close the element named name.
+func (p *xmlParser) endTag(i int, name []byte) (int, error) {
 	b := p.b
-	if k := i + 2 + qe - qs; k < len(b) && b[i+1] == '/' && bytes.Equal(b[i+2:k], b[qs:qe]) {
+	if k := i + 2 + len(name); k < len(b) && bytes.Equal(b[i+2:k], name) {
 		if b[k] == '>' {
 			return k + 1, nil
 		}
@@ -1112,34 +1122,14 @@ func (p *xmlParser) endTag(i, qs, qe int) (int, error) {
 	if err != nil {
 		return i, err
 	}
-	if !bytes.Equal(b[i+2:end], b[qs:qe]) {
-		return i, p.fail(i, "<%s> closed by </%s>", b[qs:qe], b[i+2:end])
+	if !bytes.Equal(b[i+2:end], name) {
+		return i, p.fail(i, "<%s> closed by </%s>", name, b[i+2:end])
 	}
 	j := skipSpace(b, end)
 	if j >= len(b) {
 		return i, errMore
 	}
 	if b[j] != '>' {
-		return i, p.fail(j, "expected > after </%s", b[i+2:end])
-	}
-	return j + 1, nil
-}
-
-// endTagNamed is endTag for an element whose name was saved outside the
-// window.
-func (p *xmlParser) endTagNamed(i int, name []byte) (int, error) {
-	end, _, err := p.name(i + 2)
-	if err != nil {
-		return i, err
-	}
-	if !bytes.Equal(p.b[i+2:end], name) {
-		return i, p.fail(i, "<%s> closed by </%s>", name, p.b[i+2:end])
-	}
-	j := skipSpace(p.b, end)
-	if j >= len(p.b) {
-		return i, errMore
-	}
-	if p.b[j] != '>' {
 		return i, p.fail(j, "expected > after </%s", name)
 	}
 	return j + 1, nil
@@ -1407,7 +1397,7 @@ func (p *xmlParser) skipContent(t tag, j int, forbid uint32) (int, error) {
 		switch b[j+1] {
 		case '/':
 			top := p.stack[len(p.stack)-1]
-			if j, err = p.endTag(j, top.s, top.e); err != nil {
+			if j, err = p.endTag(j, b[top.s:top.e]); err != nil {
 				return j, err
 			}
 			p.stack = p.stack[:len(p.stack)-1]
@@ -1452,7 +1442,7 @@ func (p *xmlParser) collect(t tag, j int) (int, error) {
 		}
 		switch b[j+1] {
 		case '/':
-			return p.endTag(j, t.qs, t.qe)
+			return p.endTag(j, b[t.qs:t.qe])
 		case '!', '?':
 			if j, err = p.misc(j, &p.val); err != nil {
 				return j, err
@@ -1474,15 +1464,17 @@ func (p *xmlParser) children(t tag, j int, f func(c tag, k int, name elemName) (
 	b := p.b
 	for {
 		var err error
-		if j, err = p.text(j, nil); err != nil {
-			return j, err
+		if j < len(b) && b[j] != '<' {
+			if j, err = p.text(j, nil); err != nil {
+				return j, err
+			}
 		}
 		if j+1 >= len(b) {
 			return j, errMore
 		}
 		switch b[j+1] {
 		case '/':
-			return p.endTag(j, t.qs, t.qe)
+			return p.endTag(j, b[t.qs:t.qe])
 		case '!', '?':
 			if j, err = p.misc(j, nil); err != nil {
 				return j, err
@@ -1866,7 +1858,7 @@ func (r *sheetReader) data1(i int) (int, bool, error) {
 	}
 	switch p.b[i+1] {
 	case '/':
-		if j, err = p.endTagNamed(i, r.data); err != nil {
+		if j, err = p.endTag(i, r.data); err != nil {
 			return i, false, err
 		}
 		return j, false, r.finish()
@@ -1951,8 +1943,17 @@ func (r *sheetReader) cell(t tag, j, num, prev int) (int, int, error) {
 	col, typ := prev+1, typeNumber
 	var seen [3]bool // r, t, s
 	for _, a := range p.attrs {
-		k := strings.IndexByte("rts", p.b[a.ls])
-		if a.le-a.ls != 1 || k < 0 {
+		if a.le-a.ls != 1 {
+			continue
+		}
+		k := 0
+		switch p.b[a.ls] {
+		case 'r':
+		case 't':
+			k = 1
+		case 's':
+			k = 2
+		default:
 			continue
 		}
 		if seen[k] {

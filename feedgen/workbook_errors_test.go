@@ -138,7 +138,7 @@ func readAll(data []byte) (int, error) {
 // TestWorkbookDamagedCompressedSheet flips bytes inside the compressed
 // sheet, where excelize silently returns a shorter sheet.
 func TestWorkbookDamagedCompressedSheet(t *testing.T) {
-	data := bigWorkbook(t, 1000, false)
+	data := bigWorkbook(t, 500, false)
 	off, n := partData(t, data, "xl/worksheets/sheet1.xml")
 	for _, at := range []float64{0.001, 0.25, 0.5, 0.9, 0.999} {
 		for _, flip := range []int{1, 64} {
@@ -281,7 +281,7 @@ func goroutinesSettle(n int) int {
 // TestWorkbookCloseStopsInflating closes readers mid-sheet, before the
 // first row and after an error: no inflate goroutine may be left behind.
 func TestWorkbookCloseStopsInflating(t *testing.T) {
-	data := bigWorkbook(t, 3000, false)
+	data := bigWorkbook(t, 1500, false)
 	bad := slices.Clone(data)
 	off, n := partData(t, data, "xl/worksheets/sheet1.xml")
 	bad[off+n/3] ^= 0xFF
@@ -322,13 +322,13 @@ func TestWorkbookCloseStopsInflating(t *testing.T) {
 	}
 }
 
-// TestWorkbookMemoryIsFlat reads a sheet of about 50 MB of XML and checks
+// TestWorkbookMemoryIsFlat reads a sheet of about 37 MiB of XML and checks
 // that the heap stays far below it: nothing may buffer the sheet.
 func TestWorkbookMemoryIsFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large sheet")
 	}
-	const rows = 80_000
+	const rows = 60_000
 	var sb strings.Builder
 	for r := 1; r <= rows; r++ {
 		n := strconv.Itoa(r)
