@@ -124,15 +124,21 @@ func makeBadExports() (map[string][]byte, error) {
 	}
 	files["encrypted.xlsx"] = bytes.Clone(buf.Bytes())
 
+	// A fresh copy: excelize keeps the password of the last Write.
+	g, err := excelize.OpenReader(bytes.NewReader(sample))
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
 	tags, err := excelize.ColumnNumberToName(exportgen.Col("商品標籤") + 1)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.RemoveCol("商品", tags); err != nil {
+	if err := g.RemoveCol("商品", tags); err != nil {
 		return nil, err
 	}
 	buf.Reset()
-	if err := f.Write(&buf); err != nil {
+	if err := g.Write(&buf); err != nil {
 		return nil, err
 	}
 	files["no-tags-column.xlsx"] = bytes.Clone(buf.Bytes())

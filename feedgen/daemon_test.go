@@ -144,13 +144,13 @@ func TestDaemonSchedule(t *testing.T) {
 			t.Errorf("ran at %v, want %v", got, day.Add(want.at))
 		}
 		rec := h.logs.waitFor(t, "run finished")
-		if got := attr(rec, "reason").String(); got != "schedule" {
+		if got := logAttr(rec, "reason").String(); got != "schedule" {
 			t.Errorf("reason = %q, want schedule", got)
 		}
-		if got := attr(rec, "items").Int64(); got != 3 {
+		if got := logAttr(rec, "items").Int64(); got != 3 {
 			t.Errorf("items = %d, want 3", got)
 		}
-		next := attr(rec, "next_run").Time()
+		next := logAttr(rec, "next_run").Time()
 		if !next.Equal(day.Add(want.next)) || next.Location().String() != "Asia/Taipei" {
 			t.Errorf("next_run = %v, want %v", next, day.Add(want.next))
 		}
@@ -199,7 +199,7 @@ func TestDaemonCatchUp(t *testing.T) {
 			// so it would run before this hangup's run.
 			h.hangup <- syscall.SIGHUP
 			receive(t, runs, "first run")
-			reason := attr(h.logs.waitFor(t, "run finished"), "reason").String()
+			reason := logAttr(h.logs.waitFor(t, "run finished"), "reason").String()
 			if got := reason == "catch-up"; got != tt.want {
 				t.Errorf("first run's reason = %q; catch-up = %v, want %v", reason, got, tt.want)
 			}
@@ -256,7 +256,7 @@ func TestDaemonCoalescesTriggers(t *testing.T) {
 	clock.Advance(time.Minute)
 	receive(t, started, "scheduled run")
 	release <- struct{}{}
-	if got := attr(h.logs.waitFor(t, "run finished"), "reason").String(); got != "schedule" {
+	if got := logAttr(h.logs.waitFor(t, "run finished"), "reason").String(); got != "schedule" {
 		t.Errorf("third run's reason = %q, want schedule (more than one run after the burst)", got)
 	}
 }
@@ -281,11 +281,11 @@ func TestDaemonRecoversPanic(t *testing.T) {
 	h.hangup <- syscall.SIGHUP
 	h.logs.waitFor(t, "run panicked")
 	rec := h.logs.waitFor(t, "run failed")
-	if err := attr(rec, "err").String(); !strings.Contains(err, "panicked: boom") {
+	if err := logAttr(rec, "err").String(); !strings.Contains(err, "panicked: boom") {
 		t.Errorf("failed run's err = %q, want it to name the panic", err)
 	}
 	h.hangup <- syscall.SIGHUP
-	if got := attr(h.logs.waitFor(t, "run finished"), "items").Int64(); got != 5 {
+	if got := logAttr(h.logs.waitFor(t, "run finished"), "items").Int64(); got != 5 {
 		t.Errorf("items after the panic = %d, want 5", got)
 	}
 }
@@ -504,7 +504,7 @@ func (s *logSink) wait(t *testing.T, msg string, from *int) slog.Record {
 // its log.
 func (s *logSink) httpAddr(t *testing.T) string {
 	t.Helper()
-	return attr(s.waitSeen(t, "serving catalog over http"), "addr").String()
+	return logAttr(s.waitSeen(t, "serving catalog over http"), "addr").String()
 }
 
 type recordHandler struct {
@@ -532,8 +532,8 @@ func (h recordHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 // WithGroup is not needed: the daemon logs no groups.
 func (h recordHandler) WithGroup(string) slog.Handler { return h }
 
-// attr returns the value of a record's attribute, resolved.
-func attr(r slog.Record, key string) slog.Value {
+// logAttr returns the value of a record's attribute, resolved.
+func logAttr(r slog.Record, key string) slog.Value {
 	var v slog.Value
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == key {

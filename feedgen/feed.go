@@ -350,7 +350,7 @@ func cleanText(s string) string {
 	ok := true
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if !xmlChar(r, n) {
+		if !validXMLRune(r, n) {
 			ok = false
 			break
 		}
@@ -363,7 +363,7 @@ func cleanText(s string) string {
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if xmlChar(r, n) {
+		if validXMLRune(r, n) {
 			b.WriteString(s[i : i+n])
 		}
 		i += n
@@ -371,12 +371,10 @@ func cleanText(s string) string {
 	return b.String()
 }
 
-func xmlChar(r rune, size int) bool {
-	if r == utf8.RuneError && size <= 1 {
-		return false
-	}
-	return r == '\t' || r == '\n' || r == '\r' ||
-		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000
+// validXMLRune reports whether a decoded rune of size bytes is valid UTF-8
+// that XML allows.
+func validXMLRune(r rune, size int) bool {
+	return (r != utf8.RuneError || size > 1) && xmlChar(r)
 }
 
 // htmlToText turns 商品介紹 HTML into the plain text that Google and Meta

@@ -157,7 +157,7 @@ func TestWatchCorruptThenGood(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "bad.xlsx"), buf.Bytes())
 	rec := h.logs.waitFor(t, "run failed")
-	if got := filepath.Base(attr(rec, "export").String()); got != "bad.xlsx" {
+	if got := filepath.Base(logAttr(rec, "export").String()); got != "bad.xlsx" {
 		t.Errorf("failed run read %s, want bad.xlsx", got)
 	}
 
@@ -212,7 +212,7 @@ func TestWatchIgnoresNoise(t *testing.T) {
 		settle(debounce)
 		h.hangup <- syscall.SIGHUP
 		receive(t, runs, "hangup run")
-		if got := attr(h.logs.waitFor(t, "run finished"), "reason").String(); got != "hangup" {
+		if got := logAttr(h.logs.waitFor(t, "run finished"), "reason").String(); got != "hangup" {
 			t.Errorf("first run's reason = %q, want hangup", got)
 		}
 	})
@@ -232,7 +232,7 @@ func TestWatchIgnoresNoise(t *testing.T) {
 		if got := receive(t, runs, "hangup run"); got.a1 != "export" {
 			t.Errorf("run read A1 = %q, want export", got.a1)
 		}
-		if got := attr(h.logs.waitFor(t, "run finished"), "reason").String(); got != "hangup" {
+		if got := logAttr(h.logs.waitFor(t, "run finished"), "reason").String(); got != "hangup" {
 			t.Errorf("first run's reason = %q, want hangup", got)
 		}
 	})

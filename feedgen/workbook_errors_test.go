@@ -1,0 +1,371 @@
+package feedgen
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+func openBytes(data []byte, lim WorkbookLimits) (*workbook, error) {
+	return openWorkbook(bytes.NewReader(data), int64(len(data)), lim)
+}
+
+// encryptedWorkbook is a password-protected .xlsx, which Excel and excelize
+// store as an OLE2 compound file.
+func encryptedWorkbook(tb testing.TB) []byte {
+	tb.Helper()
+	f := excelize.NewFile()
+	if err := f.SetCellValue("Sheet1", "A1", "secret"); err != nil {
+		tb.Fatal(err)
+	}
+	data := saveWorkbook(tb, f, excelize.Options{Password: "x"})
+	if !bytes.HasPrefix(data, oleMagic) {
+		tb.Fatalf("excelize wrote an encrypted workbook starting % x", data[:8])
+	}
+	return data
+}
+
+// utf16 encodes ASCII s as the UTF-16LE of compound-file entry names.
+func utf16(s string) []byte {
+	var b []byte
+	for _, c := range []byte(s) {
+		b = append(b, c, 0)
+	}
+	return b
+}
+
+// partData returns where the compressed bytes of a part are in a zip.
+func partData(tb testing.TB, data []byte, name string) (off, n int64) {
+	tb.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name == name {
+			off, err := f.DataOffset()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return off, int64(f.CompressedSize64)
+		}
+	}
+	tb.Fatalf("no part %s", name)
+	return 0, 0
+}
+
+func TestWorkbookClassification(t *testing.T) {
+	good := sharedWorkbook(t, mixedRows())
+	encrypted := encryptedWorkbook(t)
+	// Renaming the encryption streams leaves a compound file that is not an
+	// encrypted package: what a legacy .xls looks like to the classifier.
+	legacy := bytes.ReplaceAll(encrypted, utf16("EncryptionInfo"), utf16("SummaryInfoXYZ"))
+	legacy = bytes.ReplaceAll(legacy, utf16("EncryptedPackage"), utf16("Workbook________"))
+	noWorkbook := zipParts(t, []rawPart{{"[Content_Types].xml", "<Types/>"}, {"docProps/app.xml", "<Properties/>"}})
+	var huge bytes.Buffer
+	zw := zip.NewWriter(&huge)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/workbook.xml", Method: zip.Store, UncompressedSize64: 1 << 63, CompressedSize64: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("<w"))
+	zw.Close()
+
+	for _, c := range []struct {
+		name string
+		data []byte
+		lim  WorkbookLimits
+		want error
+		msg  string
+	}{
+		{"encrypted", encrypted, WorkbookLimits{}, ErrEncrypted, "password"},
+		{"legacy", legacy, WorkbookLimits{}, ErrLegacyXLS, "save it as"},
+		{"legacy garbage", append(slices.Clone(oleMagic), make([]byte, 600)...), WorkbookLimits{}, ErrLegacyXLS, "unreadable"},
+		{"truncated download", good[:len(good)/2], WorkbookLimits{}, ErrCorrupt, "truncated"},
+		{"missing last bytes", good[:len(good)-10], WorkbookLimits{}, ErrCorrupt, "zip"},
+		{"no workbook part", noWorkbook, WorkbookLimits{}, ErrCorrupt, "xl/workbook.xml"},
+		{"empty", nil, WorkbookLimits{}, ErrNotXLSX, "empty"},
+		{"csv", []byte("商品 id,商品名稱\n1,咖啡\n"), WorkbookLimits{}, ErrNotXLSX, "CSV"},
+		{"html", []byte("\n<!DOCTYPE html><html><body>login</body></html>"), WorkbookLimits{}, ErrNotXLSX, "web page"},
+		{"binary", []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3}, WorkbookLimits{}, ErrNotXLSX, "1f 8b"},
+		{"over the limit", good, WorkbookLimits{MaxUnzipSize: 1000}, ErrTooLarge, "1000"},
+		{"absurd declared size", huge.Bytes(), WorkbookLimits{}, ErrTooLarge, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := openBytes(c.data, c.lim)
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("error %v, want %v mentioning %q", err, c.want, c.msg)
+			}
+			for _, other := range []error{ErrNotXLSX, ErrLegacyXLS, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrNoSheet} {
+				if other != c.want && errors.Is(err, other) {
+					t.Errorf("error %v also matches %v", err, other)
+				}
+			}
+		})
+	}
+	if _, err := openBytes(good, WorkbookLimits{}); err != nil {
+		t.Errorf("the undamaged workbook: %v", err)
+	}
+}
+
+// readAll reads every row of the first sheet and returns how many rows
+// came before the error.
+func readAll(data []byte) (int, error) {
+	wb, err := openBytes(data, WorkbookLimits{})
+	if err != nil {
+		return 0, err
+	}
+	rr, err := wb.Rows("")
+	if err != nil {
+		return 0, err
+	}
+	defer rr.Close()
+	n := 0
+	for rr.Next() {
+		n++
+	}
+	return n, rr.Err()
+}
+
+// TestWorkbookDamagedCompressedSheet flips bytes inside the compressed
+// sheet, where excelize silently returns a shorter sheet.
+func TestWorkbookDamagedCompressedSheet(t *testing.T) {
+	data := bigWorkbook(t, 500, false)
+	off, n := partData(t, data, "xl/worksheets/sheet1.xml")
+	for _, at := range []float64{0.001, 0.25, 0.5, 0.9, 0.999} {
+		for _, flip := range []int{1, 64} {
+			bad := slices.Clone(data)
+			pos := off + int64(float64(n)*at)
+			for k := range flip {
+				bad[pos+int64(k)] ^= 0x5A
+			}
+			rows, err := readAll(bad)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("%d bytes flipped at %.1f%%: %d rows, error %v, want ErrCorrupt", flip, at*100, rows, err)
+				continue
+			}
+			ref, refErr := excelizeRows(bad, "")
+			t.Logf("%d bytes flipped at %.1f%%: %v (excelize: %d rows, error %v)", flip, at*100, err, len(ref), refErr)
+		}
+	}
+}
+
+func TestWorkbookDamagedParts(t *testing.T) {
+	data := sharedWorkbook(t, mixedRows())
+	for _, part := range []string{"xl/sharedStrings.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"} {
+		off, n := partData(t, data, part)
+		bad := slices.Clone(data)
+		bad[off+n/2] ^= 0xFF
+		if _, err := readAll(bad); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("damaged %s: %v, want ErrCorrupt", part, err)
+		}
+	}
+}
+
+// TestWorkbookTruncatedXML cuts the sheet XML at every byte before the end
+// of <sheetData>: each cut must be an error, never a shorter sheet.
+func TestWorkbookTruncatedXML(t *testing.T) {
+	sheet := sheetXML(`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><r><t>rich</t></r></is></c></row>` +
+		`<!-- note --><row r="2"><c r="A2"><v>2.5</v></c><c r="B2" t="str"><v>&amp;x&#x4E2D;</v></c></row>` +
+		"<row r=\"3\"><c r=\"C3\"><v><![CDATA[cd]]></v></c>\r\n</row>")
+	sst := sstXML(`<si><t>zero</t></si>`)
+	end := strings.Index(sheet, "</sheetData>") + len("</sheetData>")
+	for cut := range end {
+		_, err := readAll(rawWorkbook(t, sheet[:cut], sst))
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("sheet cut after %q: error %v, want ErrCorrupt", sheet[max(0, cut-20):cut], err)
+		}
+	}
+	if rows, err := readAll(rawWorkbook(t, sheet[:end], sst)); err != nil || rows != 3 {
+		t.Errorf("sheet cut after </sheetData>: %d rows, %v", rows, err)
+	}
+}
+
+// TestWorkbookMalformedSheet covers XML excelize would stop at or read
+// differently: each must be ErrCorrupt naming the row.
+func TestWorkbookMalformedSheet(t *testing.T) {
+	ok := `<row r="1"><c r="A1"><v>1</v></c></row>`
+	for _, c := range []struct{ name, rows, msg string }{
+		{"mismatched tag", ok + `<row r="2"><c r="A2"><v>1</w></c></row>`, "row 2: <v> closed by </w>"},
+		{"prefix mismatch", ok + `<row r="2"><x:c r="A2"><v>1</v></c></row>`, "row 2: <x:c> closed by </c>"},
+		{"unknown entity", ok + `<row r="2"><c r="A2" t="str"><v>&nbsp;</v></c></row>`, "row 2: unknown entity"},
+		{"entity without semicolon", ok + `<row r="2"><c r="A2" t="str"><v>a & b</v></c></row>`, "row 2"},
+		{"invalid UTF-8", ok + "<row r=\"2\"><c r=\"A2\" t=\"str\"><v>\xff</v></c></row>", "row 2: invalid UTF-8"},
+		{"control character", ok + "<row r=\"2\"><c r=\"A2\" t=\"str\"><v>a\x01</v></c></row>", "row 2: control character"},
+		{"reference to a control character", ok + `<row r="2"><c r="A2" t="str"><v>&#1;</v></c></row>`, "row 2"},
+		{"reference beyond Unicode", ok + `<row r="2"><c r="A2" t="str"><v>&#x110000;</v></c></row>`, "row 2"},
+		{"noncharacter", ok + "<row r=\"2\"><c r=\"A2\" t=\"str\"><v>\uFFFE</v></c></row>", "row 2"},
+		{"unquoted attribute", ok + `<row r=2><c r="A2"><v>1</v></c></row>`, "unquoted"},
+		{"< in attribute", ok + `<row r="2"><c r="A<2"><v>1</v></c></row>`, "row 2: unescaped <"},
+		{"]]> in text", ok + `<row r="2"><c r="A2" t="str"><v>]]></v></c></row>`, `row 2: "]]>"`},
+		{"doctype", `<!DOCTYPE x>` + ok, "document type"},
+		{"late declaration", ok + `<?xml version="1.0"?>`, "declaration"},
+		{"unclosed comment", ok + `<!-- x -- y -->`, "comment"},
+		{"two r on a row", ok + `<row r="2" r="3"/>`, "two r"},
+		{"two t on a cell", ok + `<row r="2"><c r="A2" t="s" t="n"><v>1</v></c></row>`, "row 2"},
+		{"unknown type", ok + `<row r="2"><c r="A2" t="x"><v>1</v></c></row>`, `row 2: unknown cell type "x"`},
+		{"invalid style", ok + `<row r="2"><c r="A2" s="x"><v>1</v></c></row>`, "row 2: invalid style"},
+		{"shared index out of range", ok + `<row r="2"><c r="A2" t="s"><v>5</v></c></row>`, "row 2: shared string index 5 out of range: the table has 1 strings"},
+		{"negative shared index", ok + `<row r="2"><c r="A2" t="s"><v>-1</v></c></row>`, "row 2: invalid shared string index"},
+		{"non-numeric shared index", ok + `<row r="2"><c r="A2" t="s"><v>one</v></c></row>`, "row 2: invalid shared string index"},
+		{"blank shared index", ok + `<row r="2"><c r="A2" t="s"><v> </v></c></row>`, "row 2: invalid shared string index"},
+		{"rows backwards", ok + `<row r="3"/><row r="2"/>`, "row 2: row 2 follows row 3"},
+		{"row repeated", ok + `<row r="1"/>`, "row 1 follows row 1"},
+		{"row beyond the last", ok + `<row r="1048577"/>`, "beyond Excel's last row"},
+		{"implicit row beyond the last", `<row r="1048576"/><row/>`, "row 1048577"},
+		{"row zero", `<row r="0"/>`, "invalid row number"},
+		{"signed row", `<row r="+1"/>`, "invalid row number"},
+		{"column beyond XFD", ok + `<row r="2"><c r="XFE2"><v>1</v></c></row>`, "row 2: cell XFE2 is beyond Excel's last column"},
+		{"implicit column beyond XFD", ok + `<row r="2"><c r="XFD2"/><c><v>1</v></c></row>`, "row 2: cell beyond"},
+		{"cell in another row", ok + `<row r="2"><c r="A3"><v>1</v></c></row>`, "row 2: cell A3 in row 2"},
+		{"cells out of order", ok + `<row r="2"><c r="B2"/><c r="A2"/></row>`, "row 2: cells out of order"},
+		{"cell reference without row", ok + `<row r="2"><c r="A"><v>1</v></c></row>`, "row 2: invalid cell reference"},
+		{"cell inside another element", ok + `<row r="2"><x><c r="A2"><v>1</v></c></x></row>`, "row 2: unexpected <c> inside <x>"},
+		{"row inside another element", ok + `<x><row r="2"/></x>`, "unexpected <row> inside <x>"},
+		{"value inside another element", ok + `<row r="2"><c r="A2"><extLst><v>1</v></extLst></c></row>`, "row 2: unexpected <v>"},
+		{"two values", ok + `<row r="2"><c r="A2"><v>1</v><v>2</v></c></row>`, "row 2: cell with two <v>"},
+		{"element in a value", ok + `<row r="2"><c r="A2"><v>1<b/>2</v></c></row>`, "row 2: unexpected element inside <v>"},
+		{"invalid formula flag", ok + `<row r="2"><c r="A2"><f ca="maybe">1</f><v>1</v></c></row>`, "row 2: invalid value"},
+		{"invalid run property", ok + `<row r="2"><c r="A2" t="inlineStr"><is><r><rPr><sz val="big"/></rPr><t>x</t></r></is></c></row>`, "row 2: invalid value"},
+		{"text after a run", ok + `<row r="2"><c r="A2" t="inlineStr"><is><r><t>x</t></r><t>y</t></is></c></row>`, "row 2: unexpected <t>"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n, err := readAll(rawWorkbook(t, sheetXML(c.rows), sstXML(`<si><t>zero</t></si>`)))
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("after %d rows: error %v, want ErrCorrupt mentioning %q", n, err, c.msg)
+			}
+		})
+	}
+}
+
+func TestWorkbookMalformedPart(t *testing.T) {
+	ok := `<row r="1"><c r="A1"><v>1</v></c></row>`
+	for _, c := range []struct{ name, sheet, sst, msg string }{
+		{"not a worksheet", `<chartsheet><sheetData>` + ok + `</sheetData></chartsheet>`, "", "want <worksheet>"},
+		{"no sheetData", `<worksheet><dimension ref="A1"/></worksheet>`, "", "no <sheetData>"},
+		{"row before sheetData", `<worksheet><sheetPr><row r="1"/></sheetPr><sheetData/></worksheet>`, "", "unexpected <row>"},
+		{"text before the root", `x<worksheet><sheetData/></worksheet>`, "", "text before the root"},
+		{"encoding", `<?xml version="1.0" encoding="ISO-8859-1"?><worksheet><sheetData/></worksheet>`, "", "only UTF-8"},
+		{"version", `<?xml version="1.1"?><worksheet><sheetData/></worksheet>`, "", "version"},
+		{"sst outside its namespace", sheetXML(ok), `<sst><si><t>a</t></si></sst>`, "namespace"},
+		{"malformed sst", sheetXML(ok), sstXML(`<si><t>a</si>`), "string 0"},
+		{"sst count", sheetXML(ok), strings.Replace(sstXML(`<si><t>a</t></si>`), "<sst ", `<sst count="many" `, 1), "invalid count"},
+		{"truncated sst", sheetXML(ok), sstXML(`<si><t>a</t></si>`)[:80], "truncated"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := readAll(rawWorkbook(t, c.sheet, c.sst))
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("error %v, want ErrCorrupt mentioning %q", err, c.msg)
+			}
+		})
+	}
+}
+
+// goroutinesSettle waits for the number of goroutines to drop to n.
+func goroutinesSettle(n int) int {
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return runtime.NumGoroutine()
+}
+
+// TestWorkbookCloseStopsInflating closes readers mid-sheet, before the
+// first row and after an error: no inflate goroutine may be left behind.
+func TestWorkbookCloseStopsInflating(t *testing.T) {
+	data := bigWorkbook(t, 1500, false)
+	bad := slices.Clone(data)
+	off, n := partData(t, data, "xl/worksheets/sheet1.xml")
+	bad[off+n/3] ^= 0xFF
+	wb, err := openBytes(data, WorkbookLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	badWB, err := openBytes(bad, WorkbookLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	for _, c := range []struct {
+		wb    *workbook
+		rows  int
+		close bool
+	}{{wb, 0, true}, {wb, 1, true}, {wb, 500, true}, {badWB, 1 << 30, false}, {badWB, 1 << 30, true}} {
+		rr, err := c.wb.Rows("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < c.rows && rr.Next(); i++ {
+		}
+		if c.close {
+			if err := rr.Close(); err != nil {
+				t.Error(err)
+			}
+			if rr.Next() {
+				t.Error("Next after Close returned true")
+			}
+			if err := rr.Close(); err != nil {
+				t.Errorf("second Close: %v", err)
+			}
+		}
+	}
+	if after := goroutinesSettle(before); after > before {
+		t.Errorf("%d goroutines before reading, %d after closing", before, after)
+	}
+}
+
+// TestWorkbookMemoryIsFlat reads a sheet of about 37 MiB of XML and checks
+// that the heap stays far below it: nothing may buffer the sheet.
+func TestWorkbookMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large sheet")
+	}
+	const rows = 60_000
+	var sb strings.Builder
+	for r := 1; r <= rows; r++ {
+		n := strconv.Itoa(r)
+		sb.WriteString(`<row r="` + n + `">`)
+		for c := range "ABCDEFGH" {
+			sb.WriteString(`<c r="` + string(rune('A'+c)) + n + `" t="inlineStr"><is><t>商品 ` + n + ` 的名稱與說明</t></is></c>`)
+		}
+		sb.WriteString(`</row>`)
+	}
+	xmlSize := sb.Len()
+	data := rawWorkbook(t, sheetXML(sb.String()), "")
+	sb.Reset()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapAlloc, ms.HeapAlloc
+	wb, err := openBytes(data, WorkbookLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := wb.Rows("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	n := 0
+	for rr.Next() {
+		if n++; n%5000 == 0 {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+		}
+	}
+	if err := rr.Err(); err != nil || n != rows {
+		t.Fatalf("%d rows, %v", n, err)
+	}
+	if grew := peak - base; grew > 24<<20 {
+		t.Errorf("the heap grew by %d MiB reading %d MiB of sheet XML", grew>>20, xmlSize>>20)
+	}
+	t.Logf("heap grew by at most %.1f MiB for %d MiB of sheet XML", float64(peak-base)/(1<<20), xmlSize>>20)
+}
