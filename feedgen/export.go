@@ -41,7 +41,10 @@ type Variant struct {
 }
 
 // Option is one variant option, such as 顏色 = 紅.
-type Option struct{ Name, Value string }
+type Option struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
 
 // Warning is something in the export worth a merchant's attention that did
 // not stop the run.

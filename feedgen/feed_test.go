@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"strings"
@@ -272,6 +273,31 @@ func FuzzHTMLToText(f *testing.F) {
 			if a != b {
 				t.Fatalf("the content of %s leaks after %q: htmlToText gives %q and %q", e.open, s, a, b)
 			}
+		}
+	})
+}
+
+// FuzzLineJSONMatchesEncodingJSON: the hand-written LINE encoder writes
+// exactly what encoding/json writes for the same object.
+func FuzzLineJSONMatchesEncodingJSON(f *testing.F) {
+	f.Add("1001", "T恤 <b>&</b>", "\u2028\u2029\x00\x1f\"\\\b\f\n\r\t", "\xff\xfe bad", "", true)
+	f.Add("", "", "", "", "紅", false)
+	f.Fuzz(func(t *testing.T, id, name, desc, html, opt string, withVariants bool) {
+		lp := lineProduct{ProductID: id, ProductName: name, Description: desc, LDescription: html,
+			Link: html, ImageLink: desc, AdditionalImageLink: opt, Price: id, SalePrice: opt,
+			Availability: name, ProductType: "normal", AgeGroup: "normal", Brand: opt, Category: desc}
+		if withVariants {
+			lp.Variants = []lineVariant{
+				{VariantID: id, SKU: opt, Title: name, Price: desc, Availability: html},
+				{VariantID: opt, Title: desc, Options: []Option{{Name: name, Value: opt}, {Name: desc, Value: html}}, SalePrice: id},
+			}
+		}
+		want, err := json.Marshal(lp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendLineProduct(nil, &lp); !bytes.Equal(got, want) {
+			t.Errorf("appendLineProduct =\n%s\nencoding/json =\n%s", got, want)
 		}
 	})
 }
