@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -43,41 +44,31 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	}
 	at = at.In(cfg.Location())
 	start := time.Now()
-	var (
-		out      *catalogOutput
-		exp      *Export // the export being read, for warnings
-		b        *catalogBuilder
-		excluded []Exclusion
-		eligible int
-	)
+	var stage *catalogStage
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
-		exp = ex
-		b = newCatalogBuilder(&cfg, ex, at)
+		b := newCatalogBuilder(&cfg, ex, at)
 		info := b.info()
-		var err error
-		out, err = createCatalog(cfg.Out, &info, cfg.Feeds, cfg.Preview)
+		out, err := createCatalog(cfg.Out, &info, cfg.Feeds, cfg.Preview)
 		if err != nil {
 			return fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
 		}
+		stage = startCatalogStage(b, out)
 		return nil
-	}, func(p *Product) error {
-		cp, excl, warns := b.add(p)
-		for _, w := range warns {
-			exp.warn(w)
+	}, func(p *Product) error { return stage.send(p) })
+	if stage != nil {
+		if werr := stage.wait(); werr != nil {
+			err = werr // the scan only stopped because writing failed
 		}
-		if excl != nil {
-			excluded = append(excluded, *excl)
-			return nil
+		if err != nil {
+			stage.out.abort()
 		}
-		eligible++
-		return out.add(cp)
-	})
+	}
 	if err != nil {
-		if out != nil {
-			out.abort()
-		}
 		return nil, err
 	}
+	ex.Warnings = mergeWarnings(ex.Warnings, stage.warnings)
+	ex.WarningCount += stage.warnCount
+	out, excluded, eligible := stage.out, stage.excluded, stage.eligible
 	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
 	sum.Export = filepath.Base(cfg.Export)
@@ -268,4 +259,70 @@ func (s fileSet) ReadDir(name string) ([]fs.DirEntry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// catalogStage judges products and writes them into the catalog files in a
+// goroutine of its own, so that reading the sheet (itself inflating on
+// another) and writing the catalog keep both cores busy.
+type catalogStage struct {
+	b   *catalogBuilder
+	out *catalogOutput
+	in  chan *Product
+	// failed is closed when writing fails, so the scan stops early.
+	failed chan struct{}
+	done   chan struct{}
+
+	// Owned by the stage's goroutine until done is closed.
+	err       error
+	excluded  []Exclusion
+	warnings  []Warning
+	warnCount int
+	eligible  int
+}
+
+// errStageFailed stops the scan; wait returns the stage's own error.
+var errStageFailed = errors.New("writing the catalog failed")
+
+func startCatalogStage(b *catalogBuilder, out *catalogOutput) *catalogStage {
+	s := &catalogStage{b: b, out: out, in: make(chan *Product, 64), failed: make(chan struct{}), done: make(chan struct{})}
+	go s.loop()
+	return s
+}
+
+func (s *catalogStage) loop() {
+	defer close(s.done)
+	for p := range s.in {
+		if s.err != nil {
+			continue // drain until the scan notices
+		}
+		cp, excl, warns := s.b.add(p)
+		for _, w := range warns {
+			addWarning(&s.warnings, &s.warnCount, w)
+		}
+		if excl != nil {
+			s.excluded = append(s.excluded, *excl)
+			continue
+		}
+		s.eligible++
+		if err := s.out.add(cp); err != nil {
+			s.err = err
+			close(s.failed)
+		}
+	}
+}
+
+func (s *catalogStage) send(p *Product) error {
+	select {
+	case s.in <- p:
+		return nil
+	case <-s.failed:
+		return errStageFailed
+	}
+}
+
+// wait ends the stage once the scan is over and returns its error.
+func (s *catalogStage) wait() error {
+	close(s.in)
+	<-s.done
+	return s.err
 }

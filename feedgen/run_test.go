@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -231,5 +232,38 @@ func BenchmarkRun100k(b *testing.B) {
 			runtime.ReadMemStats(&ms)
 			b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MB")
 		})
+	}
+}
+
+// TestRunWriteFailureKeepsPublishedCatalog: a feed that fails while the
+// export is being read stops the run with that error; the files published
+// before stay byte for byte, and no temporary file is left.
+func TestRunWriteFailureKeepsPublishedCatalog(t *testing.T) {
+	out := t.TempDir()
+	cfg := sampleConfig(t, out)
+	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, out)
+	cfg.Feeds = failingFeeds(t, 1)
+	_, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt})
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("Run = %v, want the write error %v", err, errDiskFull)
+	}
+	if after := snapshot(t, out); !reflect.DeepEqual(after, before) {
+		t.Errorf("files after a failed run = %q, want %q unchanged", names(after), names(before))
+	}
+}
+
+func TestMergeWarningsOrdersByRowAndCaps(t *testing.T) {
+	var scan, mapped []Warning
+	for r := 1; r <= maxWarnings; r++ {
+		scan = append(scan, Warning{Row: 2 * r})
+		mapped = append(mapped, Warning{Row: 2*r + 1})
+	}
+	got := mergeWarnings(scan, mapped)
+	if len(got) != maxWarnings || got[0].Row != 2 || got[1].Row != 3 || got[maxWarnings-1].Row != maxWarnings+1 {
+		t.Errorf("mergeWarnings = %d warnings, rows %d, %d … %d; want %d, rows 2, 3 … %d",
+			len(got), got[0].Row, got[1].Row, got[len(got)-1].Row, maxWarnings, maxWarnings+1)
 	}
 }
