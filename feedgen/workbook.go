@@ -102,7 +102,9 @@ type sheetEntry struct {
 
 // openWorkbook reads the package structure of the workbook in r: the zip
 // directory, the workbook part and its relationships. Sheets and shared
-// strings are read later, by Rows.
+// strings are read later, by Rows, so r must stay readable until the row
+// readers are closed. Only the parts it needs are read: a damaged part
+// that excelize would also load, such as the styles, goes unnoticed.
 func openWorkbook(r io.ReaderAt, size int64, lim WorkbookLimits) (*workbook, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("%w: invalid file size %d", ErrNotXLSX, size)
@@ -1693,12 +1695,31 @@ const (
 	typeInline
 )
 
-// sheetReader streams a worksheet. It accepts what excelize reads the same
-// way and reports ErrCorrupt for the rest, so a sheet is never silently
-// shorter or different. Deliberate strictness beyond excelize's reading:
-// rows and cells must be in increasing order with a cell's row matching its
-// row, t must be a type the schema defines, shared-string indexes must be
-// integers, and values hold text only.
+// sheetReader streams a worksheet. Its values are those of excelize's
+// Rows and Columns with RawCellValue: <v> as written for numbers, booleans
+// ("1"), errors, dates and formula strings; the text of <is> or of the
+// shared string, runs concatenated, phonetic runs left out and _xHHHH_
+// escapes decoded; line ends normalised as XML requires.
+//
+// Where excelize would read a damaged sheet differently, it reports
+// ErrCorrupt instead, so that a sheet is never silently shorter or
+// different. Deliberately, that includes:
+//   - damaged compressed data, and XML that encoding/xml rejects or that
+//     ends before </sheetData> (excelize ends the sheet without an error);
+//   - rows or cells out of order, a cell whose reference names another row,
+//     rows past 1,048,576 and columns past XFD, "$" in references;
+//   - a t attribute outside the schema (excelize returns <v>), and a
+//     shared-string index that is not a plain decimal number (excelize reads
+//     string 0);
+//   - cells, values or rows nested in other elements, and two <v> or <is>
+//     in a cell, which excelize reads by token order rather than structure;
+//   - attributes excelize fails to parse (a cell's s, formula flags, run
+//     properties), which make it drop the value;
+//   - DTDs, encodings other than UTF-8, non-ASCII names, and rows or
+//     elements too large or too deep to buffer.
+//
+// The part after </sheetData> is inflated, which verifies its checksum,
+// but not parsed.
 type sheetReader struct {
 	p      xmlParser
 	part   string
