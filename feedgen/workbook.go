@@ -71,10 +71,16 @@ const (
 	maxUnit = 64 << 20
 	// maxDepth bounds element nesting inside skipped elements.
 	maxDepth = 256
-	// chunkSize and chunkCount size the buffers the inflate goroutine fills.
-	chunkSize  = 256 << 10
+	// chunkCount is the number of buffers the inflate goroutine fills.
 	chunkCount = 3
+	// growAfter is the size from which a unit makes the window grow
+	// geometrically.
+	growAfter = 64 << 10
 )
+
+// chunkSize is the size of those buffers; tests shrink it to split the XML
+// at every byte.
+var chunkSize = 256 << 10
 
 var (
 	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
@@ -558,7 +564,7 @@ func openPart(f *zip.File, name string) (*partStream, error) {
 	}
 	// A part inflates to at most its declared size (archive/zip fails it
 	// otherwise), so a small part needs only small buffers.
-	size := int(min(f.UncompressedSize64+1, chunkSize))
+	size := int(min(f.UncompressedSize64+1, uint64(chunkSize)))
 	s := &partStream{
 		full: make(chan chunk, chunkCount),
 		free: make(chan []byte, chunkCount),
@@ -603,9 +609,9 @@ func (s *partStream) inflate(rc io.ReadCloser) {
 }
 
 // more moves the bytes from keep on to the front of the window and appends
-// at least one chunk, or as many bytes as are kept, so that a unit larger
-// than a chunk is rescanned only a logarithmic number of times. It reports
-// whether any byte was added.
+// a chunk. Once the kept bytes exceed growAfter, it appends at least as many
+// bytes as are kept, so that a large unit is rescanned only a logarithmic
+// number of times. It reports whether any byte was added.
 func (s *partStream) more(keep int) (bool, error) {
 	n := copy(s.buf, s.buf[keep:])
 	s.buf = s.buf[:n]
@@ -614,7 +620,7 @@ func (s *partStream) more(keep int) (bool, error) {
 		return false, errUnitTooLarge
 	}
 	added := 0
-	for s.err == nil && (added == 0 || added < n) {
+	for s.err == nil && (added == 0 || n > growAfter && added < n) {
 		c := <-s.full
 		s.buf = append(s.buf, c.b...)
 		added += len(c.b)
