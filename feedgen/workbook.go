@@ -71,10 +71,16 @@ const (
 	maxUnit = 64 << 20
 	// maxDepth bounds element nesting inside skipped elements.
 	maxDepth = 256
-	// chunkSize and chunkCount size the buffers the inflate goroutine fills.
-	chunkSize  = 256 << 10
+	// chunkCount is the number of buffers the inflate goroutine fills.
 	chunkCount = 3
+	// growAfter is the size from which a unit makes the window grow
+	// geometrically.
+	growAfter = 64 << 10
 )
+
+// chunkSize is the size of those buffers; tests shrink it to split the XML
+// at every byte.
+var chunkSize = 256 << 10
 
 var (
 	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
@@ -102,7 +108,9 @@ type sheetEntry struct {
 
 // openWorkbook reads the package structure of the workbook in r: the zip
 // directory, the workbook part and its relationships. Sheets and shared
-// strings are read later, by Rows.
+// strings are read later, by Rows, so r must stay readable until the row
+// readers are closed. Only the parts it needs are read: a damaged part
+// that excelize would also load, such as the styles, goes unnoticed.
 func openWorkbook(r io.ReaderAt, size int64, lim WorkbookLimits) (*workbook, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("%w: invalid file size %d", ErrNotXLSX, size)
@@ -556,7 +564,7 @@ func openPart(f *zip.File, name string) (*partStream, error) {
 	}
 	// A part inflates to at most its declared size (archive/zip fails it
 	// otherwise), so a small part needs only small buffers.
-	size := int(min(f.UncompressedSize64+1, chunkSize))
+	size := int(min(f.UncompressedSize64+1, uint64(chunkSize)))
 	s := &partStream{
 		full: make(chan chunk, chunkCount),
 		free: make(chan []byte, chunkCount),
@@ -601,9 +609,9 @@ func (s *partStream) inflate(rc io.ReadCloser) {
 }
 
 // more moves the bytes from keep on to the front of the window and appends
-// at least one chunk, or as many bytes as are kept, so that a unit larger
-// than a chunk is rescanned only a logarithmic number of times. It reports
-// whether any byte was added.
+// a chunk. Once the kept bytes exceed growAfter, it appends at least as many
+// bytes as are kept, so that a large unit is rescanned only a logarithmic
+// number of times. It reports whether any byte was added.
 func (s *partStream) more(keep int) (bool, error) {
 	n := copy(s.buf, s.buf[keep:])
 	s.buf = s.buf[:n]
@@ -612,7 +620,7 @@ func (s *partStream) more(keep int) (bool, error) {
 		return false, errUnitTooLarge
 	}
 	added := 0
-	for s.err == nil && (added == 0 || added < n) {
+	for s.err == nil && (added == 0 || n > growAfter && added < n) {
 		c := <-s.full
 		s.buf = append(s.buf, c.b...)
 		added += len(c.b)
@@ -1693,12 +1701,31 @@ const (
 	typeInline
 )
 
-// sheetReader streams a worksheet. It accepts what excelize reads the same
-// way and reports ErrCorrupt for the rest, so a sheet is never silently
-// shorter or different. Deliberate strictness beyond excelize's reading:
-// rows and cells must be in increasing order with a cell's row matching its
-// row, t must be a type the schema defines, shared-string indexes must be
-// integers, and values hold text only.
+// sheetReader streams a worksheet. Its values are those of excelize's
+// Rows and Columns with RawCellValue: <v> as written for numbers, booleans
+// ("1"), errors, dates and formula strings; the text of <is> or of the
+// shared string, runs concatenated, phonetic runs left out and _xHHHH_
+// escapes decoded; line ends normalised as XML requires.
+//
+// Where excelize would read a damaged sheet differently, it reports
+// ErrCorrupt instead, so that a sheet is never silently shorter or
+// different. Deliberately, that includes:
+//   - damaged compressed data, and XML that encoding/xml rejects or that
+//     ends before </sheetData> (excelize ends the sheet without an error);
+//   - rows or cells out of order, a cell whose reference names another row,
+//     rows past 1,048,576 and columns past XFD, "$" in references;
+//   - a t attribute outside the schema (excelize returns <v>), and a
+//     shared-string index that is not a plain decimal number (excelize reads
+//     string 0);
+//   - cells, values or rows nested in other elements, and two <v> or <is>
+//     in a cell, which excelize reads by token order rather than structure;
+//   - attributes excelize fails to parse (a cell's s, formula flags, run
+//     properties), which make it drop the value;
+//   - DTDs, encodings other than UTF-8, non-ASCII names, and rows or
+//     elements too large or too deep to buffer.
+//
+// The part after </sheetData> is inflated, which verifies its checksum,
+// but not parsed.
 type sheetReader struct {
 	p      xmlParser
 	part   string

@@ -47,29 +47,51 @@ func excelizeRowsSafe(data []byte) (rows []sheetRow, err error) {
 
 var sentinels = []error{ErrNotXLSX, ErrLegacyXLS, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrNoSheet}
 
-// FuzzWorkbookReader feeds the reader mutated sheets (whole is false: data
-// is the sheet XML, packaged with a fixed shared-string table) and mutated
-// files (whole is true). The reader must not panic or hang, must classify
-// every error, and whenever it reports no error, its rows must equal
-// excelize's.
+// sheetDataOf returns what is inside <sheetData> of a worksheet.
+func sheetDataOf(sheet []byte) []byte {
+	_, rest, _ := bytes.Cut(sheet, []byte("<sheetData>"))
+	rows, _, _ := bytes.Cut(rest, []byte("</sheetData>"))
+	return rows
+}
+
+// Fuzzing modes: what the data of an input is.
+const (
+	fuzzFile      = iota // a whole file
+	fuzzSheet            // a worksheet part
+	fuzzSheetData        // the content of <sheetData>
+	fuzzModes
+)
+
+// FuzzWorkbookReader feeds the reader mutated files, worksheet parts and
+// rows; parts and rows are packaged with a fixed shared-string table. The
+// reader must not panic or hang, must classify every error, and whenever it
+// reports no error, its rows must equal excelize's.
 //
 // For whole files, inputs excelize cannot read are skipped: excelize reads
 // every part, such as the styles, and this reader only the ones it needs.
 func FuzzWorkbookReader(f *testing.F) {
 	shared := sharedWorkbook(f, mixedRows())
 	sst := string(partBytes(f, shared, "xl/sharedStrings.xml"))
+	addSheet := func(sheet []byte) {
+		f.Add(uint8(fuzzSheet), sheet)
+		f.Add(uint8(fuzzSheetData), sheetDataOf(sheet))
+	}
 	for _, data := range generatedWorkbooks(f) {
-		f.Add(true, data)
-		f.Add(false, partBytes(f, data, "xl/worksheets/sheet1.xml"))
+		f.Add(uint8(fuzzFile), data)
+		addSheet(partBytes(f, data, "xl/worksheets/sheet1.xml"))
 	}
 	for _, c := range rawCases {
-		f.Add(true, rawWorkbook(f, c.sheet, c.sst))
-		f.Add(false, []byte(c.sheet))
+		f.Add(uint8(fuzzFile), rawWorkbook(f, c.sheet, c.sst))
+		addSheet([]byte(c.sheet))
 	}
-	f.Add(true, encryptedWorkbook(f))
-	f.Fuzz(func(t *testing.T, whole bool, data []byte) {
-		if !whole {
+	f.Add(uint8(fuzzFile), encryptedWorkbook(f))
+	f.Fuzz(func(t *testing.T, mode uint8, data []byte) {
+		mode %= fuzzModes
+		switch mode {
+		case fuzzSheet:
 			data = rawWorkbook(t, string(data), sst)
+		case fuzzSheetData:
+			data = rawWorkbook(t, sheetXML(string(data)), sst)
 		}
 		got, err := readerRows(data, "")
 		if err != nil {
@@ -82,7 +104,7 @@ func FuzzWorkbookReader(f *testing.F) {
 		}
 		want, err := excelizeRowsSafe(data)
 		if err != nil {
-			if whole {
+			if mode == fuzzFile {
 				return
 			}
 			t.Fatalf("the reader accepted %d rows where excelize failed: %v", len(got), err)

@@ -320,3 +320,43 @@ func TestWorkbookRowStrings(t *testing.T) {
 		t.Errorf("kept values %q", kept)
 	}
 }
+
+// TestWorkbookChunkBoundaries reads every test sheet with inflate buffers
+// of a few bytes, so that each token is split across buffers somewhere,
+// and expects the same rows and errors as with the normal buffers.
+func TestWorkbookChunkBoundaries(t *testing.T) {
+	var files [][]byte
+	for _, data := range generatedWorkbooks(t) {
+		files = append(files, data)
+	}
+	for _, c := range rawCases {
+		files = append(files, rawWorkbook(t, c.sheet, c.sst))
+	}
+	files = append(files, bigWorkbook(t, 3, false), bigWorkbook(t, 3, true),
+		rawWorkbook(t, sheetXML(`<row r="1"><c r="A1" t="str"><v>ok</v></c></row><row r="2"><c r="A2"><v>&bad;</v></c></row>`), ""))
+	type result struct {
+		rows []sheetRow
+		err  string
+	}
+	read := func(data []byte) result {
+		rows, err := readerRows(data, "")
+		if err != nil {
+			return result{rows, strings.Split(err.Error(), " (at byte")[0]}
+		}
+		return result{rows, ""}
+	}
+	want := make([]result, len(files))
+	for i, data := range files {
+		want[i] = read(data)
+	}
+	defer func(n int) { chunkSize = n }(chunkSize)
+	for _, size := range []int{1, 2, 3, 5, 8, 13} {
+		chunkSize = size
+		for i, data := range files {
+			got := read(data)
+			if d := diffRows(want[i].rows, got.rows); d != "" || got.err != want[i].err {
+				t.Errorf("file %d with %d-byte buffers: %s, error %q, want %q", i, size, d, got.err, want[i].err)
+			}
+		}
+	}
+}
