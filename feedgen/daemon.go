@@ -361,7 +361,7 @@ func (s *daemon) catchUpReason() string {
 			return fmt.Sprintf("%s is missing", name)
 		}
 		if info.ModTime().Before(slot) {
-			return fmt.Sprintf("%s was written before the %s run", name, slot.Format("2006-01-02 15:04 MST"))
+			return fmt.Sprintf("%s was written before the %s run", name, slot.Format("2006-01-02 15:04 -07:00"))
 		}
 	}
 	return ""

@@ -68,7 +68,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-al
 <body>
 <header>
 <h1>{{.Info.Title}}</h1>
-<p>What LINE, Google and Meta will see, as of {{.Info.At.Format "2006-01-02 15:04 MST"}}. Showing <span id="shown">…</span> products.</p>
+<p>What LINE, Google and Meta will see, as of {{.Info.At.Format "2006-01-02 15:04 -07:00"}}. Showing <span id="shown">…</span> products.</p>
 <input id="q" type="search" placeholder="Search by name, PID or SKU" autocomplete="off">
 </header>
 <section class="products">

@@ -81,7 +81,7 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "## Product catalog: %d products, %d items\n\n", s.Eligible, s.Items)
 	fmt.Fprintf(bw, "Export `%s` (%d rows, %d products), evaluated at %s.\n\n",
-		mdEscape(s.Export), s.Rows, s.Products, s.At.Format("2006-01-02 15:04 MST"))
+		mdEscape(s.Export), s.Rows, s.Products, s.At.Format("2006-01-02 15:04 -07:00"))
 	if len(s.Feeds) > 0 {
 		bw.WriteString("| file | format | items |\n|---|---|---:|\n")
 		for _, f := range s.Feeds {
