@@ -3,6 +3,7 @@ package feedgen
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -18,7 +19,8 @@ import (
 
 // Errors a workbook reader returns, so that the command line can tell a
 // merchant what is wrong with the file instead of calling everything corrupt.
-// Every error from this file wraps exactly one of them.
+// Every error about a workbook's content wraps exactly one of them; a failure
+// to read the file itself (a disk or network error) wraps none.
 var (
 	// ErrNotXLSX: neither a zip nor a compound file, such as an empty file,
 	// a CSV renamed to .xlsx, or a web page saved instead of the export.
@@ -131,6 +133,9 @@ func openWorkbook(r io.ReaderAt, size int64, lim WorkbookLimits) (*workbook, err
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
+		if err := streamFailure(err); errors.As(err, new(*readError)) {
+			return nil, fmt.Errorf("reading the zip directory: %w", err)
+		}
 		return nil, fmt.Errorf("%w: cannot read the zip directory, the file may be truncated: %v", ErrCorrupt, err)
 	}
 	wb := &workbook{parts: make(map[string]*zip.File, len(zr.File))}
@@ -377,16 +382,21 @@ func (wb *workbook) readRels(name, dir string) ([]relationship, error) {
 func (wb *workbook) decodePart(name string, v any) error {
 	rc, err := wb.parts[name].Open()
 	if err != nil {
-		return fmt.Errorf("%w: opening %s: %v", ErrCorrupt, name, err)
+		return failure(name, "opening", streamFailure(err))
 	}
 	defer rc.Close()
-	if err := xml.NewDecoder(rc).Decode(v); err != nil {
-		return fmt.Errorf("%w: reading %s: %v", ErrCorrupt, name, err)
+	err = xml.NewDecoder(rc).Decode(v)
+	if err == nil {
+		_, err = io.Copy(io.Discard, rc)
 	}
-	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return fmt.Errorf("%w: reading %s: %v", ErrCorrupt, name, err)
+	var syntax *xml.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &syntax) || err == io.EOF:
+		return failure(name, "reading", err)
 	}
-	return nil
+	return failure(name, "reading", streamFailure(err))
 }
 
 // sharedStrings loads the shared-string table on first use.
@@ -441,7 +451,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	var text strings.Builder
 	text.Grow(int(min(f.UncompressedSize64, 16<<20)))
 	fail := func(err error) (*sharedStrings, error) {
-		return nil, fmt.Errorf("%w: %s: string %d: %v", ErrCorrupt, wb.sstPart, len(sst.ends), p.explain(err))
+		return nil, failure(wb.sstPart, fmt.Sprintf("string %d", len(sst.ends)), p.explain(err))
 	}
 	var root []byte
 	var empty bool
@@ -531,7 +541,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 		}
 	}
 	if err := s.drain(); err != nil {
-		return fail(&damageError{err})
+		return fail(streamFailure(err))
 	}
 	sst.text = text.String()
 	return sst, nil
@@ -560,7 +570,7 @@ type chunk struct {
 func openPart(f *zip.File, name string) (*partStream, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%w: opening %s: %v", ErrCorrupt, name, err)
+		return nil, failure(name, "opening", streamFailure(err))
 	}
 	// A part inflates to at most its declared size (archive/zip fails it
 	// otherwise), so a small part needs only small buffers.
@@ -676,7 +686,7 @@ type syntaxError struct {
 
 func (e *syntaxError) Error() string { return fmt.Sprintf("%s (at byte %d)", e.msg, e.off) }
 
-// damageError is the inflater's report that the compressed data is damaged.
+// damageError reports that the compressed data of a part is damaged.
 type damageError struct{ err error }
 
 func (e *damageError) Error() string {
@@ -690,6 +700,35 @@ func (e *damageError) Error() string {
 		why = "it ends early"
 	}
 	return fmt.Sprintf("the compressed data is damaged (%s)", why)
+}
+
+// readError reports that reading the file failed, which says nothing about
+// the workbook.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "cannot read the file: " + e.err.Error() }
+
+func (e *readError) Unwrap() error { return e.err }
+
+// streamFailure classifies an error from archive/zip: damaged data, or a
+// failure of the underlying reader.
+func streamFailure(err error) error {
+	var flateErr flate.CorruptInputError
+	if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrAlgorithm) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &flateErr) {
+		return &damageError{err}
+	}
+	return &readError{err}
+}
+
+// failure describes err, met in part at where, as ErrCorrupt unless it is
+// a readError.
+func failure(part, where string, err error) error {
+	var re *readError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s: %s: %w", part, where, err)
+	}
+	return fmt.Errorf("%w: %s: %s: %v", ErrCorrupt, part, where, err)
 }
 
 // xmlParser is a byte-level XML scanner over a partStream's window. It
@@ -768,7 +807,7 @@ func (p *xmlParser) more() error {
 		return nil
 	}
 	if cause := p.s.cause(); cause != nil {
-		return &damageError{cause}
+		return streamFailure(cause)
 	}
 	return p.fail(len(p.b), "unexpected end of the XML; the part is truncated")
 }
@@ -777,11 +816,12 @@ func (p *xmlParser) more() error {
 // data is the root cause of any XML error, so it is looked for first.
 func (p *xmlParser) explain(err error) error {
 	var d *damageError
-	if errors.As(err, &d) {
+	var re *readError
+	if errors.As(err, &d) || errors.As(err, &re) {
 		return err
 	}
-	if dmg := p.s.drain(); dmg != nil {
-		return fmt.Errorf("%w; first symptom: %v", &damageError{dmg}, err)
+	if cause := p.s.drain(); cause != nil {
+		return fmt.Errorf("%w; first symptom: %v", streamFailure(cause), err)
 	}
 	return err
 }
@@ -1768,7 +1808,7 @@ func (r *sheetReader) Next() bool {
 	}
 	ok, err := r.next()
 	if err != nil {
-		r.err = fmt.Errorf("%w: %s: %s", ErrCorrupt, r.part, r.where(r.p.explain(err)))
+		r.err = failure(r.part, r.where(), r.p.explain(err))
 	}
 	if !ok {
 		r.state = readDone
@@ -1778,15 +1818,15 @@ func (r *sheetReader) Next() bool {
 	return ok
 }
 
-// where prefixes err with the place in the sheet.
-func (r *sheetReader) where(err error) string {
+// where describes the place in the sheet the reader is at.
+func (r *sheetReader) where() string {
 	switch {
 	case r.inRow:
-		return fmt.Sprintf("row %d: %v", r.cur, err)
+		return fmt.Sprintf("row %d", r.cur)
 	case r.num > 0:
-		return fmt.Sprintf("after row %d: %v", r.num, err)
+		return fmt.Sprintf("after row %d", r.num)
 	}
-	return fmt.Sprintf("before the first row: %v", err)
+	return "before the first row"
 }
 
 func (r *sheetReader) next() (bool, error) {
@@ -1867,7 +1907,7 @@ func (r *sheetReader) header(i int) (int, error) {
 func (r *sheetReader) finish() error {
 	r.state = readDone
 	if err := r.p.s.drain(); err != nil {
-		return &damageError{err}
+		return streamFailure(err)
 	}
 	return nil
 }
