@@ -711,11 +711,12 @@ func (e *readError) Error() string { return "cannot read the file: " + e.err.Err
 func (e *readError) Unwrap() error { return e.err }
 
 // streamFailure classifies an error from archive/zip: damaged data, or a
-// failure of the underlying reader.
+// failure of the underlying reader. (A clean end of a part never gets
+// here; io.EOF from opening a part means its offset is past the end.)
 func streamFailure(err error) error {
 	var flateErr flate.CorruptInputError
 	if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrAlgorithm) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &flateErr) {
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &flateErr) {
 		return &damageError{err}
 	}
 	return &readError{err}
@@ -1838,7 +1839,7 @@ func (r *sheetReader) next() (bool, error) {
 	}
 	for r.state == readRows {
 		p.b = p.s.buf
-		j, row, err := r.data1(p.pos)
+		j, row, err := r.dataUnit(p.pos)
 		switch err {
 		case nil:
 			p.pos = j
@@ -1912,9 +1913,9 @@ func (r *sheetReader) finish() error {
 	return nil
 }
 
-// data1 parses one unit inside <sheetData>: text, a comment, a row, another
+// dataUnit parses one unit inside <sheetData>: text, a comment, a row, another
 // element, or the end tag. It reports whether it read a row.
-func (r *sheetReader) data1(i int) (int, bool, error) {
+func (r *sheetReader) dataUnit(i int) (int, bool, error) {
 	p := &r.p
 	j, err := p.text(i, nil)
 	if err != nil || j > i {
