@@ -3,7 +3,6 @@ package feedgen
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -92,6 +91,7 @@ var (
 // workbook is an opened .xlsx package. Its methods may be called from
 // several goroutines.
 type workbook struct {
+	src      *source
 	parts    map[string]*zip.File // by lower-case part name
 	sheets   []sheetEntry
 	date1904 bool
@@ -131,14 +131,15 @@ func openWorkbook(r io.ReaderAt, size int64, lim WorkbookLimits) (*workbook, err
 	case !bytes.HasPrefix(head, zipMagic):
 		return nil, fmt.Errorf("%w: %s", ErrNotXLSX, describeContent(head))
 	}
-	zr, err := zip.NewReader(r, size)
+	src := &source{r: r}
+	zr, err := zip.NewReader(src, size)
 	if err != nil {
-		if err := streamFailure(err); errors.As(err, new(*readError)) {
+		if err := src.failure(err); errors.As(err, new(*readError)) {
 			return nil, fmt.Errorf("reading the zip directory: %w", err)
 		}
 		return nil, fmt.Errorf("%w: cannot read the zip directory, the file may be truncated: %v", ErrCorrupt, err)
 	}
-	wb := &workbook{parts: make(map[string]*zip.File, len(zr.File))}
+	wb := &workbook{src: src, parts: make(map[string]*zip.File, len(zr.File))}
 	var total uint64
 	for _, f := range zr.File {
 		if f.UncompressedSize64 > uint64(limit)-total {
@@ -248,7 +249,7 @@ func (wb *workbook) Rows(sheet string) (rowReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := openPart(f, e.part)
+	s, err := openPart(wb.src, f, e.part)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +383,7 @@ func (wb *workbook) readRels(name, dir string) ([]relationship, error) {
 func (wb *workbook) decodePart(name string, v any) error {
 	rc, err := wb.parts[name].Open()
 	if err != nil {
-		return failure(name, "opening", streamFailure(err))
+		return failure(name, "opening", wb.src.failure(err))
 	}
 	defer rc.Close()
 	err = xml.NewDecoder(rc).Decode(v)
@@ -396,7 +397,7 @@ func (wb *workbook) decodePart(name string, v any) error {
 	case errors.As(err, &syntax) || err == io.EOF:
 		return failure(name, "reading", err)
 	}
-	return failure(name, "reading", streamFailure(err))
+	return failure(name, "reading", wb.src.failure(err))
 }
 
 // sharedStrings loads the shared-string table on first use.
@@ -442,7 +443,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	if f == nil {
 		return sst, nil
 	}
-	s, err := openPart(f, wb.sstPart)
+	s, err := openPart(wb.src, f, wb.sstPart)
 	if err != nil {
 		return nil, err
 	}
@@ -541,7 +542,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 		}
 	}
 	if err := s.drain(); err != nil {
-		return fail(streamFailure(err))
+		return fail(s.src.failure(err))
 	}
 	sst.text = text.String()
 	return sst, nil
@@ -551,6 +552,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 // so that decompression and XML scanning run on two cores, and keeps a
 // window of inflated bytes that the scanner parses in place.
 type partStream struct {
+	src  *source
 	full chan chunk    // filled buffers, in order
 	free chan []byte   // buffers the inflater may fill again
 	stop chan struct{} // closed by close
@@ -567,15 +569,16 @@ type chunk struct {
 	err error // non-nil on the last chunk: io.EOF or why inflating failed
 }
 
-func openPart(f *zip.File, name string) (*partStream, error) {
+func openPart(src *source, f *zip.File, name string) (*partStream, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, failure(name, "opening", streamFailure(err))
+		return nil, failure(name, "opening", src.failure(err))
 	}
 	// A part inflates to at most its declared size (archive/zip fails it
 	// otherwise), so a small part needs only small buffers.
 	size := int(min(f.UncompressedSize64+1, uint64(chunkSize)))
 	s := &partStream{
+		src:  src,
 		full: make(chan chunk, chunkCount),
 		free: make(chan []byte, chunkCount),
 		stop: make(chan struct{}),
@@ -710,16 +713,37 @@ func (e *readError) Error() string { return "cannot read the file: " + e.err.Err
 
 func (e *readError) Unwrap() error { return e.err }
 
-// streamFailure classifies an error from archive/zip: damaged data, or a
-// failure of the underlying reader. (A clean end of a part never gets
-// here; io.EOF from opening a part means its offset is past the end.)
-func streamFailure(err error) error {
-	var flateErr flate.CorruptInputError
-	if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrAlgorithm) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &flateErr) {
-		return &damageError{err}
+// source is the workbook file. It records the first error the file itself
+// reports, which tells a failing disk or network share from damaged data:
+// archive/zip turns both into errors of its own.
+type source struct {
+	r      io.ReaderAt
+	mu     sync.Mutex
+	failed error
+}
+
+func (s *source) ReadAt(p []byte, off int64) (int, error) {
+	n, err := s.r.ReadAt(p, off)
+	// A negative offset comes from a damaged zip directory, not the file.
+	if err != nil && err != io.EOF && off >= 0 {
+		s.mu.Lock()
+		if s.failed == nil {
+			s.failed = err
+		}
+		s.mu.Unlock()
 	}
-	return &readError{err}
+	return n, err
+}
+
+// failure classifies an error from archive/zip as a readError when reading
+// the file has failed, and as damaged data otherwise.
+func (s *source) failure(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed != nil {
+		return &readError{s.failed}
+	}
+	return &damageError{err}
 }
 
 // failure describes err, met in part at where, as ErrCorrupt unless it is
@@ -808,7 +832,7 @@ func (p *xmlParser) more() error {
 		return nil
 	}
 	if cause := p.s.cause(); cause != nil {
-		return streamFailure(cause)
+		return p.s.src.failure(cause)
 	}
 	return p.fail(len(p.b), "unexpected end of the XML; the part is truncated")
 }
@@ -822,7 +846,7 @@ func (p *xmlParser) explain(err error) error {
 		return err
 	}
 	if cause := p.s.drain(); cause != nil {
-		return fmt.Errorf("%w; first symptom: %v", streamFailure(cause), err)
+		return fmt.Errorf("%w; first symptom: %v", p.s.src.failure(cause), err)
 	}
 	return err
 }
@@ -1908,7 +1932,7 @@ func (r *sheetReader) header(i int) (int, error) {
 func (r *sheetReader) finish() error {
 	r.state = readDone
 	if err := r.p.s.drain(); err != nil {
-		return streamFailure(err)
+		return r.p.s.src.failure(err)
 	}
 	return nil
 }
