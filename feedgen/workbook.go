@@ -1817,6 +1817,9 @@ type cellSpan struct {
 	col, s, e, sst int
 }
 
+// Row returns the current row. Like encoding/csv's fields, the values of a
+// row are substrings of one string allocated for the row, so keeping any of
+// them keeps the row's text alive; clone values kept from many rows.
 func (r *sheetReader) Row() (int, []string) { return r.num, r.cells }
 
 func (r *sheetReader) Err() error { return r.err }
