@@ -18,7 +18,8 @@ import (
 
 // Errors a workbook reader returns, so that the command line can tell a
 // merchant what is wrong with the file instead of calling everything corrupt.
-// Every error from this file wraps exactly one of them.
+// Every error about a workbook's content wraps exactly one of them; a failure
+// to read the file itself (a disk or network error) wraps none.
 var (
 	// ErrNotXLSX: neither a zip nor a compound file, such as an empty file,
 	// a CSV renamed to .xlsx, or a web page saved instead of the export.
@@ -90,6 +91,7 @@ var (
 // workbook is an opened .xlsx package. Its methods may be called from
 // several goroutines.
 type workbook struct {
+	src      *source
 	parts    map[string]*zip.File // by lower-case part name
 	sheets   []sheetEntry
 	date1904 bool
@@ -129,11 +131,15 @@ func openWorkbook(r io.ReaderAt, size int64, lim WorkbookLimits) (*workbook, err
 	case !bytes.HasPrefix(head, zipMagic):
 		return nil, fmt.Errorf("%w: %s", ErrNotXLSX, describeContent(head))
 	}
-	zr, err := zip.NewReader(r, size)
+	src := &source{r: r}
+	zr, err := zip.NewReader(src, size)
 	if err != nil {
+		if err := src.failure(err); errors.As(err, new(*readError)) {
+			return nil, fmt.Errorf("reading the zip directory: %w", err)
+		}
 		return nil, fmt.Errorf("%w: cannot read the zip directory, the file may be truncated: %v", ErrCorrupt, err)
 	}
-	wb := &workbook{parts: make(map[string]*zip.File, len(zr.File))}
+	wb := &workbook{src: src, parts: make(map[string]*zip.File, len(zr.File))}
 	var total uint64
 	for _, f := range zr.File {
 		if f.UncompressedSize64 > uint64(limit)-total {
@@ -243,7 +249,7 @@ func (wb *workbook) Rows(sheet string) (rowReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := openPart(f, e.part)
+	s, err := openPart(wb.src, f, e.part)
 	if err != nil {
 		return nil, err
 	}
@@ -377,16 +383,21 @@ func (wb *workbook) readRels(name, dir string) ([]relationship, error) {
 func (wb *workbook) decodePart(name string, v any) error {
 	rc, err := wb.parts[name].Open()
 	if err != nil {
-		return fmt.Errorf("%w: opening %s: %v", ErrCorrupt, name, err)
+		return failure(name, "opening", wb.src.failure(err))
 	}
 	defer rc.Close()
-	if err := xml.NewDecoder(rc).Decode(v); err != nil {
-		return fmt.Errorf("%w: reading %s: %v", ErrCorrupt, name, err)
+	err = xml.NewDecoder(rc).Decode(v)
+	if err == nil {
+		_, err = io.Copy(io.Discard, rc)
 	}
-	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return fmt.Errorf("%w: reading %s: %v", ErrCorrupt, name, err)
+	var syntax *xml.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &syntax) || err == io.EOF:
+		return failure(name, "reading", err)
 	}
-	return nil
+	return failure(name, "reading", wb.src.failure(err))
 }
 
 // sharedStrings loads the shared-string table on first use.
@@ -432,7 +443,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	if f == nil {
 		return sst, nil
 	}
-	s, err := openPart(f, wb.sstPart)
+	s, err := openPart(wb.src, f, wb.sstPart)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +452,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	var text strings.Builder
 	text.Grow(int(min(f.UncompressedSize64, 16<<20)))
 	fail := func(err error) (*sharedStrings, error) {
-		return nil, fmt.Errorf("%w: %s: string %d: %v", ErrCorrupt, wb.sstPart, len(sst.ends), p.explain(err))
+		return nil, failure(wb.sstPart, fmt.Sprintf("string %d", len(sst.ends)), p.explain(err))
 	}
 	var root []byte
 	var empty bool
@@ -531,7 +542,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 		}
 	}
 	if err := s.drain(); err != nil {
-		return fail(&damageError{err})
+		return fail(s.src.failure(err))
 	}
 	sst.text = text.String()
 	return sst, nil
@@ -541,6 +552,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 // so that decompression and XML scanning run on two cores, and keeps a
 // window of inflated bytes that the scanner parses in place.
 type partStream struct {
+	src  *source
 	full chan chunk    // filled buffers, in order
 	free chan []byte   // buffers the inflater may fill again
 	stop chan struct{} // closed by close
@@ -557,15 +569,16 @@ type chunk struct {
 	err error // non-nil on the last chunk: io.EOF or why inflating failed
 }
 
-func openPart(f *zip.File, name string) (*partStream, error) {
+func openPart(src *source, f *zip.File, name string) (*partStream, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%w: opening %s: %v", ErrCorrupt, name, err)
+		return nil, failure(name, "opening", src.failure(err))
 	}
 	// A part inflates to at most its declared size (archive/zip fails it
 	// otherwise), so a small part needs only small buffers.
 	size := int(min(f.UncompressedSize64+1, uint64(chunkSize)))
 	s := &partStream{
+		src:  src,
 		full: make(chan chunk, chunkCount),
 		free: make(chan []byte, chunkCount),
 		stop: make(chan struct{}),
@@ -676,7 +689,7 @@ type syntaxError struct {
 
 func (e *syntaxError) Error() string { return fmt.Sprintf("%s (at byte %d)", e.msg, e.off) }
 
-// damageError is the inflater's report that the compressed data is damaged.
+// damageError reports that the compressed data of a part is damaged.
 type damageError struct{ err error }
 
 func (e *damageError) Error() string {
@@ -690,6 +703,57 @@ func (e *damageError) Error() string {
 		why = "it ends early"
 	}
 	return fmt.Sprintf("the compressed data is damaged (%s)", why)
+}
+
+// readError reports that reading the file failed, which says nothing about
+// the workbook.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "cannot read the file: " + e.err.Error() }
+
+func (e *readError) Unwrap() error { return e.err }
+
+// source is the workbook file. It records the first error the file itself
+// reports, which tells a failing disk or network share from damaged data:
+// archive/zip turns both into errors of its own.
+type source struct {
+	r      io.ReaderAt
+	mu     sync.Mutex
+	failed error
+}
+
+func (s *source) ReadAt(p []byte, off int64) (int, error) {
+	n, err := s.r.ReadAt(p, off)
+	// A negative offset comes from a damaged zip directory, not the file.
+	if err != nil && err != io.EOF && off >= 0 {
+		s.mu.Lock()
+		if s.failed == nil {
+			s.failed = err
+		}
+		s.mu.Unlock()
+	}
+	return n, err
+}
+
+// failure classifies an error from archive/zip as a readError when reading
+// the file has failed, and as damaged data otherwise.
+func (s *source) failure(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed != nil {
+		return &readError{s.failed}
+	}
+	return &damageError{err}
+}
+
+// failure describes err, met in part at where, as ErrCorrupt unless it is
+// a readError.
+func failure(part, where string, err error) error {
+	var re *readError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s: %s: %w", part, where, err)
+	}
+	return fmt.Errorf("%w: %s: %s: %v", ErrCorrupt, part, where, err)
 }
 
 // xmlParser is a byte-level XML scanner over a partStream's window. It
@@ -768,7 +832,7 @@ func (p *xmlParser) more() error {
 		return nil
 	}
 	if cause := p.s.cause(); cause != nil {
-		return &damageError{cause}
+		return p.s.src.failure(cause)
 	}
 	return p.fail(len(p.b), "unexpected end of the XML; the part is truncated")
 }
@@ -777,11 +841,12 @@ func (p *xmlParser) more() error {
 // data is the root cause of any XML error, so it is looked for first.
 func (p *xmlParser) explain(err error) error {
 	var d *damageError
-	if errors.As(err, &d) {
+	var re *readError
+	if errors.As(err, &d) || errors.As(err, &re) {
 		return err
 	}
-	if dmg := p.s.drain(); dmg != nil {
-		return fmt.Errorf("%w; first symptom: %v", &damageError{dmg}, err)
+	if cause := p.s.drain(); cause != nil {
+		return fmt.Errorf("%w; first symptom: %v", p.s.src.failure(cause), err)
 	}
 	return err
 }
@@ -1752,6 +1817,9 @@ type cellSpan struct {
 	col, s, e, sst int
 }
 
+// Row returns the current row. Like encoding/csv's fields, the values of a
+// row are substrings of one string allocated for the row, so keeping any of
+// them keeps the row's text alive; clone values kept from many rows.
 func (r *sheetReader) Row() (int, []string) { return r.num, r.cells }
 
 func (r *sheetReader) Err() error { return r.err }
@@ -1768,7 +1836,7 @@ func (r *sheetReader) Next() bool {
 	}
 	ok, err := r.next()
 	if err != nil {
-		r.err = fmt.Errorf("%w: %s: %s", ErrCorrupt, r.part, r.where(r.p.explain(err)))
+		r.err = failure(r.part, r.where(), r.p.explain(err))
 	}
 	if !ok {
 		r.state = readDone
@@ -1778,15 +1846,15 @@ func (r *sheetReader) Next() bool {
 	return ok
 }
 
-// where prefixes err with the place in the sheet.
-func (r *sheetReader) where(err error) string {
+// where describes the place in the sheet the reader is at.
+func (r *sheetReader) where() string {
 	switch {
 	case r.inRow:
-		return fmt.Sprintf("row %d: %v", r.cur, err)
+		return fmt.Sprintf("row %d", r.cur)
 	case r.num > 0:
-		return fmt.Sprintf("after row %d: %v", r.num, err)
+		return fmt.Sprintf("after row %d", r.num)
 	}
-	return fmt.Sprintf("before the first row: %v", err)
+	return "before the first row"
 }
 
 func (r *sheetReader) next() (bool, error) {
@@ -1798,7 +1866,7 @@ func (r *sheetReader) next() (bool, error) {
 	}
 	for r.state == readRows {
 		p.b = p.s.buf
-		j, row, err := r.data1(p.pos)
+		j, row, err := r.dataUnit(p.pos)
 		switch err {
 		case nil:
 			p.pos = j
@@ -1867,14 +1935,14 @@ func (r *sheetReader) header(i int) (int, error) {
 func (r *sheetReader) finish() error {
 	r.state = readDone
 	if err := r.p.s.drain(); err != nil {
-		return &damageError{err}
+		return r.p.s.src.failure(err)
 	}
 	return nil
 }
 
-// data1 parses one unit inside <sheetData>: text, a comment, a row, another
+// dataUnit parses one unit inside <sheetData>: text, a comment, a row, another
 // element, or the end tag. It reports whether it read a row.
-func (r *sheetReader) data1(i int) (int, bool, error) {
+func (r *sheetReader) dataUnit(i int) (int, bool, error) {
 	p := &r.p
 	j, err := p.text(i, nil)
 	if err != nil || j > i {

@@ -369,3 +369,47 @@ func TestWorkbookMemoryIsFlat(t *testing.T) {
 	}
 	t.Logf("heap grew by at most %.1f MiB for %d MiB of sheet XML", float64(peak-base)/(1<<20), xmlSize>>20)
 }
+
+// failingReader fails reads that touch bytes from to, as a file on a
+// dropped network share does.
+type failingReader struct {
+	data     []byte
+	from, to int64
+}
+
+var errDiskGone = errors.New("disk gone")
+
+func (f failingReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < f.to && off+int64(len(p)) > f.from {
+		return 0, errDiskGone
+	}
+	return bytes.NewReader(f.data).ReadAt(p, off)
+}
+
+// TestWorkbookReadFailure checks that a failing file is not reported as a
+// damaged workbook.
+func TestWorkbookReadFailure(t *testing.T) {
+	data := bigWorkbook(t, 300, false)
+	off, n := partData(t, data, "xl/worksheets/sheet1.xml")
+	wb, err := openWorkbook(failingReader{data, off + n/2, off + n}, int64(len(data)), WorkbookLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := wb.Rows("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	for rr.Next() {
+	}
+	err = rr.Err()
+	if !errors.Is(err, errDiskGone) {
+		t.Fatalf("error %v, want the read error", err)
+	}
+	t.Log(err)
+	for _, s := range []error{ErrNotXLSX, ErrLegacyXLS, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrNoSheet} {
+		if errors.Is(err, s) {
+			t.Errorf("a read failure is reported as %v: %v", s, err)
+		}
+	}
+}

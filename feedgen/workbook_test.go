@@ -183,7 +183,10 @@ var rawCases = []struct {
 }
 
 func TestWorkbookMatchesExcelize(t *testing.T) {
-	for name, data := range generatedWorkbooks(t) {
+	files := generatedWorkbooks(t)
+	files["export inline"] = bigWorkbook(t, 300, false)
+	files["export shared"] = bigWorkbook(t, 300, true)
+	for name, data := range files {
 		t.Run(name, func(t *testing.T) { checkSameRows(t, data, "") })
 	}
 	for _, c := range rawCases {
