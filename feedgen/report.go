@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,9 +27,10 @@ type Summary struct {
 	ExcludedBy   map[string]int `json:"excluded_by_reason"`
 	Feeds        []FeedResult   `json:"feeds"`
 	// ExcludedProducts lists every excluded product with all its reasons.
-	ExcludedProducts []Exclusion `json:"excluded_products"`
+	// ExcludedProducts and Warnings are written last, by WriteJSON itself.
+	ExcludedProducts []Exclusion `json:"-"`
 	// Warnings keeps the first warnings; WarningCount is exact.
-	Warnings     []Warning `json:"warnings"`
+	Warnings     []Warning `json:"-"`
 	WarningCount int       `json:"warning_count"`
 
 	// Changed reports that the catalog differs from the one published
@@ -56,12 +58,49 @@ func (s *Summary) ReasonCodes() []string {
 	return codes
 }
 
-// WriteJSON writes s as report.json.
+// WriteJSON writes s as report.json. The two lists that grow with the
+// export (excluded products, warnings) are written an entry at a time, so
+// a report of 60k exclusions is never a second copy in memory.
 func (s *Summary) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(s)
+	encode := func(v any, prefix string) []byte {
+		buf.Reset()
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			panic(err) // only strings, numbers and maps of them: cannot fail
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	}
+	head := *s
+	head.ExcludedProducts, head.Warnings = nil, nil
+	b := encode(head, "")
+	bw.Write(b[:len(b)-2]) // all but the closing "\n}"
+	for _, list := range []struct {
+		key string
+		n   int
+		at  func(int) any
+	}{
+		{"excluded_products", len(s.ExcludedProducts), func(i int) any { return s.ExcludedProducts[i] }},
+		{"warnings", len(s.Warnings), func(i int) any { return s.Warnings[i] }},
+	} {
+		fmt.Fprintf(bw, ",\n  %q: [", list.key)
+		for i := 0; i < list.n; i++ {
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n    ")
+			bw.Write(encode(list.at(i), "    "))
+		}
+		if list.n > 0 {
+			bw.WriteString("\n  ")
+		}
+		bw.WriteString("]")
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
 
 // reasonTitles are the reason codes in a merchant's words.

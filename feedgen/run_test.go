@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -265,5 +266,23 @@ func TestMergeWarningsOrdersByRowAndCaps(t *testing.T) {
 	if len(got) != maxWarnings || got[0].Row != 2 || got[1].Row != 3 || got[maxWarnings-1].Row != maxWarnings+1 {
 		t.Errorf("mergeWarnings = %d warnings, rows %d, %d … %d; want %d, rows 2, 3 … %d",
 			len(got), got[0].Row, got[1].Row, got[len(got)-1].Row, maxWarnings, maxWarnings+1)
+	}
+}
+
+// TestReportJSONWithEmptyLists: a report with no exclusions or warnings is
+// still valid JSON with empty lists.
+func TestReportJSONWithEmptyLists(t *testing.T) {
+	var buf bytes.Buffer
+	if err := (&Summary{Export: "x.xlsx", ExcludedBy: map[string]int{}}).WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("report.json does not parse: %v\n%s", err, buf.Bytes())
+	}
+	for _, key := range []string{"excluded_products", "warnings"} {
+		if list, ok := got[key].([]any); !ok || len(list) != 0 {
+			t.Errorf("%s = %v, want an empty list", key, got[key])
+		}
 	}
 }
