@@ -86,6 +86,7 @@ func BenchmarkWorkbookRows(b *testing.B) {
 					b.Fatal(err)
 				}
 				rr.Close()
+				wb.Close()
 				f.Close()
 			}
 		})
