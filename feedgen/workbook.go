@@ -512,9 +512,9 @@ func (t *sharedStrings) close() error {
 // Bounds of a spillCache.
 const (
 	spillCacheLen = 64
-	// spillCacheMax is the longest string kept, so that a crafted table
-	// cannot make the cache hold spillCacheLen huge strings.
-	spillCacheMax = 64 << 10
+	// spillCacheBytes bounds the bytes of the strings kept, so that a
+	// crafted table cannot make the cache hold spillCacheLen huge strings.
+	spillCacheBytes = 4 << 20
 	// spillWindow is how much of the file a read fetches while the lookups
 	// move forward through it.
 	spillWindow = 64 << 10
@@ -530,6 +530,7 @@ type spillCache struct {
 	vals   [spillCacheLen]string
 	used   [spillCacheLen]uint64 // when each slot was last looked up
 	tick   uint64
+	size   int    // bytes of the strings kept
 	win    []byte // the bytes of the file from winOff
 	winOff int64
 	buf    []byte // reused for a string read on its own
@@ -572,10 +573,29 @@ func (c *spillCache) read(r io.ReaderAt, i int, off int64, n int) (string, error
 		b = c.buf[:n]
 	}
 	s := string(b)
-	if n <= spillCacheMax {
-		c.keys[lru], c.vals[lru], c.used[lru] = i+1, s, c.tick
-	}
+	c.keep(lru, i, s)
 	return s, nil
+}
+
+// keep remembers string i in slot k, the least recently used, and evicts
+// the next least recently used strings while the cache is over its bytes.
+func (c *spillCache) keep(k, i int, s string) {
+	if len(s) > spillCacheBytes {
+		return
+	}
+	c.size -= len(c.vals[k])
+	for c.size+len(s) > spillCacheBytes {
+		old := -1
+		for j, key := range c.keys {
+			if j != k && key != 0 && (old < 0 || c.used[j] < c.used[old]) {
+				old = j
+			}
+		}
+		c.size -= len(c.vals[old])
+		c.keys[old], c.vals[old], c.used[old] = 0, "", 0
+	}
+	c.keys[k], c.vals[k], c.used[k] = i+1, s, c.tick
+	c.size += len(s)
 }
 
 // readSpill reads up to size bytes at off into *buf, growing it as needed,
