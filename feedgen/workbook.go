@@ -2023,7 +2023,8 @@ const (
 //     elements too large or too deep to buffer.
 //
 // The part after </sheetData> is inflated, which verifies its checksum,
-// but not parsed.
+// but not parsed. A failure to read a spilled shared string back ends the
+// sheet with that error, which is not ErrCorrupt.
 type sheetReader struct {
 	p      xmlParser
 	part   string
