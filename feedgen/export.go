@@ -567,6 +567,7 @@ func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, be
 	if err != nil {
 		return nil, err
 	}
+	defer wb.Close()
 	rows, err := wb.Rows(cfg.Sheet)
 	if err != nil {
 		return nil, err

@@ -2,11 +2,13 @@ package feedgen
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -19,7 +21,8 @@ import (
 // Errors a workbook reader returns, so that the command line can tell a
 // merchant what is wrong with the file instead of calling everything corrupt.
 // Every error about a workbook's content wraps exactly one of them; a failure
-// to read the file itself (a disk or network error) wraps none.
+// to read the file itself or to use the temporary file of the shared strings
+// (a disk or network error) wraps the system's error instead.
 var (
 	// ErrNotXLSX: neither a zip nor a compound file, such as an empty file,
 	// a CSV renamed to .xlsx, or a web page saved instead of the export.
@@ -89,7 +92,8 @@ var (
 )
 
 // workbook is an opened .xlsx package. Its methods may be called from
-// several goroutines.
+// several goroutines. Close it once its row readers are closed: a large
+// shared-string table keeps a temporary file until then.
 type workbook struct {
 	src      *source
 	parts    map[string]*zip.File // by lower-case part name
@@ -100,6 +104,7 @@ type workbook struct {
 	sstMu  sync.Mutex
 	sst    *sharedStrings
 	sstErr error
+	closed bool
 }
 
 type sheetEntry struct {
@@ -217,6 +222,21 @@ func (wb *workbook) SheetNames() []string {
 
 // Date1904 reports whether date serials count from 1904 instead of 1900.
 func (wb *workbook) Date1904() bool { return wb.date1904 }
+
+// Close releases the shared strings' temporary file. Row readers still open
+// then fail on a string that was in it, and Rows fails.
+func (wb *workbook) Close() error {
+	wb.sstMu.Lock()
+	defer wb.sstMu.Unlock()
+	if wb.closed {
+		return nil
+	}
+	wb.closed = true
+	if wb.sst == nil {
+		return nil
+	}
+	return wb.sst.close()
+}
 
 // Rows starts streaming the rows of the named sheet; "" means the first
 // sheet. Names match case-insensitively, as in Excel.
@@ -404,28 +424,304 @@ func (wb *workbook) decodePart(name string, v any) error {
 func (wb *workbook) sharedStrings() (*sharedStrings, error) {
 	wb.sstMu.Lock()
 	defer wb.sstMu.Unlock()
+	if wb.closed {
+		return nil, errors.New("reading the shared strings of a closed workbook")
+	}
 	if wb.sst == nil && wb.sstErr == nil {
 		wb.sst, wb.sstErr = wb.loadSharedStrings()
 	}
 	return wb.sst, wb.sstErr
 }
 
-// sharedStrings is the shared-string table in two allocations: the text of
-// all strings in one string, and where each ends. Strings handed out are
-// substrings of it, so a cell costs no copy.
+// sharedStrings is the shared-string table. Strings in memory are
+// substrings of a few large chunks, so a cell costs no copy. A large table
+// would not fit the memory budget: an export stores each product's
+// description, name, image addresses and so on as strings of their own.
+// There, all but the shortest strings are in a temporary file, and memory
+// holds 8 bytes per string and the short values that rows repeat. Once
+// loaded, the table is read-only and may be shared by several row readers.
 type sharedStrings struct {
-	text string
-	ends []uint32 // string i is text[ends[i-1]:ends[i]], with ends[-1] = 0
+	index  []uint64 // an entry per string; see lenBits
+	chunks []string // the text of the strings in memory
+	// spill reads the spilled strings back: it is file, except in tests
+	// that inject errors.
+	spill io.ReaderAt
+	file  *os.File // nil when no string was spilled
+	// name is the file's name if close must remove it: the file is
+	// unlinked as soon as it is created, where the system allows.
+	name string
 }
 
-func (t *sharedStrings) len() int { return len(t.ends) }
+// An index entry locates a string in 8 bytes: its length in the low lenBits
+// bits and, above them, for a string in memory its chunk and its offset in
+// the chunk, or for a spilled string (spilledBit set) its offset in the
+// file. A string is under 256 MiB, as it fits the window (see
+// partStream.more), and the table is under 4 GiB, which bounds the file
+// offsets and the number of chunks: each chunk is either over three
+// quarters full or holds a string of over a quarter of arenaChunk.
+const (
+	lenBits      = 28
+	lenMask      = 1<<lenBits - 1
+	chunkOffBits = 20
+	chunkOffMask = 1<<chunkOffBits - 1
+	spilledBit   = 1 << 63
+	maxSSTText   = 1<<32 - 1
+	// arenaChunk is the size of the chunks of strings kept in memory; a
+	// string over a quarter of it gets a chunk of its own.
+	arenaChunk = 1 << chunkOffBits
+)
 
-func (t *sharedStrings) get(i int) string {
-	start := uint32(0)
-	if i > 0 {
-		start = t.ends[i-1]
+// Thresholds of spilling; tests lower them.
+var (
+	// spillTableSize is the declared uncompressed size of the shared-string
+	// part from which strings are spilled; a smaller table is kept in
+	// memory and makes no temporary file.
+	spillTableSize uint64 = 32 << 20
+	// spillOver is the length, in bytes, over which a string is spilled.
+	// Little more than a number or a yes stays in memory: medium strings
+	// such as names and addresses add up to as much as the descriptions,
+	// and the reads ahead make a spilled string cheap.
+	spillOver = 16
+)
+
+func (t *sharedStrings) len() int { return len(t.index) }
+
+func (t *sharedStrings) empty(i int) bool { return t.index[i]&lenMask == 0 }
+
+// get returns string i, reading a spilled one through c. The string stays
+// valid after later lookups.
+func (t *sharedStrings) get(i int, c *spillCache) (string, error) {
+	e := t.index[i]
+	n := int(e & lenMask)
+	switch {
+	case n == 0:
+		return "", nil
+	case e&spilledBit != 0:
+		return c.read(t.spill, i, int64((e&^spilledBit)>>lenBits), n)
 	}
-	return t.text[start:t.ends[i]]
+	off := int((e >> lenBits) & chunkOffMask)
+	return t.chunks[e>>(lenBits+chunkOffBits)][off : off+n], nil
+}
+
+// close closes the temporary file, and removes it unless it was unlinked
+// when it was created.
+func (t *sharedStrings) close() error {
+	if t.file == nil {
+		return nil
+	}
+	err := t.file.Close()
+	if t.name != "" {
+		err = errors.Join(err, os.Remove(t.name))
+	}
+	if err != nil {
+		return fmt.Errorf("releasing the temporary file of the shared strings: %w", err)
+	}
+	return nil
+}
+
+// Bounds of a spillCache.
+const (
+	spillCacheLen = 64
+	// spillCacheBytes bounds the bytes of the strings kept, so that a
+	// crafted table cannot make the cache hold spillCacheLen huge strings.
+	spillCacheBytes = 4 << 20
+	// spillWindow is how much of the file a read fetches while the lookups
+	// move forward through it.
+	spillWindow = 64 << 10
+)
+
+// spillCache is what a row reader keeps of the temporary file: the spilled
+// strings it looked up last, as the variant rows of a product follow each
+// other and share its description, and a window of the file, as a table
+// lists its strings in the order the sheet first uses them, so that most
+// lookups cost no system call.
+type spillCache struct {
+	keys   [spillCacheLen]int // string index + 1; 0 marks an empty slot
+	vals   [spillCacheLen]string
+	used   [spillCacheLen]uint64 // when each slot was last looked up
+	tick   uint64
+	size   int    // bytes of the strings kept
+	win    []byte // the bytes of the file from winOff
+	winOff int64
+	buf    []byte // reused for a string read on its own
+	last   int64  // where the last string read on its own ends
+}
+
+// read returns spilled string i, n bytes at off in r.
+func (c *spillCache) read(r io.ReaderAt, i int, off int64, n int) (string, error) {
+	c.tick++
+	lru := 0
+	for k, key := range c.keys {
+		if key == i+1 {
+			c.used[k] = c.tick
+			return c.vals[k], nil
+		}
+		if c.used[k] < c.used[lru] {
+			lru = k
+		}
+	}
+	var b []byte
+	switch end := c.winOff + int64(len(c.win)); {
+	case off >= c.winOff && off+int64(n) <= end:
+		b = c.win[off-c.winOff:][:n]
+	case off >= c.winOff && off <= end+spillWindow, off >= c.last && off <= c.last+spillWindow:
+		// The lookups move forward: read ahead.
+		m, err := readSpill(r, &c.win, off, max(n, spillWindow), n)
+		if err != nil {
+			c.win = c.win[:0]
+			return "", fmt.Errorf("reading shared string %d from the temporary file: %w", i, err)
+		}
+		c.win, c.winOff = c.win[:m], off
+		b = c.win[:n]
+	default:
+		// A string looked up again, or lookups in no order: read just the
+		// string, and keep the window for the lookups that move forward.
+		if _, err := readSpill(r, &c.buf, off, n, n); err != nil {
+			return "", fmt.Errorf("reading shared string %d from the temporary file: %w", i, err)
+		}
+		c.last = off + int64(n)
+		b = c.buf[:n]
+	}
+	s := string(b)
+	c.keep(lru, i, s)
+	return s, nil
+}
+
+// keep remembers string i in slot k, the least recently used, and evicts
+// the next least recently used strings while the cache is over its bytes.
+func (c *spillCache) keep(k, i int, s string) {
+	if len(s) > spillCacheBytes {
+		return
+	}
+	c.size -= len(c.vals[k])
+	for c.size+len(s) > spillCacheBytes {
+		old := -1
+		for j, key := range c.keys {
+			if j != k && key != 0 && (old < 0 || c.used[j] < c.used[old]) {
+				old = j
+			}
+		}
+		c.size -= len(c.vals[old])
+		c.keys[old], c.vals[old], c.used[old] = 0, "", 0
+	}
+	c.keys[k], c.vals[k], c.used[k] = i+1, s, c.tick
+	c.size += len(s)
+}
+
+// readSpill reads up to size bytes at off into *buf, growing it as needed,
+// and fails unless it gets at least need bytes.
+func readSpill(r io.ReaderAt, buf *[]byte, off int64, size, need int) (int, error) {
+	if cap(*buf) < size {
+		*buf = make([]byte, size)
+	}
+	m, err := r.ReadAt((*buf)[:size], off)
+	if m >= need {
+		return m, nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return m, err
+}
+
+// sstBuilder collects the shared strings as the part is read. Each chunk is
+// allocated once at its full size and never grows, which avoids the peaks
+// of a growing buffer holding its old and its new copy.
+type sstBuilder struct {
+	t        *sharedStrings
+	size     int             // of a chunk: arenaChunk, or less for a small table
+	cur      strings.Builder // the chunk being filled, t.chunks[at] once sealed
+	at       int
+	total    uint64 // bytes of text so far
+	spilling bool   // whether strings over spillOver go to the file
+	w        *bufio.Writer
+	off      int64 // bytes written to the file
+}
+
+func newSSTBuilder(partSize uint64) *sstBuilder {
+	return &sstBuilder{
+		t:        &sharedStrings{},
+		size:     int(min(partSize, arenaChunk)),
+		spilling: partSize > spillTableSize,
+	}
+}
+
+// add appends string b to the table.
+func (sb *sstBuilder) add(b []byte) error {
+	n := len(b)
+	switch {
+	case n > lenMask:
+		return fmt.Errorf("%w: a shared string exceeds %d MiB", ErrTooLarge, lenMask>>20)
+	case sb.total+uint64(n) > maxSSTText:
+		return fmt.Errorf("%w: shared strings exceed 4 GiB", ErrTooLarge)
+	}
+	sb.total += uint64(n)
+	var e uint64
+	switch {
+	case n == 0:
+	case sb.spilling && n > spillOver:
+		off, err := sb.write(b)
+		if err != nil {
+			return err
+		}
+		e = spilledBit | uint64(off)<<lenBits
+	case n > arenaChunk/4:
+		sb.t.chunks = append(sb.t.chunks, string(b))
+		e = uint64(len(sb.t.chunks)-1) << (lenBits + chunkOffBits)
+	default:
+		if sb.cur.Cap()-sb.cur.Len() < n {
+			sb.seal()
+			sb.cur.Grow(max(n, sb.size))
+			sb.at = len(sb.t.chunks)
+			sb.t.chunks = append(sb.t.chunks, "")
+		}
+		e = uint64(sb.at)<<(lenBits+chunkOffBits) | uint64(sb.cur.Len())<<lenBits
+		sb.cur.Write(b)
+	}
+	sb.t.index = append(sb.t.index, e|uint64(n))
+	return nil
+}
+
+// write appends b to the temporary file, creating it on first use, and
+// returns its offset.
+func (sb *sstBuilder) write(b []byte) (int64, error) {
+	if sb.w == nil {
+		f, err := os.CreateTemp("", "feedgen-sst-*")
+		if err != nil {
+			return 0, fmt.Errorf("creating a temporary file for the shared strings: %w", err)
+		}
+		sb.t.file, sb.t.spill = f, f
+		// Unlinked at once, the file cannot outlive the process, even one
+		// that crashes; where the system refuses (Windows), close removes it.
+		if os.Remove(f.Name()) != nil {
+			sb.t.name = f.Name()
+		}
+		sb.w = bufio.NewWriterSize(f, 256<<10)
+	}
+	if _, err := sb.w.Write(b); err != nil {
+		return 0, fmt.Errorf("writing shared strings to a temporary file: %w", err)
+	}
+	sb.off += int64(len(b))
+	return sb.off - int64(len(b)), nil
+}
+
+// seal makes the chunk being filled readable.
+func (sb *sstBuilder) seal() {
+	if sb.cur.Cap() > 0 {
+		sb.t.chunks[sb.at] = sb.cur.String()
+		sb.cur = strings.Builder{}
+	}
+}
+
+// finish returns the table once every string is added.
+func (sb *sstBuilder) finish() (*sharedStrings, error) {
+	sb.seal()
+	if sb.w != nil {
+		if err := sb.w.Flush(); err != nil {
+			return nil, fmt.Errorf("writing shared strings to a temporary file: %w", err)
+		}
+	}
+	return sb.t, nil
 }
 
 // Namespaces the root of the shared-string part must be in; excelize refuses
@@ -435,13 +731,12 @@ const (
 	nsMainStrict       = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 )
 
-func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
-	sst := &sharedStrings{}
+func (wb *workbook) loadSharedStrings() (_ *sharedStrings, err error) {
 	// A missing table reads as an empty one, as in excelize: a cell that
 	// refers to it is then out of range.
 	f := wb.parts[wb.sstPart]
 	if f == nil {
-		return sst, nil
+		return &sharedStrings{}, nil
 	}
 	s, err := openPart(wb.src, f, wb.sstPart)
 	if err != nil {
@@ -449,10 +744,15 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	}
 	defer s.close()
 	p := &xmlParser{s: s}
-	var text strings.Builder
-	text.Grow(int(min(f.UncompressedSize64, 16<<20)))
+	sb := newSSTBuilder(f.UncompressedSize64)
+	defer func() {
+		if err != nil {
+			// The error that stopped the reading is the one to report.
+			_ = sb.t.close()
+		}
+	}()
 	fail := func(err error) (*sharedStrings, error) {
-		return nil, failure(wb.sstPart, fmt.Sprintf("string %d", len(sst.ends)), p.explain(err))
+		return nil, failure(wb.sstPart, fmt.Sprintf("string %d", sb.t.len()), p.explain(err))
 	}
 	var root []byte
 	var empty bool
@@ -482,7 +782,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 				return i, p.fail(a.vs, "invalid %s %q", p.b[a.qs:a.le], v)
 			}
 			if n, ok := atoi(v); ok && local == "uniqueCount" {
-				sst.ends = make([]uint32, 0, min(n, int(f.UncompressedSize64/8)))
+				sb.t.index = make([]uint64, 0, min(n, int(f.UncompressedSize64/16)))
 			}
 		}
 		if !nsOK {
@@ -497,6 +797,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	}
 	for !empty {
 		var end bool
+		var addErr error
 		err = p.unit(func(i int) (int, error) {
 			j, err := p.text(i, nil)
 			if err != nil || j > i {
@@ -523,18 +824,15 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 			if j, err = p.stringItem(t, j); err != nil {
 				return i, err
 			}
-			p.val = unescapeBSTR(p.val)
-			if uint64(text.Len())+uint64(len(p.val)) > 1<<32-1 {
-				return i, fmt.Errorf("%w: shared strings exceed 4 GiB", ErrTooLarge)
+			if addErr = sb.add(unescapeBSTR(p.val)); addErr != nil {
+				return i, addErr
 			}
-			text.Write(p.val)
-			sst.ends = append(sst.ends, uint32(text.Len()))
 			return j, nil
 		})
-		if err != nil {
-			if errors.Is(err, ErrTooLarge) {
-				return nil, err
-			}
+		switch {
+		case addErr != nil:
+			return nil, addErr
+		case err != nil:
 			return fail(err)
 		}
 		if end {
@@ -544,8 +842,7 @@ func (wb *workbook) loadSharedStrings() (*sharedStrings, error) {
 	if err := s.drain(); err != nil {
 		return fail(s.src.failure(err))
 	}
-	sst.text = text.String()
-	return sst, nil
+	return sb.finish()
 }
 
 // partStream inflates one zip part in its own goroutine into reused buffers,
@@ -1790,11 +2087,13 @@ const (
 //     elements too large or too deep to buffer.
 //
 // The part after </sheetData> is inflated, which verifies its checksum,
-// but not parsed.
+// but not parsed. A failure to read a spilled shared string back ends the
+// sheet with that error, which is not ErrCorrupt.
 type sheetReader struct {
 	p      xmlParser
 	part   string
 	sst    *sharedStrings
+	cache  spillCache
 	state  int    // readHeader, readRows or readDone
 	inRoot bool   // the root's start tag has been read
 	data   []byte // qualified name of <sheetData>, saved outside the window
@@ -1835,8 +2134,14 @@ func (r *sheetReader) Next() bool {
 		return false
 	}
 	ok, err := r.next()
-	if err != nil {
+	switch {
+	case err != nil:
 		r.err = failure(r.part, r.where(), r.p.explain(err))
+	case ok:
+		if err := r.fill(); err != nil {
+			r.err = fmt.Errorf("%s: row %d: %w", r.part, r.num, err)
+			ok = false
+		}
 	}
 	if !ok {
 		r.state = readDone
@@ -2016,19 +2321,30 @@ func (r *sheetReader) row(t tag, j int) (int, error) {
 		return j, err
 	}
 	r.num, r.inRow = num, false
+	return j, nil
+}
+
+// fill sets the cells of the row just parsed. Looking a shared string up
+// may read the temporary file, so unlike parsing it can fail for a reason
+// that is not the workbook's.
+func (r *sheetReader) fill() error {
 	r.cells = r.cells[:0]
-	text := string(p.val)
+	text := string(r.p.val)
 	for _, c := range r.spans {
 		for len(r.cells) < c.col-1 {
 			r.cells = append(r.cells, "")
 		}
-		if c.sst >= 0 {
-			r.cells = append(r.cells, r.sst.get(c.sst))
-		} else {
+		if c.sst < 0 {
 			r.cells = append(r.cells, text[c.s:c.e])
+			continue
 		}
+		v, err := r.sst.get(c.sst, &r.cache)
+		if err != nil {
+			return err
+		}
+		r.cells = append(r.cells, v)
 	}
-	return j, nil
+	return nil
 }
 
 // cell parses a cell of row num whose start tag t ends at j; prev is the
@@ -2186,7 +2502,7 @@ func (r *sheetReader) cellValue(t tag, j, col, typ int, v, is span) (int, int, e
 			p.val = p.val[:v.s]
 		}
 		val.sst = idx
-		if r.sst.get(idx) == "" {
+		if r.sst.empty(idx) {
 			return j, col, nil
 		}
 	case typ == typeInline && is.s >= 0:

@@ -118,6 +118,7 @@ func BenchmarkWorkbookRows(b *testing.B) {
 					b.Fatal(err)
 				}
 				rr.Close()
+				wb.Close()
 				f.Close()
 			}
 		})

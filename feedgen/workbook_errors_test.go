@@ -123,6 +123,7 @@ func readAll(data []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer wb.Close()
 	rr, err := wb.Rows("")
 	if err != nil {
 		return 0, err

@@ -69,6 +69,7 @@ func readerRows(data []byte, sheet string) ([]sheetRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer wb.Close()
 	rr, err := wb.Rows(sheet)
 	if err != nil {
 		return nil, err
