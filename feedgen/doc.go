@@ -2,9 +2,19 @@
 // product catalog that LINE live shopping, LINE購物, Google Merchant Center and
 // Meta fetch.
 //
-// The pipeline has one file per stage: config.go (settings), workbook.go and
-// export.go (reading the spreadsheet), eligibility.go (which products may
-// appear, and why not), feed*.go (catalog writers), output.go (atomic
-// replacement of the published files), and run.go, which ties them together
-// for both the one-shot command and the daemon.
+// The pipeline has one file per stage:
+//   - config.go: settings, from defaults and a TOML file;
+//   - workbook.go: a streaming .xlsx reader, strict where excelize is silent;
+//   - export.go: products gathered from the export's variant rows;
+//   - eligibility.go: the platform's rules (public, on sale, no excluded
+//     tag) and why a product is out;
+//   - catalog.go: eligible products mapped onto feed fields;
+//   - feed.go, feed_table.go, preview.go: the catalog files (Google RSS and
+//     text feed, Meta CSV, LINE JSON, the preview page);
+//   - report.go: the run's report, in JSON and Markdown, and hints;
+//   - output.go: atomic replacement of the files behind a safety guard;
+//   - run.go and explain.go: the one-shot pipeline and its explanation;
+//   - publish.go and github.go: committing to a branch, GitHub Actions;
+//   - daemon.go, watch.go, serve.go: the schedule, the watched export
+//     folder, and the catalog over HTTP.
 package feedgen
