@@ -151,7 +151,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	cp := CatalogProduct{
 		ID:          p.ID,
 		Row:         p.Row,
-		Name:        strings.Join(strings.Fields(cleanText(p.Name)), " "),
+		Name:        foldSpace(p.Name),
 		Summary:     htmlToText(p.Summary),
 		HTML:        p.Description,
 		Brand:       strings.TrimSpace(cleanText(p.Vendor)),

@@ -7,7 +7,6 @@ import (
 	"hash/maphash"
 	"io"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -86,24 +85,11 @@ type Export struct {
 	WarningCount int
 }
 
-func (e *Export) warn(w Warning) { addWarning(&e.Warnings, &e.WarningCount, w) }
-
-// addWarning counts w and keeps it while fewer than maxWarnings are kept.
-func addWarning(list *[]Warning, count *int, w Warning) {
-	*count++
-	if len(*list) < maxWarnings {
-		*list = append(*list, w)
+func (e *Export) warn(w Warning) {
+	e.WarningCount++
+	if len(e.Warnings) < maxWarnings {
+		e.Warnings = append(e.Warnings, w)
 	}
-}
-
-// mergeWarnings merges the warnings kept by the scan and by the catalog
-// stage into one list ordered by row, at most maxWarnings long. Each list
-// comes from one goroutine in row order, so the result is the same on
-// every run.
-func mergeWarnings(a, b []Warning) []Warning {
-	all := append(a[:len(a):len(a)], b...)
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Row < all[j].Row })
-	return all[:min(len(all), maxWarnings)]
 }
 
 // Product returns the product with the given id, or nil.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -498,6 +499,31 @@ func cleanText(s string) string {
 	return b.String()
 }
 
+// foldSpace returns s cleaned (see cleanText) with white space folded to
+// single spaces and trimmed: strings.Join(strings.Fields(cleanText(s)), " ")
+// in one pass, as descriptions run to kilobytes on every product.
+func foldSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case !validXMLRune(r, n):
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteString(s[i-n : i])
+		}
+	}
+	return b.String()
+}
+
 // validXMLRune reports whether a decoded rune of size bytes is valid UTF-8
 // that XML allows.
 func validXMLRune(r rune, size int) bool {
@@ -510,7 +536,7 @@ func validXMLRune(r rune, size int) bool {
 // matters for Chinese: <b>紅</b>色 is 紅色.
 func htmlToText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
-		return strings.Join(strings.Fields(cleanText(s)), " ")
+		return foldSpace(s)
 	}
 	z := html.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
@@ -519,7 +545,7 @@ func htmlToText(s string) string {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return strings.Join(strings.Fields(cleanText(b.String())), " ")
+			return foldSpace(b.String())
 		case html.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())

@@ -301,3 +301,16 @@ func FuzzLineJSONMatchesEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFoldSpace: the one-pass fold equals cleaning, splitting on white
+// space and joining with single spaces.
+func FuzzFoldSpace(f *testing.F) {
+	for _, s := range []string{"", " a  b ", "\u3000紅\u00a0色\t\n", "a\x00 b\xff", "\u2028x\u0085y ", " \x01 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := foldSpace(s), strings.Join(strings.Fields(cleanText(s)), " "); got != want {
+			t.Errorf("foldSpace(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

@@ -44,17 +44,34 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	}
 	at = at.In(cfg.Location())
 	start := time.Now()
-	var stage *catalogStage
+	var (
+		stage    *catalogStage
+		b        *catalogBuilder
+		exp      *Export // the export being read, for warnings
+		excluded []Exclusion
+		eligible int
+	)
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
-		b := newCatalogBuilder(&cfg, ex, at)
+		exp, b = ex, newCatalogBuilder(&cfg, ex, at)
 		info := b.info()
 		out, err := createCatalog(cfg.Out, &info, cfg.Feeds, cfg.Preview)
 		if err != nil {
 			return fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
 		}
-		stage = startCatalogStage(b, out)
+		stage = startCatalogStage(out)
 		return nil
-	}, func(p *Product) error { return stage.send(p) })
+	}, func(p *Product) error {
+		cp, excl, warns := b.add(p)
+		for _, w := range warns {
+			exp.warn(w)
+		}
+		if excl != nil {
+			excluded = append(excluded, *excl)
+			return nil
+		}
+		eligible++
+		return stage.send(cp)
+	})
 	if stage != nil {
 		if werr := stage.wait(); werr != nil {
 			err = werr // the scan only stopped because writing failed
@@ -66,9 +83,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex.Warnings = mergeWarnings(ex.Warnings, stage.warnings)
-	ex.WarningCount += stage.warnCount
-	out, excluded, eligible := stage.out, stage.excluded, stage.eligible
+	out := stage.out
 	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
 	sum.Export = filepath.Base(cfg.Export)
@@ -261,30 +276,24 @@ func (s fileSet) ReadDir(name string) ([]fs.DirEntry, error) {
 	return entries, nil
 }
 
-// catalogStage judges products and writes them into the catalog files in a
-// goroutine of its own, so that reading the sheet (itself inflating on
-// another) and writing the catalog keep both cores busy.
+// catalogStage writes products into the catalog files in a goroutine of
+// its own, so that reading the sheet and judging products (one goroutine,
+// with the inflate in another) and writing the catalog keep both cores
+// busy; the two sides cost about the same.
 type catalogStage struct {
-	b   *catalogBuilder
 	out *catalogOutput
-	in  chan *Product
+	in  chan *CatalogProduct
 	// failed is closed when writing fails, so the scan stops early.
 	failed chan struct{}
 	done   chan struct{}
-
-	// Owned by the stage's goroutine until done is closed.
-	err       error
-	excluded  []Exclusion
-	warnings  []Warning
-	warnCount int
-	eligible  int
+	err    error // set by the stage's goroutine before done is closed
 }
 
 // errStageFailed stops the scan; wait returns the stage's own error.
 var errStageFailed = errors.New("writing the catalog failed")
 
-func startCatalogStage(b *catalogBuilder, out *catalogOutput) *catalogStage {
-	s := &catalogStage{b: b, out: out, in: make(chan *Product, 64), failed: make(chan struct{}), done: make(chan struct{})}
+func startCatalogStage(out *catalogOutput) *catalogStage {
+	s := &catalogStage{out: out, in: make(chan *CatalogProduct, 64), failed: make(chan struct{}), done: make(chan struct{})}
 	go s.loop()
 	return s
 }
@@ -295,23 +304,14 @@ func (s *catalogStage) loop() {
 		if s.err != nil {
 			continue // drain until the scan notices
 		}
-		cp, excl, warns := s.b.add(p)
-		for _, w := range warns {
-			addWarning(&s.warnings, &s.warnCount, w)
-		}
-		if excl != nil {
-			s.excluded = append(s.excluded, *excl)
-			continue
-		}
-		s.eligible++
-		if err := s.out.add(cp); err != nil {
+		if err := s.out.add(p); err != nil {
 			s.err = err
 			close(s.failed)
 		}
 	}
 }
 
-func (s *catalogStage) send(p *Product) error {
+func (s *catalogStage) send(p *CatalogProduct) error {
 	select {
 	case s.in <- p:
 		return nil

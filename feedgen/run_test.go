@@ -256,19 +256,6 @@ func TestRunWriteFailureKeepsPublishedCatalog(t *testing.T) {
 	}
 }
 
-func TestMergeWarningsOrdersByRowAndCaps(t *testing.T) {
-	var scan, mapped []Warning
-	for r := 1; r <= maxWarnings; r++ {
-		scan = append(scan, Warning{Row: 2 * r})
-		mapped = append(mapped, Warning{Row: 2*r + 1})
-	}
-	got := mergeWarnings(scan, mapped)
-	if len(got) != maxWarnings || got[0].Row != 2 || got[1].Row != 3 || got[maxWarnings-1].Row != maxWarnings+1 {
-		t.Errorf("mergeWarnings = %d warnings, rows %d, %d … %d; want %d, rows 2, 3 … %d",
-			len(got), got[0].Row, got[1].Row, got[len(got)-1].Row, maxWarnings, maxWarnings+1)
-	}
-}
-
 // TestReportJSONWithEmptyLists: a report with no exclusions or warnings is
 // still valid JSON with empty lists.
 func TestReportJSONWithEmptyLists(t *testing.T) {
