@@ -435,3 +435,22 @@ func TestLineJSONLinkHasNoQuery(t *testing.T) {
 		t.Errorf("lineObject(…).Link = %q, want %q", got, want)
 	}
 }
+
+// buildCatalog applies the eligibility rules at time at to the products of
+// an export read into memory.
+func buildCatalog(ex *Export, cfg *Config, at time.Time) *Catalog {
+	b := newCatalogBuilder(cfg, ex, at)
+	c := &Catalog{CatalogInfo: b.info()}
+	for _, p := range ex.Products {
+		cp, excl, warns := b.add(p)
+		for _, w := range warns {
+			ex.warn(w)
+		}
+		if cp != nil {
+			c.Products = append(c.Products, *cp)
+		} else {
+			c.Excluded = append(c.Excluded, *excl)
+		}
+	}
+	return c
+}

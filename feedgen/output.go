@@ -253,22 +253,6 @@ func (o *catalogOutput) abort() {
 	o.files = nil
 }
 
-// writeCatalog writes an in-memory catalog with the given feeds and a
-// report, without a preview.
-func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force bool) error {
-	o, err := createCatalog(dir, &c.CatalogInfo, feeds, false)
-	if err != nil {
-		return err
-	}
-	for i := range c.Products {
-		if err := o.add(&c.Products[i]); err != nil {
-			o.abort()
-			return err
-		}
-	}
-	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, maxDrop, force, false)
-}
-
 // sameFile reports whether two files have the same bytes; a missing or
 // unreadable one is different.
 func sameFile(a, b string) bool {
