@@ -342,33 +342,50 @@ func TestWorkbookMemoryIsFlat(t *testing.T) {
 	xmlSize := sb.Len()
 	data := rawWorkbook(t, sheetXML(sb.String()), "")
 	sb.Reset()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapAlloc, ms.HeapAlloc
-	wb, err := openBytes(data, WorkbookLimits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := wb.Rows("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rr.Close()
-	n := 0
-	for rr.Next() {
-		if n++; n%5000 == 0 {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
-		}
-	}
-	if err := rr.Err(); err != nil || n != rows {
-		t.Fatalf("%d rows, %v", n, err)
+	_, n, base, peak := readMeasuringHeap(t, data, nil)
+	if n != rows {
+		t.Fatalf("%d rows, want %d", n, rows)
 	}
 	if grew := peak - base; grew > 24<<20 {
 		t.Errorf("the heap grew by %d MiB reading %d MiB of sheet XML", grew>>20, xmlSize>>20)
 	}
 	t.Logf("heap grew by at most %.1f MiB for %d MiB of sheet XML", float64(peak-base)/(1<<20), xmlSize>>20)
+}
+
+// readMeasuringHeap reads every row of the first sheet of data, passing
+// each to check when it is set, and samples the heap as it goes: base is
+// the heap before opening, peak the most seen while reading. The workbook
+// stays open (closed at the end of the test) so callers can look at it.
+func readMeasuringHeap(t *testing.T, data []byte, check func(n int, cells []string)) (wb *workbook, rows int, base, peak uint64) {
+	t.Helper()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak = ms.HeapAlloc, ms.HeapAlloc
+	wb, err := openBytes(data, WorkbookLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wb.Close() })
+	rr, err := wb.Rows("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	for rr.Next() {
+		if rows++; rows%1000 == 0 {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+		}
+		if check != nil {
+			_, cells := rr.Row()
+			check(rows, cells)
+		}
+	}
+	if err := rr.Err(); err != nil {
+		t.Fatalf("after %d rows: %v", rows, err)
+	}
+	return wb, rows, base, peak
 }
 
 // failingReader fails reads that touch bytes from to, as a file on a

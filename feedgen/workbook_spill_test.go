@@ -708,37 +708,19 @@ func TestWorkbookSharedMemoryIsFlat(t *testing.T) {
 	data := rawWorkbook(t, sheetXML(sheet.String()), table.String())
 	sheet.Reset()
 	table.Reset()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapAlloc, ms.HeapAlloc
-	wb, err := openBytes(data, WorkbookLimits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.Close()
-	rr, err := wb.Rows("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rr.Close()
-	n := 0
-	for rr.Next() {
-		if n++; n%2000 == 0 {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
-		}
-		if _, cells := rr.Row(); !strings.HasPrefix(cells[0], desc) {
+	wb, n, base, peak := readMeasuringHeap(t, data, func(n int, cells []string) {
+		if !strings.HasPrefix(cells[0], desc) {
 			t.Fatalf("row %d: %.20q", n, cells[0])
 		}
-	}
-	if err := rr.Err(); err != nil || n != products {
-		t.Fatalf("%d rows, %v", n, err)
+	})
+	if n != products {
+		t.Fatalf("%d rows, want %d", n, products)
 	}
 	if wb.sst.file == nil {
 		t.Fatalf("a table of %d MiB was not spilled", textSize>>20)
 	}
 	runtime.GC()
+	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	kept := ms.HeapAlloc - base
 	if grew := peak - base; grew > 24<<20 || kept > 4<<20 {
