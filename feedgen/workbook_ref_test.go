@@ -65,7 +65,7 @@ func excelizeRows(data []byte, sheet string) ([]sheetRow, error) {
 
 // readerRows reads a sheet with this package's reader, in the same shape.
 func readerRows(data []byte, sheet string) ([]sheetRow, error) {
-	wb, err := openWorkbook(bytes.NewReader(data), int64(len(data)), WorkbookLimits{})
+	wb, err := openBytes(data, WorkbookLimits{})
 	if err != nil {
 		return nil, err
 	}

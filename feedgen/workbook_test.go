@@ -1,7 +1,6 @@
 package feedgen
 
 import (
-	"bytes"
 	"errors"
 	"slices"
 	"strings"
@@ -220,7 +219,7 @@ func checkSameRows(t *testing.T, data []byte, sheet string) []sheetRow {
 
 func TestWorkbookSheets(t *testing.T) {
 	data := generatedWorkbooks(t)["rich"]
-	wb, err := openWorkbook(bytes.NewReader(data), int64(len(data)), WorkbookLimits{})
+	wb, err := openBytes(data, WorkbookLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +249,7 @@ func TestWorkbookDate1904(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := saveWorkbook(t, f)
-	wb, err := openWorkbook(bytes.NewReader(data), int64(len(data)), WorkbookLimits{})
+	wb, err := openBytes(data, WorkbookLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +282,7 @@ func TestWorkbookTargets(t *testing.T) {
 		{"book/data.xml", sheet},
 		{"book/chart.xml", `<chartsheet/>`},
 	})
-	wb, err := openWorkbook(bytes.NewReader(moved), int64(len(moved)), WorkbookLimits{})
+	wb, err := openBytes(moved, WorkbookLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +301,7 @@ func TestWorkbookTargets(t *testing.T) {
 // strings must, even though the row slice is reused.
 func TestWorkbookRowStrings(t *testing.T) {
 	data := streamWorkbook(t, [][]any{{"first", 1}, {"second", 2}})
-	wb, err := openWorkbook(bytes.NewReader(data), int64(len(data)), WorkbookLimits{})
+	wb, err := openBytes(data, WorkbookLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
