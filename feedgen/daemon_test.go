@@ -76,7 +76,7 @@ func TestTimeOfDayFromTOML(t *testing.T) {
 }
 
 func TestDaemonLatestSlot(t *testing.T) {
-	taipei := loadTaipei(t)
+	taipei := taipei(t)
 	slots := []TimeOfDay{{4, 45}, {16, 45}}
 	at := func(day, hour, min int) time.Time { return time.Date(2026, 11, day, hour, min, 0, 0, taipei) }
 	tests := []struct{ now, want time.Time }{
@@ -117,7 +117,7 @@ func TestDaemonRejectsBadSettings(t *testing.T) {
 }
 
 func TestDaemonSchedule(t *testing.T) {
-	taipei := loadTaipei(t)
+	taipei := taipei(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 4, 44, 0, 0, taipei))
 	out := t.TempDir()
 	touch(t, filepath.Join(out, "catalog.xml"), time.Date(2026, 11, 22, 17, 0, 0, 0, taipei))
@@ -161,7 +161,7 @@ func TestDaemonSchedule(t *testing.T) {
 }
 
 func TestDaemonCatchUp(t *testing.T) {
-	taipei := loadTaipei(t)
+	taipei := taipei(t)
 	now := time.Date(2026, 11, 23, 4, 44, 0, 0, taipei) // the latest slot was 2026-11-22 16:45
 	tests := []struct {
 		name    string
@@ -208,7 +208,7 @@ func TestDaemonCatchUp(t *testing.T) {
 }
 
 func TestDaemonCoalescesTriggers(t *testing.T) {
-	taipei := loadTaipei(t)
+	taipei := taipei(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 4, 44, 0, 0, taipei))
 	out := t.TempDir()
 	touch(t, filepath.Join(out, "catalog.xml"), clock.Now())
@@ -381,15 +381,6 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 		t.Fatalf("timed out waiting for %s", what)
 		panic("unreachable")
 	}
-}
-
-func loadTaipei(t *testing.T) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Asia/Taipei")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
 }
 
 // touch creates path if needed and sets its mtime.

@@ -24,12 +24,12 @@ import (
 // testHandler serves dir with a fake clock and records triggered runs.
 func testHandler(t *testing.T, dir string) (*catalogHandler, *clockwork.FakeClock, chan string) {
 	t.Helper()
-	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 10, 0, 0, 0, loadTaipei(t)))
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 10, 0, 0, 0, taipei(t)))
 	triggered := make(chan string, 10)
 	return &catalogHandler{
 		dir:      dir,
 		status:   &runStatus{},
-		nextRun:  func() time.Time { return time.Date(2026, 11, 23, 16, 45, 0, 0, loadTaipei(t)) },
+		nextRun:  func() time.Time { return time.Date(2026, 11, 23, 16, 45, 0, 0, taipei(t)) },
 		trigger:  func(reason string) { triggered <- reason },
 		clock:    clock,
 		interval: time.Hour,
@@ -296,7 +296,7 @@ func rawGET(t *testing.T, addr, target string) *http.Response {
 
 func TestServeHealthz(t *testing.T) {
 	h, _, _ := testHandler(t, t.TempDir())
-	taipei := loadTaipei(t)
+	taipei := taipei(t)
 	finished := time.Date(2026, 11, 23, 4, 46, 0, 0, taipei)
 	tests := []struct {
 		name       string
