@@ -1,6 +1,7 @@
 package feedgen
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -190,11 +191,11 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 		if err != nil {
 			return fmt.Errorf("publish to branch %q: %w", pc.Branch, err)
 		}
-		cur, err := os.ReadFile(filepath.Join(cfg.Out, f.File))
+		change, err := describeChange(old, filepath.Join(cfg.Out, f.File))
 		if err != nil {
 			return fmt.Errorf("publish to branch %q: %w", pc.Branch, err)
 		}
-		message += describeChange(old, cur)
+		message += change
 		break
 	}
 	res, err := p.Publish(ctx, fileSet{os.DirFS(cfg.Out), names}, message)
@@ -206,15 +207,28 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 	return nil
 }
 
-// describeChange compares two LINE product files, one product per line, by
-// product id: " (+2 added, -1 removed, 3 changed)".
-func describeChange(old, cur []byte) string {
+// describeChange compares the published LINE product file with the one
+// just written at path, by product id: " (+2 added, -1 removed, 3 changed)".
+// The new file is read as a stream: at 100k products it is some 170 MB.
+func describeChange(old []byte, path string) (string, error) {
 	if old == nil {
-		return " (first publish)"
+		return " (first publish)", nil
 	}
-	before := productLines(old)
+	before, err := productLines(bytes.NewReader(old))
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	after, err := productLines(f)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
 	added, changed := 0, 0
-	for id, line := range productLines(cur) {
+	for id, line := range after {
 		prev, ok := before[id]
 		switch {
 		case !ok:
@@ -224,25 +238,30 @@ func describeChange(old, cur []byte) string {
 		}
 		delete(before, id)
 	}
-	return fmt.Sprintf(" (+%d added, -%d removed, %d changed)", added, len(before), changed)
+	return fmt.Sprintf(" (+%d added, -%d removed, %d changed)", added, len(before), changed), nil
 }
 
 // productLines maps each product id of a LINE product file to a hash of
 // its line.
-func productLines(b []byte) map[string][sha256.Size]byte {
+func productLines(r io.Reader) (map[string][sha256.Size]byte, error) {
 	const key = `{"product_id":"`
 	lines := make(map[string][sha256.Size]byte)
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		line = bytes.TrimSuffix(line, []byte(","))
-		rest, ok := bytes.CutPrefix(line, []byte(key))
-		if !ok {
-			continue
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if err != nil && err != io.EOF {
+			return nil, err
 		}
-		if id, _, ok := bytes.Cut(rest, []byte(`"`)); ok {
-			lines[string(id)] = sha256.Sum256(line)
+		trimmed := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte(","))
+		if rest, ok := bytes.CutPrefix(trimmed, []byte(key)); ok {
+			if id, _, ok := bytes.Cut(rest, []byte(`"`)); ok {
+				lines[string(id)] = sha256.Sum256(trimmed)
+			}
+		}
+		if err == io.EOF {
+			return lines, nil
 		}
 	}
-	return lines
 }
 
 // fileSet is the named files of a folder, for publishing only what a run

@@ -273,3 +273,18 @@ func TestReportJSONWithEmptyLists(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeChangeByProductID(t *testing.T) {
+	old := []byte("[\n{\"product_id\":\"1\",\"price\":\"100\"},\n{\"product_id\":\"2\",\"price\":\"200\"},\n{\"product_id\":\"3\",\"price\":\"300\"}\n]\n")
+	cur := filepath.Join(t.TempDir(), "products.json")
+	if err := os.WriteFile(cur, []byte("[\n{\"product_id\":\"1\",\"price\":\"100\"},\n{\"product_id\":\"2\",\"price\":\"250\"},\n{\"product_id\":\"4\",\"price\":\"400\"}\n]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := describeChange(old, cur)
+	if want := " (+1 added, -1 removed, 1 changed)"; err != nil || got != want {
+		t.Errorf("describeChange = %q, %v; want %q", got, err, want)
+	}
+	if got, err := describeChange(nil, cur); err != nil || got != " (first publish)" {
+		t.Errorf("describeChange(nothing published) = %q, %v; want \" (first publish)\"", got, err)
+	}
+}
