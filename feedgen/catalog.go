@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
@@ -158,11 +157,11 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	}
 	if cp.Name == "" {
 		invalid(cols.Name, p.Row, "", fmt.Sprintf("missing title (%s is blank)", cols.Name))
-	} else if n := utf8.RuneCountInString(cp.Name); n > googleLimits.title {
+	} else if n := runeCount(cp.Name); n > googleLimits.title {
 		warns = append(warns, Warning{Row: p.rowOf(fName), Column: cols.Name, Message: fmt.Sprintf(
 			"product %s: title is %d characters; Google gets the first %d, Meta the first %d", p.ID, n, googleLimits.title, metaLimits.title)})
 	}
-	if n := utf8.RuneCountInString(cp.Description); n > googleLimits.description {
+	if n := runeCount(cp.Description); n > googleLimits.description {
 		warns = append(warns, Warning{Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
 			"product %s: description is %d characters as plain text; Google gets the first %d, Meta the first %d", p.ID, n, googleLimits.description, metaLimits.description)})
 	}

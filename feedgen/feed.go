@@ -4,11 +4,7 @@ import (
 	"bufio"
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // googleNS is the namespace of Google Merchant Center's g: attributes.
@@ -52,6 +48,10 @@ type googleXML struct {
 	currency string
 	expand   bool
 	n        int
+	// shared and about hold a product's elements that every variant
+	// repeats, escaped once per product, not once per variant: the
+	// description is most of a catalog's bytes.
+	shared, about []byte
 }
 
 func newGoogleXML(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
@@ -66,24 +66,25 @@ func newGoogleXML(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, erro
 
 func (g *googleXML) product(p *CatalogProduct) error {
 	x := &g.x
-	// What the variants share is escaped once, not once per variant: the
-	// description is most of a catalog's bytes.
-	shared := xmlElem("g:description", truncate(p.Description, googleLimits.description)) +
-		xmlElem("g:link", p.Link) + xmlElem("g:image_link", p.Images[0])
+	g.shared = appendXMLElem(g.shared[:0], "g:description", truncate(p.Description, googleLimits.description))
+	g.shared = appendXMLElem(g.shared, "g:link", p.Link)
+	g.shared = appendXMLElem(g.shared, "g:image_link", p.Images[0])
 	for _, img := range additionalImages(p) {
-		shared += xmlElem("g:additional_image_link", img)
+		g.shared = appendXMLElem(g.shared, "g:additional_image_link", img)
 	}
-	about := xmlElem("g:brand", p.Brand) + xmlElem("g:product_type", p.ProductType) + xmlElem("g:condition", "new")
+	g.about = appendXMLElem(g.about[:0], "g:brand", p.Brand)
+	g.about = appendXMLElem(g.about, "g:product_type", p.ProductType)
+	g.about = appendXMLElem(g.about, "g:condition", "new")
 	for _, it := range productItems(p, g.expand) {
 		x.raw("<item>\n")
 		x.elem("g:id", it.ID)
 		x.elem("g:item_group_id", it.GroupID)
 		x.elem("g:title", truncate(it.Title, googleLimits.title))
-		x.raw(shared)
+		x.write(g.shared)
 		x.elem("g:availability", it.Availability)
 		x.elem("g:price", money(it.Price, g.currency))
 		x.elem("g:sale_price", money(it.SalePrice, g.currency))
-		x.raw(about)
+		x.write(g.about)
 		x.elem("g:mpn", it.SKU)
 		x.raw("</item>\n")
 		g.n++
@@ -114,20 +115,55 @@ func (x *xmlWriter) raw(s string) {
 	}
 }
 
+func (x *xmlWriter) write(b []byte) {
+	if x.err == nil {
+		_, x.err = x.w.Write(b)
+	}
+}
+
 // elem writes <name>text</name>, or nothing when text is empty: an empty
-// optional attribute is worse than an absent one to Merchant Center.
-func (x *xmlWriter) elem(name, text string) { x.raw(xmlElem(name, text)) }
+// optional attribute is worse than an absent one to Merchant Center. It
+// appends into the writer's free buffer, so that nothing is copied twice.
+func (x *xmlWriter) elem(name, text string) {
+	x.write(appendXMLElem(x.w.AvailableBuffer(), name, text))
+}
 
-var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// xmlElem returns <name>text</name> and a line break, text cleaned and
-// escaped, or "" for empty text.
-func xmlElem(name, text string) string {
+// appendXMLElem appends <name>text</name> and a line break, text cleaned
+// and escaped, or nothing for empty text.
+func appendXMLElem(b []byte, name, text string) []byte {
 	text = cleanText(text)
 	if text == "" {
-		return ""
+		return b
 	}
-	return "<" + name + ">" + xmlEscaper.Replace(text) + "</" + name + ">\n"
+	b = append(b, '<')
+	b = append(b, name...)
+	b = append(b, '>')
+	b = appendXMLText(b, text)
+	b = append(b, "</"...)
+	b = append(b, name...)
+	return append(b, ">\n"...)
+}
+
+// appendXMLText appends s with &, < and > escaped.
+func appendXMLText(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		default:
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = append(b, esc...)
+		start = i + 1
+	}
+	return append(b, s[start:]...)
 }
 
 // lineProduct is one object of the LINE product_full feed. The first block
@@ -453,127 +489,4 @@ func additionalImages(p *CatalogProduct) []string {
 		extra = extra[:maxAdditionalImages]
 	}
 	return extra
-}
-
-// truncate cuts s to at most n characters, on a character boundary.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for k := range s {
-		if i == n {
-			return s[:k]
-		}
-		i++
-	}
-	return s
-}
-
-// cleanText drops what no feed may carry: invalid UTF-8 and the control
-// characters XML 1.0 forbids (all below U+0020 but tab, LF and CR), plus
-// U+FFFE/U+FFFF. Exports pasted from other systems contain them, and one is
-// enough to make a whole XML feed unreadable.
-func cleanText(s string) string {
-	ok := true
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !validXMLRune(r, n) {
-			ok = false
-			break
-		}
-		i += n
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if validXMLRune(r, n) {
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-// foldSpace returns s cleaned (see cleanText) with white space folded to
-// single spaces and trimmed: strings.Join(strings.Fields(cleanText(s)), " ")
-// in one pass, as descriptions run to kilobytes on every product.
-func foldSpace(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		i += n
-		switch {
-		case !validXMLRune(r, n):
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-		default:
-			if space {
-				b.WriteByte(' ')
-				space = false
-			}
-			b.WriteString(s[i-n : i])
-		}
-	}
-	return b.String()
-}
-
-// validXMLRune reports whether a decoded rune of size bytes is valid UTF-8
-// that XML allows.
-func validXMLRune(r rune, size int) bool {
-	return (r != utf8.RuneError || size > 1) && xmlChar(r)
-}
-
-// htmlToText turns 商品介紹 HTML into the plain text that Google and Meta
-// want: tags removed, entities decoded, scripts and styles dropped, white
-// space folded, block elements separated. Inline tags add no space, which
-// matters for Chinese: <b>紅</b>色 is 紅色.
-func htmlToText(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return foldSpace(s)
-	}
-	z := html.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
-	skip := 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return foldSpace(b.String())
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, _ := z.TagName()
-			a := atom.Lookup(name)
-			switch {
-			case a == atom.Script || a == atom.Style || a == atom.Noscript || a == atom.Template:
-				// <script/> opens a script like <script>: HTML ignores the
-				// slash on these, and the tokenizer reads on as raw text.
-				if tt != html.EndTagToken {
-					skip++
-				} else if skip > 0 {
-					skip--
-				}
-			case blockElement[a]:
-				b.WriteByte(' ')
-			}
-		}
-	}
-}
-
-var blockElement = map[atom.Atom]bool{
-	atom.Address: true, atom.Article: true, atom.Aside: true, atom.Blockquote: true, atom.Br: true,
-	atom.Dd: true, atom.Div: true, atom.Dl: true, atom.Dt: true, atom.Figcaption: true, atom.Figure: true,
-	atom.Footer: true, atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
-	atom.Header: true, atom.Hr: true, atom.Img: true, atom.Li: true, atom.Main: true, atom.Nav: true, atom.Ol: true,
-	atom.P: true, atom.Pre: true, atom.Section: true, atom.Table: true, atom.Td: true, atom.Th: true, atom.Tr: true,
-	atom.Ul: true,
 }
