@@ -59,6 +59,47 @@ type CatalogProduct struct {
 	Brand       string
 	ProductType string
 	Items       []Item
+	// clean records that every text field already passed cleanText, as
+	// mapProduct leaves them, so that the writers need not scan each
+	// product's kilobytes again; see cleaned.
+	clean bool
+}
+
+// cleaned returns p with every text field cleaned (see cleanText), which
+// the feed writers rely on: p itself when it is clean already.
+func (p *CatalogProduct) cleaned() *CatalogProduct {
+	if p.clean {
+		return p
+	}
+	c := *p
+	for _, s := range []*string{&c.ID, &c.Name, &c.Summary, &c.HTML, &c.Description, &c.Link, &c.Brand, &c.ProductType} {
+		*s = cleanText(*s)
+	}
+	c.Images = make([]string, len(p.Images))
+	for i, u := range p.Images {
+		c.Images[i] = cleanText(u)
+	}
+	c.Items = make([]Item, len(p.Items))
+	for i, it := range p.Items {
+		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
+			*s = cleanText(*s)
+		}
+		it.Options = cleanOptions(it.Options)
+		c.Items[i] = it
+	}
+	c.clean = true
+	return &c
+}
+
+func cleanOptions(opts []Option) []Option {
+	if opts == nil {
+		return nil
+	}
+	out := make([]Option, len(opts))
+	for i, o := range opts {
+		out[i] = Option{Name: cleanText(o.Name), Value: cleanText(o.Value)}
+	}
+	return out
 }
 
 // Item is one variant as a feed item.
@@ -129,11 +170,11 @@ func catalogTitle(cfg *Config) string {
 func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	cols := &cfg.Columns
 	cp := CatalogProduct{
-		ID:          p.ID,
+		ID:          cleanText(p.ID),
 		Row:         p.Row,
 		Name:        foldSpace(p.Name),
 		Summary:     htmlToText(p.Summary),
-		HTML:        p.Description,
+		HTML:        cleanText(p.Description),
 		Brand:       strings.TrimSpace(cleanText(p.Vendor)),
 		ProductType: strings.TrimSpace(cleanText(p.Type)),
 	}
@@ -179,22 +220,22 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	}
 	multi := len(p.Variants) > 1
 	for i, v := range p.Variants {
-		it := Item{VariantID: v.ID, SKU: v.SKU, Options: v.Options, Title: p.Name, Availability: availability(v)}
+		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), Options: cleanOptions(v.Options), Title: cleanText(p.Name), Availability: availability(v)}
 		if multi {
-			it.GroupID = p.ID
-			it.ID = v.ID
+			it.GroupID = cp.ID
+			it.ID = it.VariantID
 			if it.ID == "" {
-				it.ID = fmt.Sprintf("%s-%d", p.ID, i+1)
+				it.ID = fmt.Sprintf("%s-%d", cp.ID, i+1)
 			}
-			if len(v.Options) > 0 {
-				vals := make([]string, len(v.Options))
-				for j, o := range v.Options {
+			if len(it.Options) > 0 {
+				vals := make([]string, len(it.Options))
+				for j, o := range it.Options {
 					vals[j] = o.Value
 				}
-				it.Title = p.Name + " - " + strings.Join(vals, " / ")
+				it.Title += " - " + strings.Join(vals, " / ")
 			}
 		} else {
-			it.ID = p.ID
+			it.ID = cp.ID
 		}
 		if st := strings.TrimSpace(v.Stock); st != "" {
 			if _, err := parseStock(st); err != nil {
@@ -223,6 +264,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	if len(reasons) > 0 {
 		return CatalogProduct{}, reasons, nil
 	}
+	cp.clean = true
 	return cp, nil, warns
 }
 

@@ -10,7 +10,7 @@ import (
 const testShop = "https://shop.example.com"
 
 // testConfig is the default configuration with a shop URL, validated.
-func testConfig(t *testing.T) *Config {
+func testConfig(t testing.TB) *Config {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.ShopURL = testShop
@@ -453,4 +453,36 @@ func buildCatalog(ex *Export, cfg *Config, at time.Time) *Catalog {
 		}
 	}
 	return c
+}
+
+// FuzzMapProductLeavesTextClean: the writers trust a mapped product's
+// clean flag and scan its text no more, so whatever the export holds,
+// every text field mapProduct returns must already be what cleaned makes
+// of it.
+func FuzzMapProductLeavesTextClean(f *testing.F) {
+	for _, s := range []string{"", "紅", "a\x00b", "\x01\x0b\ufffe\uffff", "\xff\xe7\xb4", "<p>x</p>&#1;"} {
+		f.Add(s)
+	}
+	cfg := testConfig(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		p := mappable(
+			Variant{ID: "5001" + s, Row: 3, SKU: "SKU" + s, Price: "100", Options: []Option{{Name: "色" + s, Value: s}}},
+			Variant{ID: "", Row: 4, SKU: s, Price: "120", Options: []Option{{Name: s, Value: "紅" + s}}},
+		)
+		p.ID += s
+		p.Name += s
+		p.Summary, p.Description, p.Vendor, p.Type = s, "<p>"+s+"</p>"+s, s, s
+		cp, reasons, _ := mapProduct(p, cfg)
+		if len(reasons) > 0 {
+			return
+		}
+		if !cp.clean {
+			t.Fatalf("mapProduct(%q) left the clean flag unset", s)
+		}
+		unchecked := cp
+		unchecked.clean = false
+		if want := unchecked.cleaned(); !reflect.DeepEqual(&cp, want) {
+			t.Fatalf("mapProduct(%q) =\n%+v\nwhich cleaning changes to\n%+v", s, cp, *want)
+		}
+	})
 }

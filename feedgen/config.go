@@ -241,7 +241,7 @@ func (c *Config) Validate() error {
 			return &ConfigError{Key: "shop_url", Err: fmt.Errorf("%q is not an absolute http(s) URL, e.g. \"https://shop.example.com\"", c.ShopURL)}
 		}
 	}
-	if len(c.Currency) != 3 || strings.ToUpper(c.Currency) != c.Currency {
+	if len(c.Currency) != 3 || strings.Trim(c.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 		return &ConfigError{Key: "currency", Err: fmt.Errorf("%q is not an ISO 4217 code such as \"TWD\"", c.Currency)}
 	}
 	if c.MaxDrop < 0 || c.MaxDrop > 1 {

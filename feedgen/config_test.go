@@ -135,6 +135,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"a shop URL without a scheme is a shop_url error", `shop_url = "shop.example.com"`, "shop_url", "not an absolute http(s) URL"},
 		{"a shop URL with another scheme is a shop_url error", `shop_url = "ftp://shop.example.com"`, "shop_url", "not an absolute http(s) URL"},
 		{"a lower-case currency is a currency error", `currency = "twd"`, "currency", "ISO 4217"},
+		{"a currency with other characters is a currency error", `currency = "T D"`, "currency", "ISO 4217"},
 		{"a zero unzip limit is an error", `max_unzip_mb = 0`, "max_unzip_mb", "must be positive"},
 		{"a blank output folder is an error", `out = ""`, "out", "must name a folder"},
 		{"option lists of different lengths are an error", "[columns]\noption_names = [\"顏色\"]", "columns.option_values",

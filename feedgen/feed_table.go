@@ -41,7 +41,7 @@ func (t *googleTSV) row(vals []string) {
 			t.err = t.bw.WriteByte('\t')
 		}
 		if t.err == nil {
-			_, t.err = t.bw.WriteString(flattenSpace(cleanText(v)))
+			_, t.err = t.bw.WriteString(flattenSpace(v))
 		}
 	}
 	if t.err == nil {
@@ -108,7 +108,7 @@ func (m *metaCSV) product(p *CatalogProduct) error {
 			p.Link, p.Images[0], extra, p.Brand, mpn, p.ProductType,
 		}
 		for i := range rec {
-			rec[i] = flattenSpace(cleanText(rec[i]))
+			rec[i] = flattenSpace(rec[i])
 		}
 		if err := m.w.Write(rec); err != nil {
 			return err

@@ -113,7 +113,7 @@ func (pv *preview) product(p *CatalogProduct) error {
 	w := pv.bw
 	esc := func(parts ...string) {
 		for _, s := range parts {
-			w.WriteString(html.EscapeString(cleanText(s)))
+			w.WriteString(html.EscapeString(s))
 		}
 	}
 	w.WriteString(`<article class="product" data-search="`)
