@@ -554,10 +554,130 @@ func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, be
 		return nil, err
 	}
 	defer wb.Close()
-	rows, err := wb.Rows(cfg.Sheet)
+	sheet, err := wb.Rows(cfg.Sheet)
 	if err != nil {
 		return nil, err
 	}
+	rows := prefetchRows(sheet)
 	defer rows.Close()
 	return scanExport(ctx, rows, cfg.Columns, wb.Date1904(), begin, emit)
+}
+
+// prefetchedRows reads the sheet on a goroutine of its own, a few batches
+// of rows ahead of the scan. Parsing the sheet XML is a third of the work
+// of reading an export; this way it runs beside judging and mapping the
+// products instead of before each of them. Cell strings are the reader's
+// own, never reused, so they may cross goroutines as they are.
+type prefetchedRows struct {
+	src  rowReader
+	full chan *rowBatch // filled batches, closed after the last
+	free chan *rowBatch // batches the scan is done with
+	stop chan struct{}  // closed by Close
+	done chan struct{}  // closed when the goroutine is over
+	err  error          // src.Err(), set before full is closed
+
+	cur    *rowBatch
+	next   int // of cur's rows
+	num    int
+	cells  []string
+	closed bool
+}
+
+// rowBatch is a run of rows: row i is nums[i] with cells[ends[i-1]:ends[i]].
+type rowBatch struct {
+	nums, ends []int
+	cells      []string
+}
+
+const (
+	prefetchBatchRows = 128
+	prefetchBatches   = 4 // one being filled, two waiting, one being scanned
+)
+
+func prefetchRows(src rowReader) *prefetchedRows {
+	p := &prefetchedRows{
+		src:  src,
+		full: make(chan *rowBatch, prefetchBatches),
+		free: make(chan *rowBatch, prefetchBatches),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for range prefetchBatches {
+		p.free <- &rowBatch{}
+	}
+	go p.fill()
+	return p
+}
+
+func (p *prefetchedRows) fill() {
+	defer close(p.done)
+	defer close(p.full)
+	for {
+		var b *rowBatch
+		select {
+		case b = <-p.free:
+		case <-p.stop:
+			return
+		}
+		b.nums, b.ends, b.cells = b.nums[:0], b.ends[:0], b.cells[:0]
+		more := true
+		for more && len(b.nums) < prefetchBatchRows {
+			if more = p.src.Next(); more {
+				num, cells := p.src.Row()
+				b.nums = append(b.nums, num)
+				b.cells = append(b.cells, cells...)
+				b.ends = append(b.ends, len(b.cells))
+			}
+		}
+		if !more {
+			p.err = p.src.Err()
+		}
+		if len(b.nums) > 0 {
+			select {
+			case p.full <- b:
+			case <-p.stop:
+				return
+			}
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+func (p *prefetchedRows) Next() bool {
+	for p.cur == nil || p.next == len(p.cur.nums) {
+		if p.cur != nil {
+			p.free <- p.cur // never blocks: free holds every batch
+			p.cur = nil
+		}
+		b, ok := <-p.full
+		if !ok {
+			p.cells = nil
+			return false
+		}
+		p.cur, p.next = b, 0
+	}
+	start := 0
+	if p.next > 0 {
+		start = p.cur.ends[p.next-1]
+	}
+	p.num, p.cells = p.cur.nums[p.next], p.cur.cells[start:p.cur.ends[p.next]]
+	p.next++
+	return true
+}
+
+func (p *prefetchedRows) Row() (int, []string) { return p.num, p.cells }
+
+// Err is the sheet's error once Next has returned false.
+func (p *prefetchedRows) Err() error { return p.err }
+
+// Close stops the goroutine, waiting for it, and closes the sheet.
+func (p *prefetchedRows) Close() error {
+	if !p.closed {
+		p.closed = true
+		close(p.stop)
+		<-p.done
+	}
+	return p.src.Close()
 }

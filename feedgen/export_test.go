@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -584,5 +586,76 @@ func TestReadExportDuplicateVariantRowIgnoredWhole(t *testing.T) {
 	}
 	if ex.WarningCount != 1 || ex.Warnings[0].Row != 3 {
 		t.Errorf("warnings = %v, want one for row 3", ex.Warnings)
+	}
+}
+
+// TestPrefetchRows: rows read ahead on another goroutine arrive as the
+// sheet has them, across many batches, and the sheet's error after them.
+func TestPrefetchRows(t *testing.T) {
+	errSheet := errors.New("sheet broken at the end")
+	sheet := func() *sliceRows {
+		rows := make([][]string, 1000)
+		for i := range rows {
+			switch {
+			case i%7 == 3: // missing from the sheet
+			case i%11 == 5:
+				rows[i] = []string{} // present and blank
+			default:
+				rows[i] = strings.Split(strings.Repeat("x,", i%9)+strconv.Itoa(i), ",")
+			}
+		}
+		return &sliceRows{rows: rows, err: errSheet}
+	}
+	type row struct {
+		num   int
+		cells []string
+	}
+	read := func(r rowReader) []row {
+		var got []row
+		for r.Next() {
+			num, cells := r.Row()
+			got = append(got, row{num, slices.Clone(cells)})
+		}
+		return got
+	}
+	want := read(sheet())
+	p := prefetchRows(sheet())
+	got := read(p)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("prefetched rows differ from the sheet's: got %d rows, want %d", len(got), len(want))
+	}
+	if err := p.Err(); err != errSheet {
+		t.Errorf("Err = %v, want %v", err, errSheet)
+	}
+	if p.Next() {
+		t.Error("Next after the end = true")
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+}
+
+// TestPrefetchRowsCloseEarly: a scan that stops early (an error, a
+// cancelled run) stops the reading goroutine too.
+func TestPrefetchRowsCloseEarly(t *testing.T) {
+	for _, read := range []int{0, 1, 300} {
+		rows := make([][]string, 100_000)
+		for i := range rows {
+			rows[i] = []string{strconv.Itoa(i)}
+		}
+		p := prefetchRows(&sliceRows{rows: rows})
+		for range read {
+			if !p.Next() {
+				t.Fatal("Next = false")
+			}
+		}
+		if err := p.Close(); err != nil {
+			t.Errorf("Close after %d rows = %v", read, err)
+		}
+		select {
+		case <-p.done:
+		default:
+			t.Errorf("Close after %d rows returned with the reading goroutine still running", read)
+		}
 	}
 }
