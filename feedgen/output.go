@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -215,8 +216,18 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChan
 				return fmt.Errorf("write %s: %w", f.name, err)
 			}
 		}
-		if err := finishTemp(f.temp); err != nil {
-			return fmt.Errorf("write %s: %w", f.name, err)
+	}
+	// The files are synced together: each fsync mostly waits for the disk,
+	// and one after the other they added up at the end of every run.
+	errs := make([]error, len(o.files))
+	var wg sync.WaitGroup
+	for i, f := range o.files {
+		wg.Go(func() { errs[i] = finishTemp(f.temp) })
+	}
+	wg.Wait()
+	for i, f := range o.files {
+		if errs[i] != nil {
+			return fmt.Errorf("write %s: %w", f.name, errs[i])
 		}
 	}
 	if !force {

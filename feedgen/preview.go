@@ -7,6 +7,7 @@ import (
 	"html"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -45,7 +46,7 @@ var previewCSP = func() string {
 		base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'"
 }()
 
-var previewTemplates = template.Must(template.New("preview").Funcs(template.FuncMap{"lower": strings.ToLower}).Parse(`{{define "head"}}<!DOCTYPE html>
+var previewTemplates = template.Must(template.New("preview").Parse(`{{define "head"}}<!DOCTYPE html>
 <html lang="zh-Hant">
 <head>
 <meta charset="utf-8">
@@ -77,8 +78,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-al
 <table>
 <thead><tr><th>PID</th><th>name</th><th>row</th><th>why</th></tr></thead>
 <tbody>
-{{range .Excluded}}<tr data-search="{{lower .ID}} {{lower .Name}}"><td class="pid">{{.ID}}</td><td>{{.Name}}</td><td>{{.Row}}</td><td>{{range .Reasons}}{{.Message}}<br>{{end}}</td></tr>
-{{end}}</tbody>
+{{end}}{{define "end"}}</tbody>
 </table>
 <script>{{.Script}}</script>
 </body>
@@ -111,11 +111,7 @@ func (pv *preview) product(p *CatalogProduct) error {
 	}
 	pv.n++
 	w := pv.bw
-	esc := func(parts ...string) {
-		for _, s := range parts {
-			w.WriteString(html.EscapeString(s))
-		}
-	}
+	esc := pv.escape
 	w.WriteString(`<article class="product" data-search="`)
 	esc(strings.ToLower(strings.Join(search, " ")))
 	w.WriteString("\">\n<img src=\"")
@@ -161,14 +157,39 @@ func (pv *preview) product(p *CatalogProduct) error {
 	return err
 }
 
+// escape writes clean text escaped for element text and quoted attributes.
+func (pv *preview) escape(s string) { pv.bw.WriteString(html.EscapeString(s)) }
+
+// finish writes the excluded products, by hand like the cards: an export
+// with many excluded products made html/template the slowest part of the
+// end of a run. Their text comes from the export as it is, so it is cleaned.
 func (pv *preview) finish(excluded []Exclusion) error {
-	err := previewTemplates.ExecuteTemplate(pv.bw, "tail", map[string]any{
-		"Excluded": excluded, "Script": template.JS(previewScript),
-	})
+	err := previewTemplates.ExecuteTemplate(pv.bw, "tail", map[string]any{"Excluded": excluded})
 	if err != nil {
 		return err
 	}
-	return pv.bw.Flush()
+	w, esc := pv.bw, pv.escape
+	for _, e := range excluded {
+		id, name := cleanText(e.ID), cleanText(e.Name)
+		w.WriteString(`<tr data-search="`)
+		esc(strings.ToLower(id + " " + name))
+		w.WriteString(`"><td class="pid">`)
+		esc(id)
+		w.WriteString("</td><td>")
+		esc(name)
+		w.WriteString("</td><td>")
+		w.WriteString(strconv.Itoa(e.Row))
+		w.WriteString("</td><td>")
+		for _, r := range e.Reasons {
+			esc(cleanText(r.Message))
+			w.WriteString("<br>")
+		}
+		w.WriteString("</td></tr>\n")
+	}
+	if err := previewTemplates.ExecuteTemplate(w, "end", map[string]any{"Script": template.JS(previewScript)}); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 func (pv *preview) items() int { return pv.n }
