@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -442,7 +443,6 @@ func matchHeaders(cells []string, layout []column, cols Columns) (headerIndex, i
 var (
 	headerNumber = regexp.MustCompile(`^\[\d+\]`)
 	headerNote   = regexp.MustCompile(`\([^()]*\)$`)
-	foldCase     = cases.Fold()
 )
 
 // normalizeHeader makes header text comparable across export versions and
@@ -460,13 +460,34 @@ func normalizeHeader(s string) string {
 	for headerNote.MatchString(s) {
 		s = headerNote.ReplaceAllString(s, "")
 	}
-	return foldCase.String(s)
+	return cases.Fold().String(s) // a Caser is not safe for concurrent use
 }
 
 // normalizeText folds a value for comparison with a merchant's setting, so
 // that " 排除Product Feed " matches 排除product feed.
 func normalizeText(s string) string {
-	return foldCase.String(strings.TrimSpace(norm.NFKC.String(s)))
+	if foldStable(s) {
+		return strings.TrimSpace(s)
+	}
+	return cases.Fold().String(strings.TrimSpace(norm.NFKC.String(s)))
+}
+
+// foldStable reports whether NFKC and case folding leave s as it is, as
+// they do text of ASCII without capitals and of CJK ideographs, which is
+// what 是/否, tags and statuses on every row are: the folding allocates.
+func foldStable(s string) bool {
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			if 'A' <= r && r <= 'Z' {
+				return false
+			}
+		case 0x4E00 <= r && r <= 0x9FFF, 0x3400 <= r && r <= 0x4DBF:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // normalizeID turns an id cell into its canonical text: Excel stores ids

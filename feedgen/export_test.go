@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // sliceRows is an in-memory worksheet for readExport: rows[i] is sheet row
@@ -658,4 +661,17 @@ func TestPrefetchRowsCloseEarly(t *testing.T) {
 			t.Errorf("Close after %d rows returned with the reading goroutine still running", read)
 		}
 	}
+}
+
+// FuzzNormalizeText: the shortcut for text that folding leaves alone
+// gives what the folding gives.
+func FuzzNormalizeText(f *testing.F) {
+	for _, s := range []string{"是", " 否 ", "排除Product Feed", "ＡＢＣ", "新品,熱銷", "ß", "\u4e00\u9fff\u3400", "\xff", "é", "a\u0301"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := normalizeText(s), cases.Fold().String(strings.TrimSpace(norm.NFKC.String(s))); got != want {
+			t.Errorf("normalizeText(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

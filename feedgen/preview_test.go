@@ -1,8 +1,10 @@
 package feedgen
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"html"
 	"net/url"
 	"os"
 	"os/exec"
@@ -121,4 +123,21 @@ func dumpDOM(t *testing.T, chromium, target, dir string) string {
 		t.Fatalf("chromium: %v\n%s", err, stderr.Bytes())
 	}
 	return string(out)
+}
+
+// FuzzPreviewEscape: the preview's escaping writes what html.EscapeString
+// returns.
+func FuzzPreviewEscape(f *testing.F) {
+	for _, s := range []string{"", "a&b", `<script>"x"</script>`, "'", "紅&amp;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var buf bytes.Buffer
+		pv := &preview{bw: bufio.NewWriter(&buf)}
+		pv.escape(s)
+		pv.bw.Flush()
+		if got, want := buf.String(), html.EscapeString(s); got != want {
+			t.Errorf("escape(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

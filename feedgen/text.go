@@ -307,11 +307,42 @@ func plainHTMLToText(s string) (string, bool) {
 
 // text adds a run of HTML text: entities decoded as the tokenizer's Text
 // does. Its newline conversion is left out: \r and \n fold alike.
+//
+// Entities are decoded one at a time rather than the run at once, which
+// would copy every description: an entity never reaches past its name
+// ([#] and letters and digits) and an optional ';', so decoding that much
+// of the run on its own gives what decoding the whole run gives there.
 func (f *textFolder) text(s string) {
-	if strings.IndexByte(s, '&') >= 0 {
-		s = html.UnescapeString(s)
+	for {
+		i := strings.IndexByte(s, '&')
+		if i < 0 {
+			f.write(s)
+			return
+		}
+		f.write(s[:i])
+		j := i + 1
+		if j < len(s) && s[j] == '#' {
+			j++
+		}
+		for j < len(s) && (isASCIILetter(s[j]) || '0' <= s[j] && s[j] <= '9') {
+			j++
+		}
+		if j < len(s) && s[j] == ';' {
+			j++
+		}
+		entity := s[i:j]
+		if text, ok := commonEntities[entity]; ok {
+			f.write(text)
+		} else {
+			f.write(html.UnescapeString(entity))
+		}
+		s = s[j:]
 	}
-	f.write(s)
+}
+
+// commonEntities are decoded without a call, which would allocate.
+var commonEntities = map[string]string{
+	"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": `"`, "&#39;": "'", "&nbsp;": "\u00a0",
 }
 
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

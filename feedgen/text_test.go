@@ -307,6 +307,7 @@ func TestPlainHTMLToTextGenerated(t *testing.T) {
 		"<", ">", "</", "/", "/>", "=", " ", "\t", "\n", "\r", "\f", `"`, "'", "&", "&amp;", "&nbsp", "&#x7D05;",
 		"&lt", "p", "P", "br", "img", "li", "b", "script", "title", "template", "a", "src", "紅", "\u3000", "\u00a0",
 		"\x00", "\x01", "!", "?", "-", "x", "1", "<p>", "</p>", "<br/>", `<img src="a>b">`, "<a href=x>",
+		"&#", "&#x", "&#39;", "&quot;", "&notit;", "&;", "AT&T", "&amp;lt;", "&#0;", "&#128;", "&gt",
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	fast := 0
