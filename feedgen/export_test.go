@@ -675,3 +675,33 @@ func FuzzNormalizeText(f *testing.F) {
 		}
 	})
 }
+
+// TestIDRows: the compact id table answers as a map of the ids would,
+// across its growth.
+func TestIDRows(t *testing.T) {
+	s := newIDRows()
+	want := map[string]int{}
+	for i := range 5000 {
+		id := strconv.Itoa(1_000_000 + i*7)
+		s.add(id, i+2)
+		want[id] = i + 2
+		if i%3 == 0 {
+			s.add(id, 99) // a later row replaces the first, as a map would
+			want[id] = 99
+		}
+	}
+	for i := range 40_000 {
+		id := strconv.Itoa(1_000_000 + i)
+		got, ok := s.row(id)
+		w, wok := want[id]
+		if ok != wok || got != w && ok {
+			t.Fatalf("row(%s) = %d, %v; want %d, %v", id, got, ok, w, wok)
+		}
+	}
+	if s.n != len(want) {
+		t.Errorf("%d ids kept, want %d", s.n, len(want))
+	}
+	if _, ok := newIDRows().row("1"); ok {
+		t.Error("an empty table has an id")
+	}
+}
