@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"io"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unicode"
@@ -689,6 +690,14 @@ func prefetchRows(src rowReader) *prefetchedRows {
 func (p *prefetchedRows) fill() {
 	defer close(p.done)
 	defer close(p.full)
+	// The sheet parser runs here, off the caller's goroutine and so out of
+	// reach of the daemon's recover: a bug in it fails the run, as it
+	// would have there, instead of ending the process.
+	defer func() {
+		if r := recover(); r != nil {
+			p.err = fmt.Errorf("reading the sheet failed (a bug in feedgen: please report it with the export): %v\n%s", r, debug.Stack())
+		}
+	}()
 	for {
 		var b *rowBatch
 		select {

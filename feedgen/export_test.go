@@ -705,3 +705,38 @@ func TestIDRows(t *testing.T) {
 		t.Error("an empty table has an id")
 	}
 }
+
+// panickingRows stands for a bug in the sheet reader at row at.
+type panickingRows struct {
+	sliceRows
+	at int
+}
+
+func (p *panickingRows) Next() bool {
+	if p.next+1 == p.at {
+		panic("reader bug")
+	}
+	return p.sliceRows.Next()
+}
+
+// TestPrefetchRowsPanic: the sheet is read on a goroutine of its own; a
+// panic there ends the rows with an error instead of the process (the rows
+// of the batch it interrupted are dropped: the run fails anyway).
+func TestPrefetchRowsPanic(t *testing.T) {
+	rows := make([][]string, 1000)
+	for i := range rows {
+		rows[i] = []string{strconv.Itoa(i)}
+	}
+	p := prefetchRows(&panickingRows{sliceRows: sliceRows{rows: rows}, at: 500})
+	n := 0
+	for p.Next() {
+		n++
+	}
+	if n > 499 {
+		t.Errorf("read %d rows, past the panic at row 500", n)
+	}
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "reader bug") {
+		t.Errorf("Err = %v, want the panic", err)
+	}
+	p.Close()
+}

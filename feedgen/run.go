@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 )
@@ -323,11 +324,23 @@ func (s *catalogStage) loop() {
 		if s.err != nil {
 			continue // drain until the scan notices
 		}
-		if err := s.out.add(p); err != nil {
+		if err := s.add(p); err != nil {
 			s.err = err
 			close(s.failed)
 		}
 	}
+}
+
+// add writes one product. The writers run here, off the caller's
+// goroutine, so a panic in them is turned into the run's error here, as
+// the daemon's recover would have done on the caller's.
+func (s *catalogStage) add(p *CatalogProduct) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("writing product %s failed (a bug in feedgen: please report it with the export): %v\n%s", p.ID, r, debug.Stack())
+		}
+	}()
+	return s.out.add(p)
 }
 
 func (s *catalogStage) send(p *CatalogProduct) error {

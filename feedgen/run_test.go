@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -253,6 +255,38 @@ func TestRunWriteFailureKeepsPublishedCatalog(t *testing.T) {
 	}
 	if after := snapshot(t, out); !reflect.DeepEqual(after, before) {
 		t.Errorf("files after a failed run = %q, want %q unchanged", names(after), names(before))
+	}
+}
+
+// panickingWriter stands for a bug in a feed writer.
+type panickingWriter struct{}
+
+func (panickingWriter) product(*CatalogProduct) error { panic("writer bug") }
+func (panickingWriter) finish([]Exclusion) error      { return nil }
+func (panickingWriter) items() int                    { return 0 }
+
+// TestRunWriterPanicFailsTheRun: the writers run on a goroutine of their
+// own; a panic there is the run's error, not the end of the process (the
+// daemon), and the published catalog stays.
+func TestRunWriterPanicFailsTheRun(t *testing.T) {
+	out := t.TempDir()
+	cfg := sampleConfig(t, out)
+	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, out)
+	feedFormats["panicking"] = feedFormat{
+		open:  func(io.Writer, *CatalogInfo, bool) (feedWriter, error) { return panickingWriter{}, nil },
+		count: countXMLItems,
+	}
+	t.Cleanup(func() { delete(feedFormats, "panicking") })
+	cfg.Feeds = []Feed{{Format: "panicking", File: "catalog.xml"}}
+	_, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt})
+	if err == nil || !strings.Contains(err.Error(), "writer bug") {
+		t.Fatalf("Run = %v, want the panic as its error", err)
+	}
+	if after := snapshot(t, out); !reflect.DeepEqual(after, before) {
+		t.Errorf("files after a panicking run = %q, want %q unchanged", names(after), names(before))
 	}
 }
 
