@@ -144,23 +144,32 @@ func appendXMLElem(b []byte, name, text string) []byte {
 }
 
 // appendXMLText appends s with &, < and > escaped.
-func appendXMLText(b []byte, s string) []byte {
+func appendXMLText(b []byte, s string) []byte { return appendEscaped(b, s, &xmlEntities) }
+
+// Entities for the bytes that markup must escape: xmlEntities for XML
+// element text, htmlEntities as html.EscapeString, for HTML text and
+// quoted attributes.
+var (
+	xmlEntities  = entityTable("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	htmlEntities = entityTable("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
+)
+
+func entityTable(pairs ...string) (t [256]string) {
+	for i := 0; i < len(pairs); i += 2 {
+		t[pairs[i][0]] = pairs[i+1]
+	}
+	return t
+}
+
+// appendEscaped appends s with each byte that has an entity replaced by it.
+func appendEscaped(b []byte, s string, entities *[256]string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		default:
-			continue
+		if esc := entities[s[i]]; esc != "" {
+			b = append(b, s[start:i]...)
+			b = append(b, esc...)
+			start = i + 1
 		}
-		b = append(b, s[start:i]...)
-		b = append(b, esc...)
-		start = i + 1
 	}
 	return append(b, s[start:]...)
 }

@@ -157,30 +157,9 @@ func (pv *preview) product(p *CatalogProduct) error {
 }
 
 // escape writes clean text escaped for element text and quoted attributes,
-// as html.EscapeString does, but straight into the buffer.
+// as html.EscapeString does, straight into the buffer.
 func (pv *preview) escape(s string) {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '"':
-			esc = "&#34;"
-		case '\'':
-			esc = "&#39;"
-		default:
-			continue
-		}
-		pv.bw.WriteString(s[start:i])
-		pv.bw.WriteString(esc)
-		start = i + 1
-	}
-	pv.bw.WriteString(s[start:])
+	pv.bw.Write(appendEscaped(pv.bw.AvailableBuffer(), s, &htmlEntities))
 }
 
 // finish writes the excluded products, by hand like the cards: an export
