@@ -179,7 +179,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		ProductType: strings.TrimSpace(cleanText(p.Type)),
 	}
 	if cp.Brand == "" {
-		cp.Brand = cfg.Brand
+		cp.Brand = strings.TrimSpace(cleanText(cfg.Brand))
 	}
 	cp.Description = htmlToText(p.Description)
 	if cp.Description == "" {

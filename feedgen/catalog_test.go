@@ -472,7 +472,9 @@ func FuzzMapProductLeavesTextClean(f *testing.F) {
 		p.ID += s
 		p.Name += s
 		p.Summary, p.Description, p.Vendor, p.Type = s, "<p>"+s+"</p>"+s, s, s
-		cp, reasons, _ := mapProduct(p, cfg)
+		c := *cfg
+		c.Brand = s + "\x01牌" // the brand of products whose 商品廠商 is blank
+		cp, reasons, _ := mapProduct(p, &c)
 		if len(reasons) > 0 {
 			return
 		}

@@ -658,6 +658,7 @@ type prefetchedRows struct {
 	next   int // of cur's rows
 	num    int
 	cells  []string
+	ended  bool // Next returned false: err is set and may be read
 	closed bool
 }
 
@@ -739,7 +740,7 @@ func (p *prefetchedRows) Next() bool {
 		}
 		b, ok := <-p.full
 		if !ok {
-			p.cells = nil
+			p.cells, p.ended = nil, true
 			return false
 		}
 		p.cur, p.next = b, 0
@@ -755,8 +756,15 @@ func (p *prefetchedRows) Next() bool {
 
 func (p *prefetchedRows) Row() (int, []string) { return p.num, p.cells }
 
-// Err is the sheet's error once Next has returned false.
-func (p *prefetchedRows) Err() error { return p.err }
+// Err is the sheet's error once Next has returned false, and nil before:
+// a scan that stops early (no header in the first rows) must not read err
+// while the goroutine, rows ahead, may be setting it.
+func (p *prefetchedRows) Err() error {
+	if !p.ended {
+		return nil
+	}
+	return p.err
+}
 
 // Close stops the goroutine, waiting for it, and closes the sheet.
 func (p *prefetchedRows) Close() error {

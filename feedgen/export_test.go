@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -739,4 +740,27 @@ func TestPrefetchRowsPanic(t *testing.T) {
 		t.Errorf("Err = %v, want the panic", err)
 	}
 	p.Close()
+}
+
+// TestPrefetchRowsNoHeader: a scan that gives up early (no header in the
+// first rows) reports the missing columns, not an error of the sheet the
+// reader, rows ahead, may already have met, and reads no state the
+// reader's goroutine is still writing (go test -race).
+func TestPrefetchRowsNoHeader(t *testing.T) {
+	rows := make([][]string, 300)
+	for i := range rows {
+		rows[i] = []string{fmt.Sprint("junk", i)}
+	}
+	for range 5 {
+		src := prefetchRows(&sliceRows{rows: rows, err: errors.New("sheet damaged at row 301")})
+		for !src.ended && len(src.full) < prefetchBatches-1 {
+			runtime.Gosched() // let the reader get ahead, to its end if it can
+		}
+		_, err := readExport(context.Background(), src, DefaultConfig().Columns)
+		src.Close()
+		var ce *ColumnError
+		if !errors.As(err, &ce) {
+			t.Fatalf("readExport without a header = %v, want a *ColumnError", err)
+		}
+	}
 }

@@ -56,7 +56,7 @@ type googleXML struct {
 
 func newGoogleXML(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	g := &googleXML{bw: bw, x: xmlWriter{w: bw}, currency: info.Currency, expand: expand}
+	g := &googleXML{bw: bw, x: xmlWriter{w: bw}, currency: cleanText(info.Currency), expand: expand}
 	g.x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:g=\"" + googleNS + "\">\n<channel>\n")
 	g.x.elem("title", cleanText(info.Title))
 	g.x.elem("link", cleanText(info.ShopURL))

@@ -25,7 +25,7 @@ type googleTSV struct {
 }
 
 func newGoogleTSV(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
-	t := &googleTSV{bw: bufio.NewWriterSize(w, 64<<10), currency: info.Currency, expand: expand}
+	t := &googleTSV{bw: bufio.NewWriterSize(w, 64<<10), currency: cleanText(info.Currency), expand: expand}
 	t.row(googleTSVColumns)
 	return t, t.err
 }
@@ -86,7 +86,7 @@ type metaCSV struct {
 
 func newMetaCSV(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	m := &metaCSV{w: csv.NewWriter(bw), bw: bw, currency: info.Currency, expand: expand}
+	m := &metaCSV{w: csv.NewWriter(bw), bw: bw, currency: cleanText(info.Currency), expand: expand}
 	return m, m.w.Write(metaCSVColumns)
 }
 

@@ -36,7 +36,9 @@ type googleRSS struct {
 func TestCleanTextKeepsGoogleXMLWellFormed(t *testing.T) {
 	const nasty = "A & B <c> ]]> \"q\" 'x'\x00\x01\x0b\ufffe\xff end\ttab\nline"
 	const clean = "A & B <c> ]]> \"q\" 'x' end\ttab\nline"
-	c := &Catalog{CatalogInfo: CatalogInfo{Title: "小店 & <Co>", ShopURL: testShop + "/?a=1&b=2", Currency: "TWD"}, Products: []CatalogProduct{{
+	// A catalog built by hand has not been through Config.Validate: even
+	// its currency is cleaned.
+	c := &Catalog{CatalogInfo: CatalogInfo{Title: "小店 & <Co>", ShopURL: testShop + "/?a=1&b=2", Currency: "TW\x01D"}, Products: []CatalogProduct{{
 		ID: "1001", Name: nasty, Description: nasty, Brand: nasty, ProductType: "上衣 > T恤",
 		Link:   testShop + "/products/x?a=1&b=2",
 		Images: []string{"https://cdn.example.com/1.jpg?a=1&b=2", "https://cdn.example.com/2.jpg"},

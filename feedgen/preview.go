@@ -146,7 +146,7 @@ func (pv *preview) product(p *CatalogProduct) error {
 			esc(it.Price)
 		}
 		w.WriteString(" ")
-		esc(pv.info.Currency)
+		esc(cleanText(pv.info.Currency))
 		w.WriteString("</span> · ")
 		esc(it.Availability)
 		w.WriteString("</li>")
