@@ -9,10 +9,13 @@
 //   - eligibility.go: the platform's rules (public, on sale, no excluded
 //     tag) and why a product is out;
 //   - catalog.go: eligible products mapped onto feed fields;
+//   - text.go: export text made fit for the feeds: cleaned of what XML
+//     forbids, HTML turned into plain text, white space folded;
 //   - feed.go, feed_table.go, preview.go: the catalog files (Google RSS and
 //     text feed, Meta CSV, LINE JSON, the preview page);
 //   - report.go: the run's report, in JSON and Markdown, and hints;
-//   - output.go: atomic replacement of the files behind a safety guard;
+//   - output.go (and output_linux.go): atomic replacement of the files
+//     behind a safety guard;
 //   - run.go and explain.go: the one-shot pipeline and its explanation;
 //   - publish.go and github.go: committing to a branch, GitHub Actions;
 //   - daemon.go, watch.go, serve.go: the schedule, the watched export
