@@ -330,3 +330,22 @@ func TestPlainHTMLToTextGenerated(t *testing.T) {
 		t.Errorf("the fast path took %d of 200000 inputs; the comparison proves little", fast)
 	}
 }
+
+// BenchmarkHTMLToText: a description as exports carry them, through the
+// fast path and through the tokenizer it falls back to.
+func BenchmarkHTMLToText(b *testing.B) {
+	desc := `<p style="text-align:center">` + strings.Repeat(`舒適好穿的棉質商品，適合日常穿搭 &amp; 送禮。<br>`, 16) +
+		`</p><p><img src="https://cdn.example.com/1.jpg" alt="圖"></p><ul><li>尺寸：S–XL</li><li>材質：100% 純棉&nbsp;</li></ul>`
+	for _, fn := range []struct {
+		name string
+		f    func(string) string
+	}{{"fast", htmlToText}, {"tokenizer", tokenizeHTMLToText}} {
+		b.Run(fn.name, func(b *testing.B) {
+			b.SetBytes(int64(len(desc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				fn.f(desc)
+			}
+		})
+	}
+}
