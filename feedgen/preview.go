@@ -88,13 +88,13 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-al
 const previewSnippet = 120
 
 type preview struct {
-	bw   *bufio.Writer
-	info *CatalogInfo
-	n    int
+	bw       *bufio.Writer
+	currency string
+	n        int
 }
 
 func newPreview(w io.Writer, info *CatalogInfo, _ bool) (feedWriter, error) {
-	p := &preview{bw: bufio.NewWriterSize(w, 64<<10), info: info}
+	p := &preview{bw: bufio.NewWriterSize(w, 64<<10), currency: cleanText(info.Currency)}
 	return p, previewTemplates.ExecuteTemplate(p.bw, "head", map[string]any{"CSP": previewCSP, "Info": info})
 }
 
@@ -146,7 +146,7 @@ func (pv *preview) product(p *CatalogProduct) error {
 			esc(it.Price)
 		}
 		w.WriteString(" ")
-		esc(cleanText(pv.info.Currency))
+		esc(pv.currency)
 		w.WriteString("</span> · ")
 		esc(it.Availability)
 		w.WriteString("</li>")
