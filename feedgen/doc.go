@@ -4,8 +4,8 @@
 //
 // The pipeline has one file per stage:
 //   - config.go: settings, from defaults and a TOML file;
-//   - workbook.go: a streaming .xlsx reader, strict where excelize is silent;
-//   - export.go: products gathered from the export's variant rows;
+//   - export.go: products gathered from the export's variant rows, which
+//     the streaming reader of package feedgen/internal/xlsx reads;
 //   - eligibility.go: the platform's rules (public, on sale, no excluded
 //     tag) and why a product is out;
 //   - catalog.go: eligible products mapped onto feed fields;

@@ -3,6 +3,7 @@ package feedgen
 import (
 	"context"
 	"errors"
+	"feedgen/internal/xlsx"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -564,10 +565,28 @@ func collectProducts(read func(emit func(*Product) error) (*Export, error)) (*Ex
 	return ex, nil
 }
 
+// rowReader streams the rows of one worksheet, as *xlsx.Rows does; the
+// tests read exports from rows held in memory.
+type rowReader interface {
+	// Next advances to the next row that is present in the sheet.
+	Next() bool
+	// Row returns the current row's 1-based number and its raw cell values,
+	// valid until the next call to Next.
+	Row() (num int, cells []string)
+	// Err reports why Next returned false, nil at the clean end.
+	Err() error
+	Close() error
+}
+
+// testOnlySpillSize, when not zero, is the size of a shared-string table
+// from which the reader keeps strings in a temporary file: tests lower it
+// to spill the tables of small exports.
+var testOnlySpillSize int64
+
 // streamExport reads a product export workbook, handing each product to
 // emit; see streamExportFile.
 func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-	wb, err := openWorkbook(r, size, WorkbookLimits{MaxUnzipSize: cfg.MaxUnzipMB << 20})
+	wb, err := xlsx.Open(r, size, xlsx.Limits{MaxUnzipSize: cfg.MaxUnzipMB << 20, SpillSize: testOnlySpillSize})
 	if err != nil {
 		return nil, err
 	}

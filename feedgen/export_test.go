@@ -1,9 +1,12 @@
 package feedgen
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"feedgen/internal/exportgen"
 	"fmt"
+	"os"
 	"reflect"
 	"runtime"
 	"slices"
@@ -761,6 +764,106 @@ func TestPrefetchRowsNoHeader(t *testing.T) {
 		var ce *ColumnError
 		if !errors.As(err, &ce) {
 			t.Fatalf("readExport without a header = %v, want a *ColumnError", err)
+		}
+	}
+}
+
+// spillEveryTable makes the reader keep the shared strings of every table
+// in a temporary file, and points os.TempDir at a fresh folder, which it
+// returns.
+func spillEveryTable(t *testing.T) string {
+	t.Helper()
+	testOnlySpillSize = 1
+	t.Cleanup(func() { testOnlySpillSize = 0 })
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	return dir
+}
+
+// tempFilesIn lists the files in dir and, on Linux, those this process
+// holds open there after unlinking them.
+func tempFilesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, dir+string(os.PathSeparator)) {
+			names = append(names, "open: "+target)
+		}
+	}
+	return names
+}
+
+// TestStreamExportSpillRelease reads a generated export through
+// streamExport, as Run does, and stops it at every turn: the products read
+// are those read from memory, and no temporary file is left.
+func TestStreamExportSpillRelease(t *testing.T) {
+	var buf bytes.Buffer
+	if err := exportgen.WriteBulk(&buf, exportgen.BulkOptions{Products: 600, SharedStrings: true, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	cfg := DefaultConfig()
+	want, err := ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := spillEveryTable(t)
+	got, err := ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the export read spilled differs from the one read in memory")
+	}
+	if left := tempFilesIn(t, dir); len(left) > 0 {
+		t.Errorf("after reading the export: temporary files left: %q", left)
+	}
+
+	stop := errors.New("stop")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		emit func(n int) error
+		want error
+	}{
+		{"emit fails", t.Context(), func(n int) error {
+			if n == 10 {
+				return stop
+			}
+			return nil
+		}, stop},
+		{"context cancelled", ctx, func(n int) error {
+			if n == 10 {
+				cancel()
+			}
+			return nil
+		}, context.Canceled},
+	} {
+		n := 0
+		seen := 0
+		_, err := streamExport(c.ctx, bytes.NewReader(data), int64(len(data)), cfg, nil, func(*Product) error {
+			n++
+			seen = max(seen, len(tempFilesIn(t, dir)))
+			return c.emit(n)
+		})
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		if seen == 0 && runtime.GOOS == "linux" {
+			t.Errorf("%s: no temporary file seen while reading", c.name)
+		}
+		if left := tempFilesIn(t, dir); len(left) > 0 {
+			t.Errorf("%s: temporary files left: %q", c.name, left)
 		}
 	}
 }

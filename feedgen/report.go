@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"feedgen/internal/xlsx"
 	"fmt"
 	"io"
 	"sort"
@@ -184,19 +185,19 @@ func Hint(err error) string {
 		return "the published catalog was left as it was; check the export, or run again with -force if the change is intended"
 	case errors.As(err, &cols):
 		return "is this a CYBERBIZ product export (商品匯出)? If the column has another name in your export, map it under [columns] in the config"
-	case errors.Is(err, ErrEncrypted):
+	case errors.Is(err, xlsx.ErrEncrypted):
 		return "remove the password in Excel (File > Info > Protect Workbook > Encrypt with Password, clear it), save, and run again"
-	case errors.Is(err, ErrLegacyXLS):
+	case errors.Is(err, xlsx.ErrLegacyXLS):
 		return "open the file in Excel and save it as an Excel Workbook (.xlsx)"
-	case errors.Is(err, ErrNotXLSX):
+	case errors.Is(err, xlsx.ErrNotXLSX):
 		return "export the products again from CYBERBIZ as .xlsx; a CSV or other file renamed to .xlsx cannot be read"
-	case errors.Is(err, ErrCorrupt):
+	case errors.Is(err, xlsx.ErrCorrupt):
 		return "the file is damaged or incomplete (an interrupted download or copy?); export it again"
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, xlsx.ErrTooLarge):
 		return "a genuine export this large needs a higher max_unzip_mb in the config"
 	case errors.Is(err, ErrNoProducts):
 		return "export again with the products selected"
-	case errors.Is(err, ErrNoSheet):
+	case errors.Is(err, xlsx.ErrNoSheet):
 		return "set sheet in the config to one of the sheet names"
 	case errors.Is(err, ErrGitAuth):
 		return "in GitHub Actions give the workflow \"permissions: contents: write\"; elsewhere set up git credentials for the remote"

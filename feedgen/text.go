@@ -89,6 +89,12 @@ func validXMLRune(r rune, size int) bool {
 	return (r != utf8.RuneError || size > 1) && xmlChar(r)
 }
 
+// xmlChar reports whether XML 1.0 allows r (its Char production).
+func xmlChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || 0x20 <= r && r <= 0xD7FF ||
+		0xE000 <= r && r <= 0xFFFD || 0x10000 <= r && r <= utf8.MaxRune
+}
+
 // foldSpace returns s cleaned (see cleanText) with white space folded to
 // single spaces and trimmed: strings.Join(strings.Fields(cleanText(s)), " ")
 // in one pass.

@@ -1,4 +1,4 @@
-package feedgen
+package xlsx
 
 import (
 	"archive/zip"
@@ -14,8 +14,8 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-func openBytes(data []byte, lim WorkbookLimits) (*workbook, error) {
-	return openWorkbook(bytes.NewReader(data), int64(len(data)), lim)
+func openBytes(data []byte, lim Limits) (*Workbook, error) {
+	return Open(bytes.NewReader(data), int64(len(data)), lim)
 }
 
 // encryptedWorkbook is a password-protected .xlsx, which Excel and excelize
@@ -82,22 +82,22 @@ func TestWorkbookClassification(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		data []byte
-		lim  WorkbookLimits
+		lim  Limits
 		want error
 		msg  string
 	}{
-		{"encrypted", encrypted, WorkbookLimits{}, ErrEncrypted, "password"},
-		{"legacy", legacy, WorkbookLimits{}, ErrLegacyXLS, "save it as"},
-		{"legacy garbage", append(slices.Clone(oleMagic), make([]byte, 600)...), WorkbookLimits{}, ErrLegacyXLS, "unreadable"},
-		{"truncated download", good[:len(good)/2], WorkbookLimits{}, ErrCorrupt, "truncated"},
-		{"missing last bytes", good[:len(good)-10], WorkbookLimits{}, ErrCorrupt, "zip"},
-		{"no workbook part", noWorkbook, WorkbookLimits{}, ErrCorrupt, "xl/workbook.xml"},
-		{"empty", nil, WorkbookLimits{}, ErrNotXLSX, "empty"},
-		{"csv", []byte("商品 id,商品名稱\n1,咖啡\n"), WorkbookLimits{}, ErrNotXLSX, "CSV"},
-		{"html", []byte("\n<!DOCTYPE html><html><body>login</body></html>"), WorkbookLimits{}, ErrNotXLSX, "web page"},
-		{"binary", []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3}, WorkbookLimits{}, ErrNotXLSX, "1f 8b"},
-		{"over the limit", good, WorkbookLimits{MaxUnzipSize: 1000}, ErrTooLarge, "1000"},
-		{"absurd declared size", huge.Bytes(), WorkbookLimits{}, ErrTooLarge, ""},
+		{"encrypted", encrypted, Limits{}, ErrEncrypted, "password"},
+		{"legacy", legacy, Limits{}, ErrLegacyXLS, "save it as"},
+		{"legacy garbage", append(slices.Clone(oleMagic), make([]byte, 600)...), Limits{}, ErrLegacyXLS, "unreadable"},
+		{"truncated download", good[:len(good)/2], Limits{}, ErrCorrupt, "truncated"},
+		{"missing last bytes", good[:len(good)-10], Limits{}, ErrCorrupt, "zip"},
+		{"no workbook part", noWorkbook, Limits{}, ErrCorrupt, "xl/workbook.xml"},
+		{"empty", nil, Limits{}, ErrNotXLSX, "empty"},
+		{"csv", []byte("商品 id,商品名稱\n1,咖啡\n"), Limits{}, ErrNotXLSX, "CSV"},
+		{"html", []byte("\n<!DOCTYPE html><html><body>login</body></html>"), Limits{}, ErrNotXLSX, "web page"},
+		{"binary", []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3}, Limits{}, ErrNotXLSX, "1f 8b"},
+		{"over the limit", good, Limits{MaxUnzipSize: 1000}, ErrTooLarge, "1000"},
+		{"absurd declared size", huge.Bytes(), Limits{}, ErrTooLarge, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := openBytes(c.data, c.lim)
@@ -111,7 +111,7 @@ func TestWorkbookClassification(t *testing.T) {
 			}
 		})
 	}
-	if _, err := openBytes(good, WorkbookLimits{}); err != nil {
+	if _, err := openBytes(good, Limits{}); err != nil {
 		t.Errorf("the undamaged workbook: %v", err)
 	}
 }
@@ -119,7 +119,7 @@ func TestWorkbookClassification(t *testing.T) {
 // readAll reads every row of the first sheet and returns how many rows
 // came before the error.
 func readAll(data []byte) (int, error) {
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		return 0, err
 	}
@@ -286,17 +286,17 @@ func TestWorkbookCloseStopsInflating(t *testing.T) {
 	bad := slices.Clone(data)
 	off, n := partData(t, data, "xl/worksheets/sheet1.xml")
 	bad[off+n/3] ^= 0xFF
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	badWB, err := openBytes(bad, WorkbookLimits{})
+	badWB, err := openBytes(bad, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := runtime.NumGoroutine()
 	for _, c := range []struct {
-		wb    *workbook
+		wb    *Workbook
 		rows  int
 		close bool
 	}{{wb, 0, true}, {wb, 1, true}, {wb, 500, true}, {badWB, 1 << 30, false}, {badWB, 1 << 30, true}} {
@@ -356,13 +356,13 @@ func TestWorkbookMemoryIsFlat(t *testing.T) {
 // each to check when it is set, and samples the heap as it goes: base is
 // the heap before opening, peak the most seen while reading. The workbook
 // stays open (closed at the end of the test) so callers can look at it.
-func readMeasuringHeap(t *testing.T, data []byte, check func(n int, cells []string)) (wb *workbook, rows int, base, peak uint64) {
+func readMeasuringHeap(t *testing.T, data []byte, check func(n int, cells []string)) (wb *Workbook, rows int, base, peak uint64) {
 	t.Helper()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	base, peak = ms.HeapAlloc, ms.HeapAlloc
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +409,7 @@ func (f failingReader) ReadAt(p []byte, off int64) (int, error) {
 func TestWorkbookReadFailure(t *testing.T) {
 	data := bigWorkbook(t, 300, false)
 	off, n := partData(t, data, "xl/worksheets/sheet1.xml")
-	wb, err := openWorkbook(failingReader{data, off + n/2, off + n}, int64(len(data)), WorkbookLimits{})
+	wb, err := Open(failingReader{data, off + n/2, off + n}, int64(len(data)), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

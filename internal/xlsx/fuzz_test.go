@@ -1,4 +1,4 @@
-package feedgen
+package xlsx
 
 import (
 	"archive/zip"

@@ -1,32 +1,28 @@
-package feedgen
+package xlsx
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-
-	"feedgen/internal/exportgen"
 )
 
 // spillAll makes every table spill its strings over over bytes, and points
 // os.TempDir at a fresh folder, which it returns.
 func spillAll(t *testing.T, over int) string {
 	t.Helper()
-	size, old := spillTableSize, spillOver
-	spillTableSize, spillOver = 0, over
-	t.Cleanup(func() { spillTableSize, spillOver = size, old })
+	size, old := defaultSpillSize, spillOver
+	defaultSpillSize, spillOver = 0, over
+	t.Cleanup(func() { defaultSpillSize, spillOver = size, old })
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
 	return dir
@@ -62,7 +58,7 @@ func checkSpillReleased(t *testing.T, dir, when string) {
 }
 
 // spilledCount is how many strings of the table are in the file.
-func spilledCount(t *testing.T, wb *workbook) int {
+func spilledCount(t *testing.T, wb *Workbook) int {
 	t.Helper()
 	sst, err := wb.sharedStrings()
 	if err != nil {
@@ -149,7 +145,7 @@ func TestWorkbookSpillMatchesExcelize(t *testing.T) {
 			}
 		}
 	}
-	wb, err := openBytes(files["big shared"], WorkbookLimits{})
+	wb, err := openBytes(files["big shared"], Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +187,7 @@ func TestWorkbookSpillLengths(t *testing.T) {
 		order = append(order, i, i, rng.IntN(len(strs)))
 	}
 	data := rawWorkbook(t, spillSheet(order), spillTable(strs))
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +377,7 @@ func TestWorkbookSpillVariantRows(t *testing.T) {
 		}
 	}
 	data := rawWorkbook(t, sheetXML(rows.String()), spillTable(strs))
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,9 +425,9 @@ func TestWorkbookSpillRelease(t *testing.T) {
 	badSheet := rawWorkbook(t, sheetXML(rows.String()+`<row r="51"><c r="A51"><v>&bad;</v></c></row>`), spillTable(strs))
 	badTable := rawWorkbook(t, sheetXML(rows.String()), spillTable(strs)[:len(spillTable(strs))-200])
 
-	open := func(data []byte) (*workbook, rowReader) {
+	open := func(data []byte) (*Workbook, *Rows) {
 		t.Helper()
-		wb, err := openBytes(data, WorkbookLimits{})
+		wb, err := openBytes(data, Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +499,7 @@ func TestWorkbookSpillRelease(t *testing.T) {
 	})
 
 	t.Run("table damaged half-way", func(t *testing.T) {
-		wb, err := openBytes(badTable, WorkbookLimits{})
+		wb, err := openBytes(badTable, Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -513,69 +509,6 @@ func TestWorkbookSpillRelease(t *testing.T) {
 		checkSpillReleased(t, dir, "after failing to load the table, before Close")
 		wb.Close()
 	})
-}
-
-// TestStreamExportSpillRelease reads a generated export through
-// streamExport, as Run does, and stops it at every turn: the products read
-// are those read from memory, and no temporary file is left.
-func TestStreamExportSpillRelease(t *testing.T) {
-	var buf bytes.Buffer
-	if err := exportgen.WriteBulk(&buf, exportgen.BulkOptions{Products: 600, SharedStrings: true, Seed: 5}); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
-	cfg := DefaultConfig()
-	want, err := ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := spillAll(t, 16)
-	got, err := ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("the export read spilled differs from the one read in memory")
-	}
-	checkSpillReleased(t, dir, "after reading the export")
-
-	stop := errors.New("stop")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	for _, c := range []struct {
-		name string
-		ctx  context.Context
-		emit func(n int) error
-		want error
-	}{
-		{"emit fails", t.Context(), func(n int) error {
-			if n == 10 {
-				return stop
-			}
-			return nil
-		}, stop},
-		{"context cancelled", ctx, func(n int) error {
-			if n == 10 {
-				cancel()
-			}
-			return nil
-		}, context.Canceled},
-	} {
-		n := 0
-		seen := 0
-		_, err := streamExport(c.ctx, bytes.NewReader(data), int64(len(data)), cfg, nil, func(*Product) error {
-			n++
-			seen = max(seen, len(spillFiles(t, dir)))
-			return c.emit(n)
-		})
-		if !errors.Is(err, c.want) {
-			t.Errorf("%s: %v, want %v", c.name, err, c.want)
-		}
-		if seen == 0 && runtime.GOOS == "linux" {
-			t.Errorf("%s: no temporary file seen while reading", c.name)
-		}
-		checkSpillReleased(t, dir, c.name)
-	}
 }
 
 // TestWorkbookSpillReadErrors injects failures of the spill file: they end
@@ -593,7 +526,7 @@ func TestWorkbookSpillReadErrors(t *testing.T) {
 		{"failing read", &countingReader{fail: injected}, injected},
 		{"short read", &countingReader{short: true}, io.ErrUnexpectedEOF},
 	} {
-		wb, err := openBytes(data, WorkbookLimits{})
+		wb, err := openBytes(data, Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -636,7 +569,7 @@ func TestWorkbookSpillConcurrentReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	spillAll(t, 4)
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,7 +603,7 @@ func TestWorkbookSpillConcurrentReaders(t *testing.T) {
 func TestWorkbookSmallTableStaysInMemory(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
-	wb, err := openBytes(bigWorkbook(t, 300, true), WorkbookLimits{})
+	wb, err := openBytes(bigWorkbook(t, 300, true), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

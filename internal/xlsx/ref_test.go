@@ -1,4 +1,4 @@
-package feedgen
+package xlsx
 
 import (
 	"archive/zip"
@@ -65,7 +65,7 @@ func excelizeRows(data []byte, sheet string) ([]sheetRow, error) {
 
 // readerRows reads a sheet with this package's reader, in the same shape.
 func readerRows(data []byte, sheet string) ([]sheetRow, error) {
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package feedgen
+package xlsx
 
 import (
 	"archive/zip"
@@ -104,7 +104,7 @@ func BenchmarkWorkbookRows(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				wb, err := openWorkbook(f, fi.Size(), WorkbookLimits{})
+				wb, err := Open(f, fi.Size(), Limits{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,4 +1,4 @@
-package feedgen
+package xlsx
 
 import (
 	"errors"
@@ -219,7 +219,7 @@ func checkSameRows(t *testing.T, data []byte, sheet string) []sheetRow {
 
 func TestWorkbookSheets(t *testing.T) {
 	data := generatedWorkbooks(t)["rich"]
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestWorkbookDate1904(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := saveWorkbook(t, f)
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestWorkbookTargets(t *testing.T) {
 		{"book/data.xml", sheet},
 		{"book/chart.xml", `<chartsheet/>`},
 	})
-	wb, err := openBytes(moved, WorkbookLimits{})
+	wb, err := openBytes(moved, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestWorkbookTargets(t *testing.T) {
 // strings must, even though the row slice is reused.
 func TestWorkbookRowStrings(t *testing.T) {
 	data := streamWorkbook(t, [][]any{{"first", 1}, {"second", 2}})
-	wb, err := openBytes(data, WorkbookLimits{})
+	wb, err := openBytes(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
