@@ -2,6 +2,7 @@ package xlsx
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 )
 
@@ -47,12 +48,16 @@ type Rows struct {
 	state  int    // readHeader, readRows or readDone
 	inRoot bool   // the root's start tag has been read
 	data   []byte // qualified name of <sheetData>, saved outside the window
-	num    int    // number of the current row
+	num    int    // number of the current row, or of the pending one
 	cur    int    // number of the row being parsed, for error messages
 	inRow  bool   // whether a row is being parsed
-	spans  []cellSpan
-	cells  []string
-	err    error
+	// pending is set once a <row> element is parsed and until the row is
+	// returned: the next element may carry more cells of the same row.
+	pending bool
+	mark    rowMark // where the pending row's parse stands
+	spans   []cellSpan
+	cells   []string
+	err     error
 }
 
 const (
@@ -60,6 +65,14 @@ const (
 	readRows
 	readDone
 )
+
+// rowMark is the length of p.val and of the spans, and the last column,
+// after the elements of a row parsed so far.
+type rowMark struct{ val, spans, col int }
+
+// errRowEnd tells next that the pending row is complete: the unit at the
+// position, which is not consumed, belongs to what follows the row.
+var errRowEnd = errors.New("the row is complete")
 
 // cellSpan is a parsed value: p.val[s:e], or shared string sst if sst >= 0.
 type cellSpan struct {
@@ -126,13 +139,13 @@ func (r *Rows) next() (bool, error) {
 	}
 	for r.state == readRows {
 		p.b = p.s.buf
-		j, row, err := r.dataUnit(p.pos)
+		j, err := r.dataUnit(p.pos)
 		switch err {
 		case nil:
 			p.pos = j
-			if row {
-				return true, nil
-			}
+		case errRowEnd:
+			r.pending = false
+			return true, nil
 		case errMore:
 			if err := p.more(); err != nil {
 				return false, err
@@ -201,43 +214,54 @@ func (r *Rows) finish() error {
 }
 
 // dataUnit parses one unit inside <sheetData>: text, a comment, a row, another
-// element, or the end tag. It reports whether it read a row.
-func (r *Rows) dataUnit(i int) (int, bool, error) {
+// element, or the end tag. A row parsed stays pending until the next row
+// element or the end tag shows that it is complete: a writer built on the
+// .NET Open XML SDK puts each cell of a row in a <row> element of its own,
+// with the same r, and excelize and openpyxl merge them into one row.
+func (r *Rows) dataUnit(i int) (int, error) {
 	p := &r.p
 	j, err := p.text(i, nil)
 	if err != nil || j > i {
-		return j, false, err
+		return j, err
 	}
 	if err := p.need(i + 2); err != nil {
-		return i, false, err
+		return i, err
 	}
 	switch p.b[i+1] {
 	case '/':
-		if j, err = p.endTag(i, r.data); err != nil {
-			return i, false, err
+		if r.pending {
+			return i, errRowEnd
 		}
-		return j, false, r.finish()
+		if j, err = p.endTag(i, r.data); err != nil {
+			return i, err
+		}
+		return j, r.finish()
 	case '!', '?':
-		j, err = p.misc(i, nil)
-		return j, false, err
+		return p.misc(i, nil)
 	}
 	t, j, err := p.startTag(i)
 	if err != nil {
-		return i, false, err
+		return i, err
 	}
 	if elemOf(p.b[t.ls:t.qe]) != elRow {
-		j, err = p.skipContent(t, j, forbidInData)
-		return j, false, err
+		return p.skipContent(t, j, forbidInData)
 	}
-	if j, err = r.row(t, j); err != nil {
-		return i, false, err
+	num, err := r.rowNumber()
+	if err != nil {
+		return i, err
 	}
-	return j, true, nil
+	if r.pending && num != r.num {
+		return i, errRowEnd
+	}
+	if j, err = r.row(t, j, num); err != nil {
+		return i, err
+	}
+	return j, nil
 }
 
-// row parses a row whose start tag t ends at j and, when it is complete,
-// makes it the current row.
-func (r *Rows) row(t tag, j int) (int, error) {
+// rowNumber returns the number of the row whose start tag was just parsed:
+// its r attribute, or the row after the last one.
+func (r *Rows) rowNumber() (int, error) {
 	p := &r.p
 	num, seen := r.num+1, false
 	for _, a := range p.attrs {
@@ -245,25 +269,38 @@ func (r *Rows) row(t tag, j int) (int, error) {
 			continue
 		}
 		if seen {
-			return j, p.fail(a.qs, "row with two r attributes")
+			return num, p.fail(a.qs, "row with two r attributes")
 		}
 		seen = true
 		v := p.attrValue(a)
 		n, ok := atoi(v)
 		if !ok || n < 1 {
-			return j, p.fail(a.vs, "invalid row number %q", v)
+			return num, p.fail(a.vs, "invalid row number %q", v)
 		}
 		num = n
 	}
+	return num, nil
+}
+
+// row parses row num, whose start tag t ends at j, and leaves it pending.
+// When a row is pending, the element continues it: its cells follow those
+// parsed, in column order as within one element.
+func (r *Rows) row(t tag, j, num int) (int, error) {
+	p := &r.p
 	r.cur, r.inRow = num, true
 	if num > maxRows {
 		return j, p.fail(t.qs, "row number %d is beyond Excel's last row %d", num, maxRows)
 	}
-	if num <= r.num {
-		return j, p.fail(t.qs, "row %d follows row %d", num, r.num)
-	}
-	p.val, r.spans = p.val[:0], r.spans[:0]
 	col := 0
+	if r.pending {
+		// A retry with more input starts again from the same mark.
+		p.val, r.spans, col = p.val[:r.mark.val], r.spans[:r.mark.spans], r.mark.col
+	} else {
+		if num <= r.num {
+			return j, p.fail(t.qs, "row %d follows row %d", num, r.num)
+		}
+		p.val, r.spans = p.val[:0], r.spans[:0]
+	}
 	j, err := p.children(t, j, func(c tag, k int, name elemName) (int, error) {
 		if name != elC {
 			return p.skipContent(c, k, forbidInData)
@@ -275,7 +312,8 @@ func (r *Rows) row(t tag, j int) (int, error) {
 	if err != nil {
 		return j, err
 	}
-	r.num, r.inRow = num, false
+	r.num, r.inRow, r.pending = num, false, true
+	r.mark = rowMark{len(p.val), len(r.spans), col}
 	return j, nil
 }
 

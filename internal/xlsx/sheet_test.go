@@ -171,6 +171,25 @@ var rawCases = []struct {
 		want:  []sheetRow{{1, []string{"A", "_x0041_", "B"}}},
 	},
 	{
+		// As a writer built on the .NET Open XML SDK saves a sheet: each
+		// cell in a <row> element of its own, names prefixed.
+		name: "a row's cells in elements of their own",
+		sheet: sheetPrologue + `<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>` +
+			`<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c></x:row><x:row r="1"><x:c r="B1" t="s"><x:v>1</x:v></x:c></x:row>` +
+			`<x:row r="1"><x:c r="D1" t="inlineStr"><x:is><x:t>d</x:t></x:is></x:c></x:row>` + "\n" +
+			`<x:row r="2"><x:c r="A2"><x:v>1001</x:v></x:c></x:row><!-- c --><x:row r="2" spans="2:2"><x:c r="B2" t="s"><x:v>0</x:v></x:c></x:row>` +
+			`<x:row r="2"/><x:row r="2"><x:c r="C2" t="str"><x:v>end</x:v></x:c></x:row>` +
+			`<x:row r="4"><x:c r="B4"><x:v>4</x:v></x:c></x:row><x:row r="4"><x:c r="C4"><x:v>5</x:v></x:c></x:row>` +
+			`</x:sheetData></x:worksheet>`,
+		sst:  sstXML(`<si><t>zero</t></si>`, `<si><t>one</t></si>`),
+		want: []sheetRow{{1, []string{"zero", "one", "", "d"}}, {2, []string{"1001", "zero", "end"}}, {4, []string{"", "4", "5"}}},
+	},
+	{
+		name:  "repeated rows without cells",
+		sheet: sheetXML(`<row r="1"/><row r="1"></row><row r="2"><c r="A2"><v>2</v></c></row><row r="2"/><row/><row r="3"><c r="B3"><v>3</v></c></row>`),
+		want:  []sheetRow{{2, []string{"2"}}, {3, []string{"", "3"}}},
+	},
+	{
 		name:  "empty sheet",
 		sheet: sheetXML(""),
 	},
