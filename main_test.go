@@ -105,7 +105,12 @@ func makeBadExports() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	ods, err := os.ReadFile(filepath.Join("testdata", "sample.ods"))
+	if err != nil {
+		return nil, err
+	}
 	files := map[string][]byte{
+		"ods-renamed.xlsx":    ods,
 		"商品匯出.xlsx":           sample,
 		"truncated.xlsx":      sample[:len(sample)/2],
 		"renamed-csv.xlsx":    []byte("商品 id,商品名稱,商品款式售價\n1000101,經典白T,490\n"),

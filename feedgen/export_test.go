@@ -1,11 +1,13 @@
 package feedgen
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
 	"feedgen/internal/exportgen"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"runtime"
@@ -15,6 +17,7 @@ import (
 	"testing"
 
 	"golang.org/x/text/cases"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -865,5 +868,59 @@ func TestStreamExportSpillRelease(t *testing.T) {
 		if left := tempFilesIn(t, dir); len(left) > 0 {
 			t.Errorf("%s: temporary files left: %q", c.name, left)
 		}
+	}
+}
+
+// TestReadExportUTF16 reads the sample with every XML part re-encoded as
+// UTF-16LE with a byte-order mark, as Excel Mobile saved workbooks: the
+// export read is the same.
+func TestReadExportUTF16(t *testing.T) {
+	sample, err := os.ReadFile(sampleExport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(sample), int64(len(sample)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	toUTF16 := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder()
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f.Name, ".xml") || strings.HasSuffix(f.Name, ".rels") {
+			body = bytes.Replace(body, []byte(`encoding="UTF-8"`), []byte(`encoding="UTF-16"`), 1)
+			if body, err = toUTF16.Bytes(body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	want, err := ReadExport(t.Context(), bytes.NewReader(sample), int64(len(sample)), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadExport(t.Context(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Products) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("the UTF-16 export read differently: %d products, want %d", len(got.Products), len(want.Products))
 	}
 }

@@ -1,12 +1,16 @@
 package xlsx
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/richardlehane/mscfb"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // classifyCompoundFile tells a password-protected .xlsx, which Excel stores
@@ -46,4 +50,69 @@ func describeContent(head []byte) string {
 		return "it looks like text, such as a CSV file renamed to .xlsx"
 	}
 	return fmt.Sprintf("unrecognised content starting % x", head)
+}
+
+// foreignPackage tells, for a zip without the workbook part, which other
+// kind of document it is, so that the error says what to do rather than
+// calling the download incomplete. It returns nil when the package looks
+// like nothing else.
+func (wb *Workbook) foreignPackage() error {
+	if f := wb.parts["mimetype"]; f != nil {
+		// OpenDocument files begin with an uncompressed mimetype entry.
+		mime, err := readSmallPart(f, 128)
+		if err == nil && strings.HasPrefix(mime, "application/vnd.oasis.opendocument.") {
+			kind := strings.TrimPrefix(mime, "application/vnd.oasis.opendocument.")
+			if strings.HasPrefix(kind, "spreadsheet") {
+				return fmt.Errorf("%w: it is a spreadsheet (.ods), as LibreOffice saves by default; save it as Excel 2007-365 (.xlsx)", ErrOpenDocument)
+			}
+			return fmt.Errorf("%w: it is a %s document, not a spreadsheet", ErrOpenDocument, strings.SplitN(kind, "-", 2)[0])
+		}
+	}
+	switch {
+	case wb.parts["content.xml"] != nil && wb.parts["meta-inf/manifest.xml"] != nil:
+		return fmt.Errorf("%w: it looks like a spreadsheet (.ods); save it as Excel 2007-365 (.xlsx)", ErrOpenDocument)
+	case wb.parts["index/document.iwa"] != nil:
+		return fmt.Errorf("%w: it is an Apple Numbers file; in Numbers use File > Export To > Excel", ErrNotXLSX)
+	case wb.parts["word/document.xml"] != nil:
+		return fmt.Errorf("%w: it is a Word document (.docx), not a spreadsheet", ErrNotXLSX)
+	case wb.parts["ppt/presentation.xml"] != nil:
+		return fmt.Errorf("%w: it is a PowerPoint presentation (.pptx), not a spreadsheet", ErrNotXLSX)
+	}
+	return nil
+}
+
+// readSmallPart returns up to limit bytes of a part as text.
+func readSmallPart(f *zip.File, limit int64) (string, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit))
+	return strings.TrimSpace(string(b)), err
+}
+
+// utf16Decoder returns a decoder when head, the first bytes of a part, are
+// UTF-16: a byte-order mark, or "<?" in either byte order (XML 1.0,
+// appendix F). Excel Mobile saved every part as UTF-16LE with a mark, and
+// openpyxl reads such files. It returns nil for anything else.
+func utf16Decoder(head []byte) *encoding.Decoder {
+	var order unicode.Endianness
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{'<', 0, '?', 0}):
+		order = unicode.LittleEndian
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}), bytes.HasPrefix(head, []byte{0, '<', 0, '?'}):
+		order = unicode.BigEndian
+	default:
+		return nil
+	}
+	// The mark, when there is one, is dropped; a lone surrogate becomes
+	// U+FFFD, as a UTF-8 decoder does with an invalid byte.
+	return unicode.UTF16(order, unicode.UseBOM).NewDecoder()
+}
+
+// isUTF16 reports whether an encoding name in an XML declaration is UTF-16.
+func isUTF16(label string) bool {
+	l := strings.ToLower(label)
+	return l == "utf-16" || l == "utf-16le" || l == "utf-16be"
 }

@@ -17,6 +17,9 @@ var (
 	// ErrNotXLSX: neither a zip nor a compound file, such as an empty file,
 	// a CSV renamed to .xlsx, or a web page saved instead of the export.
 	ErrNotXLSX = errors.New("not an .xlsx workbook")
+	// ErrOpenDocument: an OpenDocument file (.ods, as LibreOffice saves by
+	// default) with the .xlsx name.
+	ErrOpenDocument = errors.New("OpenDocument file, not an .xlsx workbook")
 	// ErrLegacyXLS: a compound (OLE2) file without encryption streams, which
 	// is what Excel 97-2003 writes.
 	ErrLegacyXLS = errors.New("legacy .xls workbook")

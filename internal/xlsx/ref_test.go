@@ -256,6 +256,12 @@ type rawPart struct{ name, body string }
 // when sst is not empty), for what excelize does not write.
 func rawWorkbook(tb testing.TB, sheet, sst string, extra ...rawPart) []byte {
 	tb.Helper()
+	return zipParts(tb, append(rawParts(sheet, sst), extra...))
+}
+
+// rawParts are the parts of a rawWorkbook: content types, package
+// relationships, workbook, its relationships, the sheet and the strings.
+func rawParts(sheet, sst string) []rawPart {
 	sstRel := ""
 	if sst != "" {
 		sstRel = `<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>`
@@ -274,7 +280,7 @@ func rawWorkbook(tb testing.TB, sheet, sst string, extra ...rawPart) []byte {
 	if sst != "" {
 		parts = append(parts, rawPart{"xl/sharedStrings.xml", sst})
 	}
-	return zipParts(tb, append(parts, extra...))
+	return parts
 }
 
 // zipParts writes parts into a zip; a later part replaces an earlier one of

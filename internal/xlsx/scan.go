@@ -591,8 +591,8 @@ func (p *xmlParser) hasPrefix(i int, s string) (bool, error) {
 	return bytes.HasPrefix(rest, []byte(s)), nil
 }
 
-// declaration checks the XML declaration at i: version 1.0, and UTF-8, the
-// only encoding this reader decodes.
+// declaration checks the XML declaration at i: version 1.0, and UTF-8, or
+// UTF-16 for a part the inflater transcoded.
 func (p *xmlParser) declaration(i int) (int, error) {
 	b := p.b
 	j := i + 5
@@ -634,8 +634,8 @@ func (p *xmlParser) declaration(i int) (int, error) {
 				return i, p.fail(j, "unsupported XML version %q", v)
 			}
 		case "encoding":
-			if !strings.EqualFold(v, "utf-8") {
-				return i, p.fail(j, "unsupported encoding %q; only UTF-8 is read", v)
+			if !strings.EqualFold(v, "utf-8") && !(p.s.utf16 && isUTF16(v)) {
+				return i, p.fail(j, "unsupported encoding %q; only UTF-8 and UTF-16 are read", v)
 			}
 		case "standalone":
 		default:

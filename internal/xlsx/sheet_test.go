@@ -353,6 +353,9 @@ func TestWorkbookChunkBoundaries(t *testing.T) {
 	for _, c := range rawCases {
 		files = append(files, rawWorkbook(t, c.sheet, c.sst))
 	}
+	for _, data := range utf16Workbooks(t) {
+		files = append(files, data)
+	}
 	files = append(files, bigWorkbook(t, 3, false), bigWorkbook(t, 3, true),
 		rawWorkbook(t, sheetXML(`<row r="1"><c r="A1" t="str"><v>ok</v></c></row><row r="2"><c r="A2"><v>&bad;</v></c></row>`), ""))
 	type result struct {

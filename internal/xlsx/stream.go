@@ -2,6 +2,7 @@ package xlsx
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,9 @@ type partStream struct {
 	off    int64  // offset in the part of buf[0]
 	err    error  // io.EOF once the inflater reached a clean end
 	closed bool
+	// utf16 is set when the part is UTF-16, which the inflater turns into
+	// UTF-8 for the scanner; set before the first chunk is handed over.
+	utf16 bool
 }
 
 type chunk struct {
@@ -56,6 +60,14 @@ func openPart(src *source, f *zip.File, name string) (*partStream, error) {
 func (s *partStream) inflate(rc io.ReadCloser) {
 	defer close(s.done)
 	defer rc.Close()
+	// The first bytes tell UTF-16 from UTF-8, whatever the buffer size.
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(rc, head)
+	in := io.MultiReader(bytes.NewReader(head[:n]), rc)
+	if dec := utf16Decoder(head[:n]); dec != nil {
+		s.utf16 = true
+		in = dec.Reader(in)
+	}
 	for {
 		var b []byte
 		select {
@@ -63,12 +75,7 @@ func (s *partStream) inflate(rc io.ReadCloser) {
 		case <-s.stop:
 			return
 		}
-		n, err := 0, error(nil)
-		for n < len(b) && err == nil {
-			var m int
-			m, err = rc.Read(b[n:])
-			n += m
-		}
+		n, err := readFull(in, b)
 		select {
 		case s.full <- chunk{b[:n], err}:
 		case <-s.stop:
@@ -139,3 +146,15 @@ var (
 	errMore         = errors.New("more input needed")
 	errUnitTooLarge = fmt.Errorf("one row or string spans more than %d MiB", maxUnit>>20)
 )
+
+// readFull reads into b until it is full or r fails; io.EOF is returned
+// with the last bytes.
+func readFull(r io.Reader, b []byte) (int, error) {
+	n, err := 0, error(nil)
+	for n < len(b) && err == nil {
+		var m int
+		m, err = r.Read(b[n:])
+		n += m
+	}
+	return n, err
+}

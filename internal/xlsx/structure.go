@@ -1,6 +1,7 @@
 package xlsx
 
 import (
+	"bufio"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ func (wb *Workbook) readStructure() error {
 		}
 	}
 	if wb.parts[wbPart] == nil {
+		if err := wb.foreignPackage(); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: the package has no %s; the download may be incomplete", ErrCorrupt, wbPart)
 	}
 	var doc struct {
@@ -132,9 +136,28 @@ func (wb *Workbook) decodePart(name string, v any) error {
 		return failure(name, "opening", wb.src.failure(err))
 	}
 	defer rc.Close()
-	err = xml.NewDecoder(rc).Decode(v)
+	br := bufio.NewReader(rc)
+	var in io.Reader = br
+	head, _ := br.Peek(4)
+	dec := utf16Decoder(head)
+	if dec != nil {
+		in = dec.Reader(br)
+	}
+	d := xml.NewDecoder(in)
+	var charsetErr error
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		if dec != nil && isUTF16(label) {
+			return r, nil
+		}
+		charsetErr = fmt.Errorf("unsupported encoding %q; only UTF-8 and UTF-16 are read", label)
+		return nil, charsetErr
+	}
+	err = d.Decode(v)
+	if charsetErr != nil {
+		return failure(name, "reading", charsetErr)
+	}
 	if err == nil {
-		_, err = io.Copy(io.Discard, rc)
+		_, err = io.Copy(io.Discard, in)
 	}
 	var syntax *xml.SyntaxError
 	switch {
