@@ -187,6 +187,8 @@ func Hint(err error) string {
 		return "is this a CYBERBIZ product export (商品匯出)? If the column has another name in your export, map it under [columns] in the config"
 	case errors.Is(err, xlsx.ErrEncrypted):
 		return "remove the password in Excel (File > Info > Protect Workbook > Encrypt with Password, clear it), save, and run again"
+	case errors.As(err, new(*xlsx.ReadError)):
+		return "the file could not be read from the disk or network folder it is on; check that it is reachable, and run again"
 	case errors.Is(err, xlsx.ErrOpenDocument):
 		return "open the file in LibreOffice Calc, choose File > Save As, file type Excel 2007-365 (.xlsx), and run feedgen on that file"
 	case errors.Is(err, xlsx.ErrLegacyXLS):

@@ -19,7 +19,7 @@
 // values: numbers and dates as written, the text of inline and shared
 // strings. Styles, formulas' expressions, merged cells and everything after
 // </sheetData> are not interpreted. A shared-string table declaring more
-// than [Limits].SpillSize keeps all but its shortest strings in a temporary
+// than [Limits.SpillSize] keeps all but its shortest strings in a temporary
 // file, deleted on [Workbook.Close].
 //
 // # What it refuses, and how callers tell

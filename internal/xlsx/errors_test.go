@@ -414,12 +414,20 @@ func TestWorkbookReadFailure(t *testing.T) {
 	defer rr.Close()
 	for rr.Next() {
 	}
-	err = rr.Err()
-	if !errors.Is(err, errDiskGone) {
-		t.Fatalf("error %v, want the read error", err)
+	checkReadFailure(t, rr.Err())
+	_, err = Open(failingReader{data, 0, 1}, int64(len(data)), Limits{})
+	checkReadFailure(t, err)
+}
+
+// checkReadFailure checks that err is a ReadError of errDiskGone and no
+// kind of damage.
+func checkReadFailure(t *testing.T, err error) {
+	t.Helper()
+	var re *ReadError
+	if !errors.Is(err, errDiskGone) || !errors.As(err, &re) {
+		t.Fatalf("error %v, want a ReadError of the disk's error", err)
 	}
-	t.Log(err)
-	for _, s := range []error{ErrNotXLSX, ErrLegacyXLS, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrNoSheet} {
+	for _, s := range sentinels {
 		if errors.Is(err, s) {
 			t.Errorf("a read failure is reported as %v: %v", s, err)
 		}

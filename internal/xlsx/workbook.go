@@ -88,7 +88,7 @@ func Open(r io.ReaderAt, size int64, lim Limits) (*Workbook, error) {
 	}
 	head := make([]byte, min(size, int64(len(oleMagic))))
 	if _, err := r.ReadAt(head, 0); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("reading the workbook header: %w", err)
+		return nil, fmt.Errorf("reading the workbook header: %w", &ReadError{err})
 	}
 	switch {
 	case bytes.Equal(head, oleMagic):
