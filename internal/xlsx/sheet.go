@@ -55,6 +55,10 @@ type Rows struct {
 	// returned: the next element may carry more cells of the same row.
 	pending bool
 	mark    rowMark // where the pending row's parse stands
+	// peeked is the start tag of the row after the pending one, parsed to
+	// learn its number and kept for the next call, which would parse it
+	// again otherwise.
+	peeked peekedRow
 	spans   []cellSpan
 	cells   []string
 	err     error
@@ -69,6 +73,13 @@ const (
 // rowMark is the length of p.val and of the spans, and the last column,
 // after the elements of a row parsed so far.
 type rowMark struct{ val, spans, col int }
+
+// peekedRow is a row start tag t at at, ending at end, with number num.
+type peekedRow struct {
+	ok           bool
+	at, end, num int
+	t            tag
+}
 
 // errRowEnd tells next that the pending row is complete: the unit at the
 // position, which is not consumed, belongs to what follows the row.
@@ -220,6 +231,12 @@ func (r *Rows) finish() error {
 // with the same r, and excelize and openpyxl merge them into one row.
 func (r *Rows) dataUnit(i int) (int, error) {
 	p := &r.p
+	if pk := r.peeked; pk.ok && pk.at == i {
+		// The window and the attributes are as they were: nothing was
+		// parsed since.
+		r.peeked.ok = false
+		return r.row(pk.t, pk.end, pk.num)
+	}
 	j, err := p.text(i, nil)
 	if err != nil || j > i {
 		return j, err
@@ -251,12 +268,10 @@ func (r *Rows) dataUnit(i int) (int, error) {
 		return i, err
 	}
 	if r.pending && num != r.num {
+		r.peeked = peekedRow{true, i, j, num, t}
 		return i, errRowEnd
 	}
-	if j, err = r.row(t, j, num); err != nil {
-		return i, err
-	}
-	return j, nil
+	return r.row(t, j, num)
 }
 
 // rowNumber returns the number of the row whose start tag was just parsed:
