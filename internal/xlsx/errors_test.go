@@ -33,8 +33,8 @@ func encryptedWorkbook(tb testing.TB) []byte {
 	return data
 }
 
-// partData returns where the compressed bytes of a part are in a zip.
-func partData(tb testing.TB, data []byte, name string) (off, n int64) {
+// zipEntry returns the entry of a part in a zip.
+func zipEntry(tb testing.TB, data []byte, name string) *zip.File {
 	tb.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -42,15 +42,22 @@ func partData(tb testing.TB, data []byte, name string) (off, n int64) {
 	}
 	for _, f := range zr.File {
 		if f.Name == name {
-			off, err := f.DataOffset()
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return off, int64(f.CompressedSize64)
+			return f
 		}
 	}
 	tb.Fatalf("no part %s", name)
-	return 0, 0
+	return nil
+}
+
+// partData returns where the compressed bytes of a part are in a zip.
+func partData(tb testing.TB, data []byte, name string) (off, n int64) {
+	tb.Helper()
+	f := zipEntry(tb, data, name)
+	off, err := f.DataOffset()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return off, int64(f.CompressedSize64)
 }
 
 func TestWorkbookClassification(t *testing.T) {

@@ -12,26 +12,16 @@ import (
 // partBytes returns the inflated content of a part of a zip.
 func partBytes(tb testing.TB, data []byte, name string) []byte {
 	tb.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	rc, err := zipEntry(tb, data, name).Open()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, f := range zr.File {
-		if f.Name == name {
-			rc, err := f.Open()
-			if err != nil {
-				tb.Fatal(err)
-			}
-			defer rc.Close()
-			b, err := io.ReadAll(rc)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return b
-		}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	tb.Fatalf("no part %s", name)
-	return nil
+	return b
 }
 
 // excelizeRowsSafe is excelizeRows that reports a panic as an error: the
