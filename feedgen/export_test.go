@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"feedgen/internal/exportgen"
+	"feedgen/internal/tempdir"
 	"fmt"
 	"io"
 	"os"
@@ -773,14 +774,12 @@ func TestPrefetchRowsNoHeader(t *testing.T) {
 
 // spillEveryTable makes the reader keep the shared strings of every table
 // in a temporary file, and points os.TempDir at a fresh folder, which it
-// returns.
+// returns (TMPDIR on Unix, TMP and TEMP on Windows).
 func spillEveryTable(t *testing.T) string {
 	t.Helper()
 	testOnlySpillSize = 1
 	t.Cleanup(func() { testOnlySpillSize = 0 })
-	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
-	return dir
+	return tempdir.Use(t)
 }
 
 // tempFilesIn lists the files in dir and, on Linux, those this process

@@ -59,9 +59,9 @@ type Rows struct {
 	// learn its number and kept for the next call, which would parse it
 	// again otherwise.
 	peeked peekedRow
-	spans   []cellSpan
-	cells   []string
-	err     error
+	spans  []cellSpan
+	cells  []string
+	err    error
 }
 
 const (

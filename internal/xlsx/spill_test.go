@@ -3,6 +3,7 @@ package xlsx
 import (
 	"bytes"
 	"errors"
+	"feedgen/internal/tempdir"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -23,9 +24,7 @@ func spillAll(t *testing.T, over int) string {
 	size, old := defaultSpillSize, spillOver
 	defaultSpillSize, spillOver = 0, over
 	t.Cleanup(func() { defaultSpillSize, spillOver = size, old })
-	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
-	return dir
+	return tempdir.Use(t)
 }
 
 // spillFiles lists the temporary files of shared strings in dir, whether
@@ -601,8 +600,7 @@ func TestWorkbookSpillConcurrentReaders(t *testing.T) {
 // TestWorkbookSmallTableStaysInMemory: below the table size threshold,
 // nothing is spilled and no file is made.
 func TestWorkbookSmallTableStaysInMemory(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
+	dir := tempdir.Use(t)
 	wb, err := openBytes(bigWorkbook(t, 300, true), Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -625,8 +623,7 @@ func TestWorkbookSharedMemoryIsFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large table")
 	}
-	dir := t.TempDir()
-	t.Setenv("TMPDIR", dir)
+	tempdir.Use(t)
 	const products = 20_000
 	desc := strings.Repeat("舒適好穿的棉質商品，適合日常穿搭。", 45) // 2.3 KiB
 	var sheet, table strings.Builder
