@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -90,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // commonFlags are the flags shared by the commands that read an export.
 type commonFlags struct {
-	config, export, out, shopURL, at, maxDrop, publishBranch string
+	config, export, out, report, shopURL, at, maxDrop, publishBranch string
 }
 
 // register adds the flags; output adds those that only matter when the
@@ -101,7 +102,8 @@ func (c *commonFlags) register(fs *flag.FlagSet, output bool) {
 	fs.StringVar(&c.shopURL, "shop-url", "", "shop base `URL`, e.g. https://shop.example.com; product links are built from it")
 	fs.StringVar(&c.at, "at", "", "evaluate 已上架 as of `TIME` (RFC 3339, or 2006-01-02 15:04 in the shop's time zone; default now)")
 	if output {
-		fs.StringVar(&c.out, "out", "", "output `folder` for the catalog files (default \"public\")")
+		fs.StringVar(&c.out, "out", "", "public output `folder` for the catalog files (default \"public\")")
+		fs.StringVar(&c.report, "report", "", "private `folder` for the run's report and the preview with the excluded products (default \"report\")")
 		fs.StringVar(&c.maxDrop, "max-drop", "", "refuse to publish a catalog that lost more than this share of the published items, e.g. 50% or 0.5 (default 50%)")
 		fs.StringVar(&c.publishBranch, "publish-branch", "", "also commit the catalog onto `branch` (e.g. gh-pages) of the git repository here, and push it")
 	}
@@ -125,7 +127,7 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 		val string
 		dst *string
 	}{
-		{c.export, &cfg.Export}, {c.out, &cfg.Out}, {c.shopURL, &cfg.ShopURL}, {c.publishBranch, &cfg.Publish.Branch},
+		{c.export, &cfg.Export}, {c.out, &cfg.Out}, {c.report, &cfg.Report}, {c.shopURL, &cfg.ShopURL}, {c.publishBranch, &cfg.Publish.Branch},
 	} {
 		if o.val != "" {
 			*o.dst = o.val
@@ -192,6 +194,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail(stderr, err, exitFailed)
 	}
+	fmt.Fprintf(stderr, "feedgen: the report, for you alone (never published): %s\n", filepath.Join(cfg.Report, "report.json"))
 	return exitOK
 }
 
@@ -200,7 +203,7 @@ func writeMarkdown(path string, sum *feedgen.Summary) error {
 	if err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if err := sum.WriteMarkdown(f); err != nil {
+	if err := sum.WriteMarkdown(f, true); err != nil {
 		f.Close()
 		return fmt.Errorf("write summary %q: %w", path, err)
 	}

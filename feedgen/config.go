@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,8 +22,13 @@ import (
 type Config struct {
 	// Export is the product export .xlsx to read.
 	Export string `toml:"export"`
-	// Out is the folder the catalog files are written to.
+	// Out is the folder the catalog files are written to: its content is
+	// public, as it is what a host, the daemon or a branch publishes.
 	Out string `toml:"out"`
+	// Report is the merchant's private folder for the run's full report
+	// (report.json) and the preview with what was left out and why
+	// (index.html); it is never published nor served.
+	Report string `toml:"report"`
 	// Sheet names the worksheet to read; empty means the first sheet.
 	Sheet string `toml:"sheet"`
 	// ShopURL is the shop's base URL; product links are built from it.
@@ -39,10 +46,16 @@ type Config struct {
 	// MaxUnzipMB bounds how far the export may inflate (zip-bomb guard).
 	MaxUnzipMB int64 `toml:"max_unzip_mb"`
 
+	// SummaryExcludedProducts lists the excluded products by name in the
+	// GitHub Actions job summary, which whoever can see the repository's
+	// runs can read; off, the summary gives only their counts.
+	SummaryExcludedProducts bool `toml:"summary_excluded_products"`
+
 	// Feeds are the catalog files to write; see DefaultFeeds.
 	Feeds []Feed `toml:"feed"`
-	// Preview writes index.html beside the catalog: a page showing what the
-	// channels will see, and what was left out and why.
+	// Preview writes the preview pages: feedgen-preview.html beside the
+	// catalog, showing what the channels will see, and index.html in the
+	// report folder, which also lists what was left out and why.
 	Preview bool `toml:"preview"`
 
 	// Schedule, Debounce, Listen and RefreshInterval are the daemon's; see
@@ -128,6 +141,7 @@ type Rules struct {
 func DefaultConfig() Config {
 	return Config{
 		Out:             "public",
+		Report:          "report",
 		Timezone:        "Asia/Taipei",
 		Currency:        "TWD",
 		MaxDrop:         0.5,
@@ -268,6 +282,15 @@ func (c *Config) Validate() error {
 	if c.Out == "" {
 		return &ConfigError{Key: "out", Err: errors.New("must name a folder")}
 	}
+	if c.Report == "" {
+		return &ConfigError{Key: "report", Err: errors.New("must name a folder")}
+	}
+	if c.Export != "" && (within(c.Export, c.Out) || within(c.Out, c.Export)) {
+		return &ConfigError{Key: "out", Err: fmt.Errorf("%s holds the export %s, and what is in out is public: choose a folder apart from the export", c.Out, c.Export)}
+	}
+	if within(c.Report, c.Out) || within(c.Out, c.Report) {
+		return &ConfigError{Key: "report", Err: fmt.Errorf("%s must be a folder apart from out (%s): what is in out is public", c.Report, c.Out)}
+	}
 	if len(c.Columns.OptionNames) != len(c.Columns.OptionValues) {
 		return &ConfigError{Key: "columns.option_values", Err: fmt.Errorf("has %d entries but columns.option_names has %d; they go in pairs", len(c.Columns.OptionValues), len(c.Columns.OptionNames))}
 	}
@@ -328,3 +351,18 @@ func (f *Fraction) UnmarshalTOML(v any) error {
 }
 
 func (f Fraction) String() string { return strconv.FormatFloat(float64(f)*100, 'f', -1, 64) + "%" }
+
+// within reports whether path is dir or inside it, comparing absolute
+// paths; case is ignored where the file system usually ignores it.
+func within(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		p, d = strings.ToLower(p), strings.ToLower(d)
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}

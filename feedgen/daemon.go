@@ -73,7 +73,8 @@ type Daemon struct {
 	Export string
 	// OutDir is where Run writes the catalog.
 	OutDir string
-	// Catalog names the catalog files inside OutDir. At start the daemon
+	// Catalog names the catalog files inside OutDir, the only files the
+	// HTTP server serves. At start the daemon
 	// runs at once if one is missing or older than the latest slot, which
 	// is how it catches up after the machine slept or the daemon was down.
 	Catalog []string
@@ -117,10 +118,7 @@ type daemon struct {
 // output folder, schedule, zone and HTTP settings, running the one-shot
 // pipeline (Run) on each export. Each run is evaluated at its own time.
 func NewDaemon(cfg Config, log *slog.Logger) *Daemon {
-	catalog := []string{reportFile}
-	for _, f := range cfg.Feeds {
-		catalog = append(catalog, f.File)
-	}
+	catalog := publicFiles(&cfg)
 	return &Daemon{
 		Export:          cfg.Export,
 		OutDir:          cfg.Out,

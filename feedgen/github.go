@@ -214,7 +214,7 @@ func (g *GitHubActions) ReportRun(configFile string, cfg *Config, sum *Summary, 
 			}
 		}
 		var md strings.Builder
-		if err := sum.WriteMarkdown(&md); err == nil {
+		if err := sum.WriteMarkdown(&md, cfg.SummaryExcludedProducts); err == nil {
 			if err := g.AppendSummary(md.String()); err != nil {
 				g.Warning(Annotation{Title: "feedgen", Message: "could not write the job summary: " + err.Error()})
 			}

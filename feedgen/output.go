@@ -48,8 +48,8 @@ func DefaultFeeds() []Feed {
 
 func (f Feed) expand() bool { return f.ExpandVariants == nil || *f.ExpandVariants }
 
-// reservedFiles are written by every run beside the feeds.
-var reservedFiles = map[string]bool{"report.json": true, "index.html": true}
+// reservedFiles are written by feedgen itself beside the feeds.
+var reservedFiles = map[string]bool{publicPreviewFile: true}
 
 func validateFeeds(feeds []Feed) error {
 	if len(feeds) == 0 {
@@ -111,13 +111,15 @@ func tempPattern(file string) string { return "." + file + ".tmp-*" }
 // locked file on Windows), the files already renamed are new and the rest
 // old, each of them whole.
 type catalogOutput struct {
-	dir   string
-	files []*outputFile
+	dir    string // the public folder: the feeds and the public preview
+	report string // the private folder: the report and the full preview
+	files  []*outputFile
 }
 
 // outputFile is one file of the catalog being written.
 type outputFile struct {
-	feed  Feed // zero for the preview and the report
+	feed  Feed   // zero for the previews and the report
+	dir   string // the folder the file goes to
 	name  string
 	temp  *os.File
 	w     feedWriter // nil for the report, written at commit
@@ -125,15 +127,24 @@ type outputFile struct {
 }
 
 const (
-	previewFile = "index.html"
-	reportFile  = "report.json"
+	// publicPreviewFile is named so as not to collide with a page of the
+	// merchant's own, such as the index.html of a GitHub Pages site.
+	publicPreviewFile = "feedgen-preview.html"
+	previewFile       = "index.html"
+	reportFile        = "report.json"
 )
 
-func createCatalog(dir string, info *CatalogInfo, feeds []Feed, withPreview bool) (_ *catalogOutput, err error) {
+// createCatalog starts the files of a catalog: the feeds and, with
+// withPreview, the public preview in the public folder dir; the report and
+// the full preview in the private folder report.
+func createCatalog(dir, report string, info *CatalogInfo, feeds []Feed, withPreview bool) (_ *catalogOutput, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
-	o := &catalogOutput{dir: dir}
+	if err := os.MkdirAll(report, 0o700); err != nil {
+		return nil, fmt.Errorf("create report folder: %w", err)
+	}
+	o := &catalogOutput{dir: dir, report: report}
 	defer func() {
 		if err != nil {
 			o.abort()
@@ -141,30 +152,35 @@ func createCatalog(dir string, info *CatalogInfo, feeds []Feed, withPreview bool
 	}()
 	for _, f := range feeds {
 		ff := feedFormats[f.Format]
-		of, err := o.create(f.File, func(w io.Writer) (feedWriter, error) { return ff.open(w, info, f.expand()) })
+		of, err := o.create(dir, f.File, func(w io.Writer) (feedWriter, error) { return ff.open(w, info, f.expand()) })
 		if err != nil {
 			return nil, err
 		}
 		of.feed, of.count = f, ff.count
 	}
 	if withPreview {
-		if _, err := o.create(previewFile, func(w io.Writer) (feedWriter, error) { return newPreview(w, info, true) }); err != nil {
-			return nil, err
+		for _, p := range []struct {
+			dir, name string
+			private   bool
+		}{{dir, publicPreviewFile, false}, {report, previewFile, true}} {
+			if _, err := o.create(p.dir, p.name, func(w io.Writer) (feedWriter, error) { return newPreview(w, info, p.private) }); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if _, err := o.create(reportFile, nil); err != nil {
+	if _, err := o.create(report, reportFile, nil); err != nil {
 		return nil, err
 	}
-	removeStaleTemps(dir, o.files)
+	removeStaleTemps(o.files)
 	return o, nil
 }
 
-func (o *catalogOutput) create(name string, open func(io.Writer) (feedWriter, error)) (*outputFile, error) {
-	tmp, err := os.CreateTemp(o.dir, tempPattern(name))
+func (o *catalogOutput) create(dir, name string, open func(io.Writer) (feedWriter, error)) (*outputFile, error) {
+	tmp, err := os.CreateTemp(dir, tempPattern(name))
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", name, err)
 	}
-	of := &outputFile{name: name, temp: tmp}
+	of := &outputFile{dir: dir, name: name, temp: tmp}
 	o.files = append(o.files, of)
 	if open != nil {
 		if of.w, err = open(&writebackFile{f: tmp}); err != nil {
@@ -235,25 +251,66 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChan
 			if f.count == nil {
 				continue
 			}
-			if err := guard(o.dir, f.name, f.count, f.w.items(), maxDrop); err != nil {
+			if err := guard(f.dir, f.name, f.count, f.w.items(), maxDrop); err != nil {
 				return err
 			}
 		}
 	}
 	if detectChange {
 		for _, f := range o.files {
-			if f.count != nil && !sameFile(f.temp.Name(), filepath.Join(o.dir, f.name)) {
+			if f.count != nil && !sameFile(f.temp.Name(), filepath.Join(f.dir, f.name)) {
 				sum.Changed = true
 			}
 		}
 	}
 	for _, f := range o.files {
-		if err := replaceFile(f.temp.Name(), filepath.Join(o.dir, f.name)); err != nil {
+		if err := replaceFile(f.temp.Name(), filepath.Join(f.dir, f.name)); err != nil {
 			return fmt.Errorf("replace %s: %w", f.name, err)
 		}
 	}
 	o.files = nil
-	return syncDir(o.dir)
+	removeLegacyFiles(o.dir)
+	return errors.Join(syncDir(o.dir), syncDir(o.report))
+}
+
+// removeLegacyFiles removes from the public folder the report and the full
+// preview that feedgen wrote there before they moved to the report folder:
+// they name the excluded products. A file of the same name that feedgen
+// did not write is left alone.
+func removeLegacyFiles(dir string) {
+	for name, ours := range legacyPrivateFiles {
+		p := filepath.Join(dir, name)
+		if b, err := readHead(p, legacyHead); err == nil && ours(b) {
+			os.Remove(p)
+		}
+	}
+}
+
+// legacyPrivateFiles are the private files older versions of feedgen put
+// in the public folder, by name, with how to tell from the first
+// legacyHead bytes of a file of that name that feedgen wrote it.
+var legacyPrivateFiles = map[string]func(head []byte) bool{
+	reportFile: func(b []byte) bool { return bytes.Contains(b, []byte(`"export_sha256"`)) },
+	previewFile: func(b []byte) bool {
+		return bytes.Contains(b, []byte("— catalog preview</title>")) && bytes.Contains(b, []byte(`<meta name="robots" content="noindex">`))
+	},
+}
+
+const legacyHead = 4096
+
+// readHead returns up to n bytes from the start of a file.
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	m, err := io.ReadFull(f, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return b[:m], err
 }
 
 // abort removes the temporary files.
@@ -390,9 +447,9 @@ func syncDir(dir string) error {
 // takes it for the leftover of a killed run rather than a run in progress.
 const staleTempAge = time.Hour
 
-func removeStaleTemps(dir string, files []*outputFile) {
+func removeStaleTemps(files []*outputFile) {
 	for _, f := range files {
-		matches, _ := filepath.Glob(filepath.Join(dir, tempPattern(f.name)))
+		matches, _ := filepath.Glob(filepath.Join(f.dir, tempPattern(f.name)))
 		for _, m := range matches {
 			if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > staleTempAge {
 				os.Remove(m)

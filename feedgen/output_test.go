@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,13 +84,17 @@ func countFile(t *testing.T, path string, count func(io.Reader) (int, error)) in
 }
 
 func TestOutputWriteCatalog(t *testing.T) {
-	t.Run("the first write creates both feeds and the report, nothing else", func(t *testing.T) {
+	t.Run("the first write creates both feeds, nothing else, and the report in its folder", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "public", "feeds")
 		if err := writeCatalog(dir, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
 			t.Fatalf("writeCatalog = %v", err)
 		}
-		if got, want := names(snapshot(t, dir)), []string{"catalog.xml", "products.json", "report.json"}; !reflect.DeepEqual(got, want) {
+		if got, want := names(snapshot(t, dir)), []string{"catalog.xml", "products.json"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("files = %q, want %q", got, want)
+		}
+		report := filepath.Join(filepath.Dir(dir), "report")
+		if got, want := names(snapshot(t, report)), []string{"report.json"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("report folder holds %q, want %q", got, want)
 		}
 		if n := countFile(t, filepath.Join(dir, "catalog.xml"), countXMLItems); n != 3 {
 			t.Errorf("catalog.xml has %d items, want 3", n)
@@ -115,8 +120,8 @@ func TestOutputWriteCatalog(t *testing.T) {
 		if xml != 4 || js != 4 {
 			t.Errorf("items = %d, %d; want 4, 4", xml, js)
 		}
-		if got := names(snapshot(t, dir)); len(got) != 3 {
-			t.Errorf("files = %q, want only the two feeds and the report", got)
+		if got := names(snapshot(t, dir)); len(got) != 2 {
+			t.Errorf("files = %q, want only the two feeds", got)
 		}
 	})
 }
@@ -339,7 +344,7 @@ func TestOutputStaleTemps(t *testing.T) {
 	if err := writeCatalog(dir, testCatalog(2), DefaultFeeds(), 0.5, false); err != nil {
 		t.Fatalf("writeCatalog = %v", err)
 	}
-	want := []string{".catalog.xml.tmp-333", ".notes.txt.tmp-444", "catalog.xml", "catalog.xml.tmp-555", "products.json", "report.json"}
+	want := []string{".catalog.xml.tmp-333", ".notes.txt.tmp-444", "catalog.xml", "catalog.xml.tmp-555", "products.json"}
 	if got := names(snapshot(t, dir)); !reflect.DeepEqual(got, want) {
 		t.Errorf("files = %q, want %q", got, want)
 	}
@@ -483,10 +488,10 @@ func TestCountJSONItems(t *testing.T) {
 	})
 }
 
-// writeCatalog writes an in-memory catalog with the given feeds and a
-// report, without a preview.
+// writeCatalog writes an in-memory catalog with the given feeds into dir
+// and a report into the folder "report" beside it, without a preview.
 func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force bool) error {
-	o, err := createCatalog(dir, &c.CatalogInfo, feeds, false)
+	o, err := createCatalog(dir, filepath.Join(filepath.Dir(dir), "report"), &c.CatalogInfo, feeds, false)
 	if err != nil {
 		return err
 	}
@@ -497,4 +502,36 @@ func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force 
 		}
 	}
 	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, maxDrop, force, false)
+}
+
+// TestOutputRemovesLegacyPrivateFiles: the report and full preview older
+// versions wrote into the public folder go at the next write; files of the
+// same names that feedgen did not write stay.
+func TestOutputRemovesLegacyPrivateFiles(t *testing.T) {
+	legacy, own := filepath.Join(t.TempDir(), "public"), filepath.Join(t.TempDir(), "public")
+	oldPreview, err := os.ReadFile(filepath.Join("..", "testdata", "golden", "report", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldPreview = bytes.Replace(oldPreview, []byte(`<meta name="generator" content="feedgen">`+"\n"), nil, 1)
+	for dir, files := range map[string]map[string]string{
+		legacy: {"report.json": `{"export": "x.xlsx", "export_sha256": "00"}`, "index.html": string(oldPreview)},
+		own:    {"report.json": `{"sales": 3}`, "index.html": "<h1>My shop</h1>"},
+	} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range files {
+			writeFile(t, filepath.Join(dir, name), []byte(content))
+		}
+		if err := writeCatalog(dir, testCatalog(2), DefaultFeeds(), 0.5, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := names(snapshot(t, legacy)); !slices.Equal(got, []string{"catalog.xml", "products.json"}) {
+		t.Errorf("after feedgen's old files: %q, want only the feeds", got)
+	}
+	if got := names(snapshot(t, own)); !slices.Equal(got, []string{"catalog.xml", "index.html", "products.json", "report.json"}) {
+		t.Errorf("after the merchant's own files: %q, want them kept", got)
+	}
 }

@@ -10,9 +10,12 @@ import (
 	"strings"
 )
 
-// The preview page (index.html) shows a merchant what the channels will
-// see: every product with its image, title, price, availability and PID, a
-// search box, and the excluded products with their reasons. Product text is
+// The preview pages show what the channels will see: every product with
+// its image, title, price, availability and PID, and a search box. The
+// merchant's private one (index.html in the report folder) also lists the
+// excluded products with their reasons; the public one
+// (feedgen-preview.html beside the catalog) shows nothing the shop's own
+// pages do not. Product text is
 // untrusted (exports carry <script> in descriptions), so it only ever
 // reaches the page through html/template's escaping, and the page's
 // Content-Security-Policy lets no script run but the page's own.
@@ -52,6 +55,7 @@ var previewTemplates = template.Must(template.New("preview").Parse(`{{define "he
 <meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<meta name="generator" content="feedgen">
 <title>{{.Info.Title}} — catalog preview</title>
 <style>
 body{font-family:system-ui,"Noto Sans TC",sans-serif;margin:1rem;color:#222}
@@ -72,14 +76,14 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-al
 <input id="q" type="search" placeholder="Search by name, PID or SKU" autocomplete="off">
 </header>
 <section class="products">
-{{end}}{{define "tail"}}</section>
+{{end}}{{define "excluded"}}</section>
 <h2>Excluded ({{len .Excluded}})</h2>
 <table>
 <thead><tr><th>PID</th><th>name</th><th>row</th><th>why</th></tr></thead>
 <tbody>
-{{end}}{{define "end"}}</tbody>
+{{end}}{{define "excluded-end"}}</tbody>
 </table>
-<script>{{.Script}}</script>
+{{end}}{{define "end"}}<script>{{.Script}}</script>
 </body>
 </html>
 {{end}}`))
@@ -91,10 +95,13 @@ type preview struct {
 	bw       *bufio.Writer
 	currency string
 	n        int
+	// private pages also list the excluded products; public ones show
+	// only what the channels get.
+	private bool
 }
 
-func newPreview(w io.Writer, info *CatalogInfo, _ bool) (feedWriter, error) {
-	p := &preview{bw: bufio.NewWriterSize(w, 64<<10), currency: cleanText(info.Currency)}
+func newPreview(w io.Writer, info *CatalogInfo, private bool) (feedWriter, error) {
+	p := &preview{bw: bufio.NewWriterSize(w, 64<<10), currency: cleanText(info.Currency), private: private}
 	return p, previewTemplates.ExecuteTemplate(p.bw, "head", map[string]any{"CSP": previewCSP, "Info": info})
 }
 
@@ -166,11 +173,13 @@ func (pv *preview) escape(s string) {
 // with many excluded products made html/template the slowest part of the
 // end of a run. Their text comes from the export as it is, so it is cleaned.
 func (pv *preview) finish(excluded []Exclusion) error {
-	err := previewTemplates.ExecuteTemplate(pv.bw, "tail", map[string]any{"Excluded": excluded})
-	if err != nil {
+	w, esc := pv.bw, pv.escape
+	if !pv.private {
+		w.WriteString("</section>\n")
+		excluded = nil
+	} else if err := previewTemplates.ExecuteTemplate(w, "excluded", map[string]any{"Excluded": excluded}); err != nil {
 		return err
 	}
-	w, esc := pv.bw, pv.escape
 	for _, e := range excluded {
 		id, name := cleanText(e.ID), cleanText(e.Name)
 		w.WriteString(`<tr data-search="`)
@@ -187,6 +196,11 @@ func (pv *preview) finish(excluded []Exclusion) error {
 			w.WriteString("<br>")
 		}
 		w.WriteString("</td></tr>\n")
+	}
+	if pv.private {
+		if err := previewTemplates.ExecuteTemplate(w, "excluded-end", nil); err != nil {
+			return err
+		}
 	}
 	if err := previewTemplates.ExecuteTemplate(w, "end", map[string]any{"Script": template.JS(previewScript)}); err != nil {
 		return err

@@ -60,7 +60,11 @@ type BranchPublisher struct {
 	// commit: the report and the preview carry the run's time, and a
 	// catalog that did not change should not make a commit every run.
 	Volatile func(name string) bool
-	Logger   *slog.Logger // nil = discard
+	// Remove takes files off the branch, under Dir, when present and when
+	// the function given their name says from their first 4 KiB that they
+	// are to go: the private files older versions of feedgen published.
+	Remove map[string]func(head []byte) bool
+	Logger *slog.Logger // nil = discard
 
 	// testHookBeforePush runs before each push attempt, so that tests can
 	// move the remote branch the way a concurrent publisher would.
@@ -123,7 +127,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 	}
 
 	if !p.Push {
-		commit, changed, err := g.commitFiles(ctx, local, entries, message)
+		commit, changed, err := g.commitFiles(ctx, local, entries, p.removals(dir), message)
 		if err != nil {
 			return PublishResult{}, err
 		}
@@ -150,7 +154,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		if base == "" {
 			base = local // a branch made without Push is published as it is
 		}
-		commit, changed, err := g.commitFiles(ctx, base, entries, message)
+		commit, changed, err := g.commitFiles(ctx, base, entries, p.removals(dir), message)
 		if err != nil {
 			return PublishResult{}, err
 		}
@@ -437,7 +441,23 @@ func (g *gitRepo) resolveCommit(ctx context.Context, ref string) (string, error)
 // temporary index so the user's own index is never involved, and commits it
 // on top of base ("" for a first, parentless commit). When the tree equals
 // base's, it returns base and changed=false instead of an empty commit.
-func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexEntry, message string) (commit string, changed bool, err error) {
+// removal is a file to take off the branch if it is there and ours says
+// so of its first bytes.
+type removal struct {
+	path string
+	ours func(head []byte) bool
+}
+
+func (p *BranchPublisher) removals(dir string) []removal {
+	var rs []removal
+	for name, ours := range p.Remove {
+		rs = append(rs, removal{path.Join(dir, name), ours})
+	}
+	slices.SortFunc(rs, func(a, b removal) int { return strings.Compare(a.path, b.path) })
+	return rs
+}
+
+func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexEntry, removals []removal, message string) (commit string, changed bool, err error) {
 	tmp, err := os.MkdirTemp("", "feedgen-index-")
 	if err != nil {
 		return "", false, fmt.Errorf("create temporary index: %w", err)
@@ -448,19 +468,38 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 	readTree := []string{"read-tree", "--empty"}
 	var baseTree string
 	hasNojekyll := false
+	var drop []string // paths of removals present on the branch
 	if base != "" {
 		query := base + "^{tree}\n" + base + ":.nojekyll\n"
 		for _, e := range entries {
 			query += base + ":" + e.path + "\n"
+		}
+		for _, r := range removals {
+			query += base + ":" + r.path + "\n"
 		}
 		out, err := g.run(ctx, nil, strings.NewReader(query), "cat-file", "--batch-check")
 		if err != nil {
 			return "", false, fmt.Errorf("read branch tip %s: %w", base, err)
 		}
 		lines := strings.Split(out, "\n")
+		if len(lines) != 2+len(entries)+len(removals) {
+			return "", false, fmt.Errorf("read branch tip %s: unexpected answer from git cat-file", base)
+		}
 		baseTree, _, _ = strings.Cut(lines[0], " ")
-		hasNojekyll = len(lines) > 1 && !strings.HasSuffix(lines[1], " missing")
-		if hasNojekyll && len(lines) == 2+len(entries) && onlyVolatileChanged(entries, lines[2:]) {
+		hasNojekyll = !strings.HasSuffix(lines[1], " missing")
+		for i, r := range removals {
+			if strings.HasSuffix(lines[2+len(entries)+i], " missing") {
+				continue
+			}
+			blob, err := g.runBytes(ctx, "cat-file", "blob", base+":"+r.path)
+			if err != nil {
+				return "", false, fmt.Errorf("read %s on the branch: %w", r.path, err)
+			}
+			if r.ours(blob[:min(len(blob), 4096)]) {
+				drop = append(drop, r.path)
+			}
+		}
+		if hasNojekyll && len(drop) == 0 && onlyVolatileChanged(entries, lines[2:2+len(entries)]) {
 			return base, false, nil
 		}
 		readTree = []string{"read-tree", base}
@@ -472,6 +511,10 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 	var info strings.Builder
 	for _, e := range entries {
 		fmt.Fprintf(&info, "100644 %s\t%s\x00", e.blob, e.path)
+	}
+	for _, p := range drop {
+		// Mode 0 removes the path from the index.
+		fmt.Fprintf(&info, "0 %s\t%s\x00", strings.Repeat("0", len(baseTree)), p)
 	}
 	if !hasNojekyll {
 		empty, err := g.run(ctx, nil, strings.NewReader(""), "hash-object", "-w", "--no-filters", "--stdin")

@@ -117,7 +117,10 @@ var reasonTitles = map[string]string{
 const markdownExcludedRows = 200
 
 // WriteMarkdown writes s for a GitHub Actions job summary or a person.
-func (s *Summary) WriteMarkdown(w io.Writer) error {
+// Only with listExcluded does it name the excluded products: a job summary
+// is read by whoever can see the repository's runs, and a product left out
+// may be one the shop has not announced.
+func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "## Product catalog: %d products, %d items\n\n", s.Eligible, s.Items)
 	fmt.Fprintf(bw, "Export `%s` (%d rows, %d products), evaluated at %s.\n\n",
@@ -134,6 +137,11 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 		for _, c := range s.ReasonCodes() {
 			fmt.Fprintf(bw, "| %s | %d |\n", reasonTitles[c], s.ExcludedBy[c])
 		}
+		if !listExcluded {
+			bw.WriteString("\nWhich products they are is left out here, where others may read it: see report.json in the report folder, or `feedgen explain PID`.\n\n")
+		}
+	}
+	if s.Excluded > 0 && listExcluded {
 		bw.WriteString("\n<details><summary>Excluded products</summary>\n\n| PID | name | row | why |\n|---|---|---:|---|\n")
 		for i, e := range s.ExcludedProducts {
 			if i == markdownExcludedRows {

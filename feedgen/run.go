@@ -56,7 +56,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
 		exp, b = ex, newCatalogBuilder(&cfg, ex, at)
 		info := b.info()
-		out, err := createCatalog(cfg.Out, &info, cfg.Feeds, cfg.Preview)
+		out, err := createCatalog(cfg.Out, cfg.Report, &info, cfg.Feeds, cfg.Preview)
 		if err != nil {
 			return fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
 		}
@@ -173,16 +173,11 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 	p := &BranchPublisher{
 		RepoDir: pc.Repo, Branch: pc.Branch, Dir: pc.Dir, Remote: pc.Remote, Push: pc.Push,
 		AuthorName: pc.AuthorName, AuthorEmail: pc.AuthorEmail,
-		Volatile: func(name string) bool { return name == reportFile || name == previewFile },
+		Volatile: func(name string) bool { return name == publicPreviewFile },
+		Remove:   legacyPrivateFiles,
 		Logger:   log,
 	}
-	names := []string{reportFile}
-	for _, f := range sum.Feeds {
-		names = append(names, f.File)
-	}
-	if cfg.Preview {
-		names = append(names, previewFile)
-	}
+	names := publicFiles(cfg)
 	message := fmt.Sprintf("%s: %d products, %d items", pc.Message, sum.Eligible, sum.Items)
 	for _, f := range sum.Feeds {
 		if f.Format != "line-json" {
@@ -206,6 +201,19 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 	sum.Published = &res
 	sum.Changed = res.Changed
 	return nil
+}
+
+// publicFiles names the files of the public folder a run writes: the
+// feeds and the public preview. Only these are published and served.
+func publicFiles(cfg *Config) []string {
+	var names []string
+	for _, f := range cfg.Feeds {
+		names = append(names, f.File)
+	}
+	if cfg.Preview {
+		names = append(names, publicPreviewFile)
+	}
+	return names
 }
 
 // describeChange compares the published LINE product file with the one

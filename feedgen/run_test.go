@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,7 +31,7 @@ const (
 func sampleConfig(t testing.TB, out string) Config {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Export, cfg.Out, cfg.ShopURL = sampleExport, out, sampleShop
+	cfg.Export, cfg.Out, cfg.Report, cfg.ShopURL = sampleExport, out, out+"-report", sampleShop
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,8 @@ var allFeeds = []Feed{
 }
 
 // TestGoldenSample checks every file made from the sample export against
-// testdata/golden; -update rewrites the golden files.
+// testdata/golden (the public folder) and testdata/golden/report (the
+// private one); -update rewrites the golden files.
 func TestGoldenSample(t *testing.T) {
 	out := t.TempDir()
 	cfg := sampleConfig(t, out)
@@ -85,33 +87,26 @@ func TestGoldenSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := os.ReadDir(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) != len(allFeeds)+2 {
-		t.Errorf("wrote %d files, want the %d feeds, index.html and report.json", len(files), len(allFeeds))
-	}
-	for _, f := range files {
-		got, err := os.ReadFile(filepath.Join(out, f.Name()))
+	for _, folder := range []struct {
+		dir, golden string
+		want        []string
+	}{
+		{out, goldenDir, publicFiles(&cfg)},
+		{cfg.Report, filepath.Join(goldenDir, "report"), []string{previewFile, reportFile}},
+	} {
+		entries, err := os.ReadDir(folder.dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join(goldenDir, f.Name())
-		if *update {
-			if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
+		var files []string
+		for _, e := range entries {
+			files = append(files, e.Name())
 		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatal(err)
+		if want := slices.Sorted(slices.Values(folder.want)); !slices.Equal(files, want) {
+			t.Errorf("%s holds %q, want %q", folder.dir, files, want)
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (go test ./feedgen -run TestGoldenSample -update rewrites it after review)", f.Name(), golden)
+		for _, name := range files {
+			checkGolden(t, filepath.Join(folder.dir, name), filepath.Join(folder.golden, name))
 		}
 	}
 	want := Summary{Rows: 16, Products: 12, Eligible: 5, Items: 8, Excluded: 7, WarningCount: 2,
@@ -221,6 +216,7 @@ func BenchmarkRun100k(b *testing.B) {
 		b.Run(layout.name, func(b *testing.B) {
 			cfg := DefaultConfig()
 			cfg.Export, cfg.Out, cfg.ShopURL = exports[layout.shared], b.TempDir(), sampleShop
+			cfg.Report = cfg.Out + "-report"
 			if err := cfg.Validate(); err != nil {
 				b.Fatal(err)
 			}
@@ -320,5 +316,30 @@ func TestDescribeChangeByProductID(t *testing.T) {
 	}
 	if got, err := describeChange(nil, cur); err != nil || got != " (first publish)" {
 		t.Errorf("describeChange(nothing published) = %q, %v; want \" (first publish)\"", got, err)
+	}
+}
+
+// checkGolden compares the file at path with the golden file, which
+// -update rewrites first.
+func checkGolden(t *testing.T, path, golden string) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s (go test ./feedgen -run TestGoldenSample -update rewrites it after review)", path, golden)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ func (s *daemon) httpServer() *http.Server {
 	return &http.Server{
 		Handler: &catalogHandler{
 			dir:      s.OutDir,
+			files:    s.Catalog,
 			status:   &s.status,
 			nextRun:  s.nextRun,
 			trigger:  s.trigger,
@@ -41,14 +43,17 @@ func (s *daemon) httpServer() *http.Server {
 	}
 }
 
-// catalogHandler serves the files of the output folder, GET /healthz and
+// catalogHandler serves the catalog files of the output folder, GET /healthz and
 // POST /refresh.
 //
 // It does its own routing: http.ServeMux would answer a path containing
 // ".." with a redirect to the cleaned path, and such requests should get a
 // plain error instead.
 type catalogHandler struct {
-	dir      string
+	dir string
+	// files are the only files served: those feedgen writes to the public
+	// folder. Whatever else is in it (an export, a config) is not.
+	files    []string
 	status   *runStatus
 	nextRun  func() time.Time
 	trigger  func(reason string)
@@ -133,6 +138,10 @@ func (h *catalogHandler) file(w http.ResponseWriter, r *http.Request) {
 	name, code := requestedFile(r)
 	if code != 0 {
 		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	if !slices.Contains(h.files, name) {
+		http.NotFound(w, r)
 		return
 	}
 	root, err := os.OpenRoot(h.dir)

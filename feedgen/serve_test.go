@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,7 @@ func testHandler(t *testing.T, dir string) (*catalogHandler, *clockwork.FakeCloc
 	triggered := make(chan string, 10)
 	return &catalogHandler{
 		dir:      dir,
+		files:    []string{"index.html", "report.bin", "catalog.xml", "products.json", "feed.tsv", "feed.txt", "feed.csv"},
 		status:   &runStatus{},
 		nextRun:  func() time.Time { return time.Date(2026, 11, 23, 16, 45, 0, 0, taipei(t)) },
 		trigger:  func(reason string) { triggered <- reason },
@@ -387,4 +389,24 @@ func TestServeThroughDaemon(t *testing.T) {
 		t.Errorf("GET /catalog.xml: status %d, body %q", resp.StatusCode, got)
 	}
 	resp.Body.Close()
+}
+
+// TestServeOnlyTheCatalog: with the export and the config in the output
+// folder (a setup the config now refuses, but files get copied there), the
+// server hands out the catalog files and nothing else.
+func TestServeOnlyTheCatalog(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"catalog.xml", "商品匯出.xlsx", "feedgen.toml", "report.json", "index.html"} {
+		writeFile(t, filepath.Join(dir, name), []byte(catalogXML))
+	}
+	h, _, _ := testHandler(t, dir)
+	h.files = publicFiles(&Config{Feeds: DefaultFeeds(), Preview: true})
+	if resp := get(t, h, "/catalog.xml"); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /catalog.xml = %d, want 200", resp.StatusCode)
+	}
+	for _, name := range []string{"商品匯出.xlsx", "feedgen.toml", "report.json", "index.html"} {
+		if resp := get(t, h, "/"+url.PathEscape(name)); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET /%s = %d, want 404", name, resp.StatusCode)
+		}
+	}
 }
