@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"feedgen/feedgen"
+	"feedgen/internal/redact"
 )
 
 // Exit codes, documented in the usage text and the README.
@@ -272,7 +273,7 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 	if verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 func printSummary(w io.Writer, s *feedgen.Summary) {
@@ -307,10 +308,11 @@ func printSummary(w io.Writer, s *feedgen.Summary) {
 }
 
 // fail prints err once, with a hint when one helps, and returns code.
+// fail prints err and its hint, without credentials, and returns code.
 func fail(w io.Writer, err error, code int) int {
-	fmt.Fprintf(w, "feedgen: error: %v\n", err)
+	fmt.Fprintf(w, "feedgen: error: %s\n", redact.String(err.Error()))
 	if h := feedgen.Hint(err); h != "" {
-		fmt.Fprintf(w, "feedgen: hint: %s\n", h)
+		fmt.Fprintf(w, "feedgen: hint: %s\n", redact.String(h))
 	}
 	return code
 }
@@ -357,7 +359,7 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(redact.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	hangup := make(chan os.Signal, 1)
 	signal.Notify(hangup, syscall.SIGHUP) // never delivered on Windows
 	defer signal.Stop(hangup)

@@ -3,6 +3,7 @@ package feedgen
 import (
 	"crypto/rand"
 	"errors"
+	"feedgen/internal/redact"
 	"fmt"
 	"io"
 	"os"
@@ -174,7 +175,7 @@ func (g *GitHubActions) annotate(command string, a Annotation) {
 	if len(props) > 0 {
 		cmd += " " + strings.Join(props, ",")
 	}
-	fmt.Fprintf(g.Commands, "%s::%s\n", cmd, escapeData(a.Message))
+	fmt.Fprintf(g.Commands, "%s::%s\n", cmd, escapeData(redact.String(a.Message)))
 }
 
 // escapeData and escapeProperty follow the runner's escaping of workflow

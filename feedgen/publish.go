@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"feedgen/internal/redact"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,7 +13,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -104,7 +104,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		return PublishResult{}, err
 	}
 	if p.Push && (p.Remote == "" || strings.HasPrefix(p.Remote, "-")) {
-		return PublishResult{}, fmt.Errorf("invalid remote name %q", p.Remote)
+		return PublishResult{}, fmt.Errorf("invalid remote name %q", redact.String(p.Remote))
 	}
 	if message == "" {
 		message = defaultCommitMessage
@@ -172,7 +172,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		}
 		if errors.Is(err, errNonFastForward) {
 			return PublishResult{}, fmt.Errorf("%w %d times because %s/%s kept moving (is another job publishing to it?): %w",
-				ErrPushRejected, pushAttempts, p.Remote, p.Branch, err)
+				ErrPushRejected, pushAttempts, redact.String(p.Remote), p.Branch, err)
 		}
 		if err != nil {
 			return PublishResult{}, err
@@ -183,7 +183,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		if err := g.updateRef(ctx, ref, commit, local); err != nil {
 			p.logger().Warn("local branch not updated to the published commit", "branch", p.Branch, "err", err)
 		}
-		p.logger().Info("catalog published", "branch", p.Branch, "commit", commit, "remote", p.Remote, "changed", changed)
+		p.logger().Info("catalog published", "branch", p.Branch, "commit", commit, "remote", redact.String(p.Remote), "changed", changed)
 		return PublishResult{Changed: changed, Commit: commit, Pushed: true}, nil
 	}
 }
@@ -304,14 +304,6 @@ func (e *gitError) Error() string {
 
 func (e *gitError) Unwrap() error { return e.Err }
 
-// urlCredentials matches the user-info part of a URL, which holds a token
-// when someone wrote https://user:token@host as the remote.
-var urlCredentials = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'"]+@`)
-
-func redactCredentials(s string) string {
-	return urlCredentials.ReplaceAllString(s, "${1}***@")
-}
-
 // gitMessage is git's stderr for an error message: without credentials,
 // and without the "hint:" lines meant for someone typing git commands (such
 // as advice to "git pull" after a rejected push, which Publish does itself).
@@ -322,7 +314,7 @@ func gitMessage(stderr string) string {
 			b.WriteString(line)
 		}
 	}
-	return redactCredentials(strings.TrimSpace(b.String()))
+	return redact.String(strings.TrimSpace(b.String()))
 }
 
 // run runs git with args in the repository and returns its trimmed stdout.
@@ -348,7 +340,7 @@ func (g *gitRepo) output(ctx context.Context, extraEnv []string, stdin io.Reader
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
-	g.logger.Debug("git", "args", redactCredentials(strings.Join(args, " ")), "duration", time.Since(start), "err", err)
+	g.logger.Debug("git", "args", redact.String(strings.Join(args, " ")), "duration", time.Since(start), "err", err)
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -604,7 +596,8 @@ func (g *gitRepo) updateRef(ctx context.Context, ref, commit, old string) error 
 
 func (g *gitRepo) checkRemote(ctx context.Context, remote string) error {
 	if _, err := g.run(ctx, nil, nil, "remote", "get-url", remote); err != nil {
-		return fmt.Errorf("%w %q in %s: add it with: git remote add %s <url>: %w", ErrNoRemote, remote, g.dir, remote, err)
+		shown := redact.String(remote)
+		return fmt.Errorf("%w %q in %s: add it with: git remote add %s <url>: %w", ErrNoRemote, shown, g.dir, shown, err)
 	}
 	return nil
 }
@@ -686,5 +679,5 @@ func classifyRemoteError(err error, remote string) error {
 		return err
 	}
 	return fmt.Errorf("%w for %s (in GitHub Actions, set \"permissions: contents: write\" in the workflow; elsewhere, configure git credentials for this remote): %w",
-		ErrGitAuth, remote, err)
+		ErrGitAuth, redact.String(remote), err)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"feedgen/internal/redact"
 	"fmt"
 	"io"
 	"log/slog"
@@ -99,7 +100,7 @@ func (h *catalogHandler) health(w http.ResponseWriter, r *http.Request) {
 	case finished.IsZero():
 		body.Result = "never"
 	case err != nil:
-		body.Result, body.Error = "failed", err.Error()
+		body.Result, body.Error = "failed", redact.String(err.Error())
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, body)
