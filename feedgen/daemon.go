@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
+	"golang.org/x/net/netutil"
 )
 
 // stopTimeout bounds how long Serve waits, once its context is done, for a
@@ -168,6 +169,10 @@ func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
 			_ = sched.Shutdown()
 			return fmt.Errorf("listen on %s: %w", s.Listen, err)
 		}
+		// Past the cap, connections wait in the kernel's backlog instead
+		// of taking a file descriptor each, which a flood of idle clients
+		// would otherwise exhaust until runs fail.
+		ln = netutil.LimitListener(ln, maxConnections)
 		srv = s.httpServer()
 	}
 

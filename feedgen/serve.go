@@ -21,6 +21,10 @@ import (
 	"github.com/jonboulle/clockwork"
 )
 
+// maxConnections bounds the connections the HTTP server holds open at
+// once; tests lower it.
+var maxConnections = 64
+
 // httpServer returns the server for Listen. The timeouts keep slow or idle
 // clients from holding connections; writes get longer because a catalog
 // can be several megabytes on a slow uplink.

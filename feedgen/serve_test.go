@@ -410,3 +410,42 @@ func TestServeOnlyTheCatalog(t *testing.T) {
 		}
 	}
 }
+
+// TestServeCapsConnections: clients that connect and send nothing hold at
+// most maxConnections connections; the next client waits for one of them
+// to go, rather than the server opening file descriptors without bound.
+func TestServeCapsConnections(t *testing.T) {
+	old := maxConnections
+	maxConnections = 2
+	t.Cleanup(func() { maxConnections = old })
+	out := t.TempDir()
+	h := startDaemon(t, &Daemon{
+		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		OutDir:  out,
+		Catalog: []string{"catalog.xml"},
+		Listen:  "127.0.0.1:0",
+		Run:     func(context.Context, string) (RunReport, error) { return RunReport{}, nil },
+	})
+	addr := h.logs.httpAddr(t)
+	var idle []net.Conn
+	for range maxConnections {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	client := &http.Client{Timeout: 300 * time.Millisecond}
+	if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("GET /healthz with %d idle connections open = %d, want it to wait", maxConnections, resp.StatusCode)
+	}
+	idle[0].Close()
+	client.Timeout = waitLimit
+	resp, err := client.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz once a connection closed: %v", err)
+	}
+	resp.Body.Close()
+}
