@@ -264,6 +264,7 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChan
 		}
 	}
 	for _, f := range o.files {
+		laterThan(f.temp.Name(), filepath.Join(f.dir, f.name))
 		if err := replaceFile(f.temp.Name(), filepath.Join(f.dir, f.name)); err != nil {
 			return fmt.Errorf("replace %s: %w", f.name, err)
 		}
@@ -271,6 +272,25 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChan
 	o.files = nil
 	removeLegacyFiles(o.dir)
 	return errors.Join(syncDir(o.dir), syncDir(o.report))
+}
+
+// laterThan gives the new file at path a modification time in a later
+// second than the file old it replaces, when two runs come within one
+// second: HTTP's Last-Modified counts whole seconds, and a client holding
+// the old file must not be told by If-Modified-Since that it is current.
+// It is best effort: a file system that refuses leaves the time as it is.
+func laterThan(path, old string) {
+	prev, err := os.Stat(old)
+	if err != nil {
+		return
+	}
+	cur, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	if next := prev.ModTime().Truncate(time.Second).Add(time.Second); cur.ModTime().Before(next) {
+		_ = os.Chtimes(path, next, next)
+	}
 }
 
 // removeLegacyFiles removes from the public folder the report and the full

@@ -3,9 +3,10 @@ package feedgen
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"feedgen/internal/redact"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -68,6 +69,15 @@ type catalogHandler struct {
 
 	mu          sync.Mutex
 	lastRefresh time.Time
+	tags        map[string]contentTag // by file name
+}
+
+// contentTag is the ETag of one version of a file, which a version's size
+// and modification time identify: the catalog is replaced by rename.
+type contentTag struct {
+	size  int64
+	mtime time.Time
+	tag   string
 }
 
 func (h *catalogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -168,10 +178,16 @@ func (h *catalogHandler) file(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The catalog is replaced by rename, so size and mtime identify a
-	// version; the gzip body is a different representation and so gets
-	// its own tag.
-	tag := fmt.Sprintf("%x-%x", info.Size(), info.ModTime().UnixNano())
+	// The tag is made from the content, so that two versions never share
+	// one; the gzip body is a different representation and so gets its
+	// own tag. Last-Modified is never reused for other content either:
+	// each run leaves its files a later second than the files they replace.
+	tag, err := h.contentTag(name, info, f)
+	if err != nil {
+		h.log.Warn("read catalog file", "file", name, "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
 	var body io.ReadSeeker = f
 	hdr := w.Header()
 	hdr.Set("Content-Type", contentType(name))
@@ -268,4 +284,31 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	// The client may be gone; there is no one left to tell.
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// contentTag returns the ETag of the file f, hashing it on the first
+// request for each version: a version is hashed once, however many
+// requests it gets. It leaves f at its start.
+func (h *catalogHandler) contentTag(name string, info os.FileInfo, f io.ReadSeeker) (string, error) {
+	h.mu.Lock()
+	t, ok := h.tags[name]
+	h.mu.Unlock()
+	if ok && t.size == info.Size() && t.mtime.Equal(info.ModTime()) {
+		return t.tag, nil
+	}
+	sum := sha256.New()
+	if _, err := io.Copy(sum, f); err != nil {
+		return "", err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	tag := hex.EncodeToString(sum.Sum(nil)[:16])
+	h.mu.Lock()
+	if h.tags == nil {
+		h.tags = map[string]contentTag{}
+	}
+	h.tags[name] = contentTag{info.Size(), info.ModTime(), tag}
+	h.mu.Unlock()
+	return tag, nil
 }

@@ -449,3 +449,37 @@ func TestServeCapsConnections(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestServeValidatorsFollowContent: two catalogs published within one
+// second answer a client holding the first with the second, whether it
+// asks with If-None-Match or If-Modified-Since.
+func TestServeValidatorsFollowContent(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "public")
+	h, _, _ := testHandler(t, out)
+	h.files = []string{"catalog.xml", "products.json"}
+	if err := writeCatalog(out, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
+		t.Fatal(err)
+	}
+	first := get(t, h, "/catalog.xml")
+	etag, modified := first.Header.Get("ETag"), first.Header.Get("Last-Modified")
+	if err := writeCatalog(out, testCatalog(4), DefaultFeeds(), 0.5, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, hdr := range [][2]string{{"If-None-Match", etag}, {"If-Modified-Since", modified}} {
+		resp := get(t, h, "/catalog.xml", hdr[0], hdr[1])
+		if n, _ := countXMLItems(resp.Body); resp.StatusCode != http.StatusOK || n != 4 {
+			t.Errorf("%s of the first catalog: status %d, want 200 with the second", hdr[0], resp.StatusCode)
+		}
+	}
+	// The same content again is the same tag, even rewritten.
+	second := get(t, h, "/catalog.xml").Header.Get("ETag")
+	path := filepath.Join(out, "catalog.xml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, b)
+	if got := get(t, h, "/catalog.xml").Header.Get("ETag"); got != second {
+		t.Errorf("ETag of the same content rewritten = %s, want %s", got, second)
+	}
+}
