@@ -359,6 +359,9 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
+	if token := os.Getenv("FEEDGEN_REFRESH_TOKEN"); token != "" {
+		cfg.RefreshToken = token
+	}
 	log := slog.New(redact.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	hangup := make(chan os.Signal, 1)
 	signal.Notify(hangup, syscall.SIGHUP) // never delivered on Windows

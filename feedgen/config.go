@@ -64,6 +64,10 @@ type Config struct {
 	Debounce        time.Duration `toml:"debounce"`
 	Listen          string        `toml:"listen"`
 	RefreshInterval time.Duration `toml:"refresh_interval"`
+	// RefreshToken is the bearer token POST /refresh must carry; the
+	// environment variable FEEDGEN_REFRESH_TOKEN sets it too, and is the
+	// better place for a secret.
+	RefreshToken string `toml:"refresh_token"`
 
 	Publish PublishConfig `toml:"publish"`
 	Columns Columns       `toml:"columns"`

@@ -93,6 +93,10 @@ type Daemon struct {
 	// RefreshInterval is the least time between two runs requested with
 	// POST /refresh; default 1h.
 	RefreshInterval time.Duration
+	// RefreshToken, when set, is the bearer token POST /refresh must carry
+	// (Authorization: Bearer …). Without one, /refresh is only accepted
+	// from this computer unless Listen is a loopback address anyway.
+	RefreshToken string
 	// Clock is the time source; nil means the real clock.
 	Clock clockwork.Clock
 	// Logger receives the daemon's log; nil discards it.
@@ -129,6 +133,7 @@ func NewDaemon(cfg Config, log *slog.Logger) *Daemon {
 		Debounce:        cfg.Debounce,
 		Listen:          cfg.Listen,
 		RefreshInterval: cfg.RefreshInterval,
+		RefreshToken:    cfg.RefreshToken,
 		Logger:          log,
 		Run: func(ctx context.Context, export string) (RunReport, error) {
 			c := cfg
@@ -184,6 +189,9 @@ func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
 	wg.Go(func() { watcher.loop(ctx) })
 	if srv != nil {
 		s.log.Info("serving catalog over http", "addr", ln.Addr().String())
+		if s.RefreshToken == "" && !isLoopback(s.Listen) {
+			s.log.Warn("POST /refresh is accepted only from this computer; set refresh_token (or FEEDGEN_REFRESH_TOKEN) to allow it from the network", "addr", s.Listen)
+		}
 		wg.Go(func() {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				httpErr <- fmt.Errorf("serve http on %s: %w", ln.Addr(), err)

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"feedgen/internal/redact"
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,7 +42,11 @@ func (s *daemon) httpServer() *http.Server {
 			trigger:  s.trigger,
 			clock:    s.Clock,
 			interval: s.RefreshInterval,
-			log:      s.log.With("component", "http"),
+			token:    s.RefreshToken,
+			// Without a token, a refresh from the network is refused when
+			// the server listens beyond this computer.
+			localOnly: s.RefreshToken == "" && !isLoopback(s.Listen),
+			log:       s.log.With("component", "http"),
 		},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -65,7 +72,11 @@ type catalogHandler struct {
 	trigger  func(reason string)
 	clock    clockwork.Clock
 	interval time.Duration // least time between accepted refreshes
-	log      *slog.Logger
+	// token is the bearer token /refresh requires, if any; with localOnly
+	// and no token, /refresh is refused to clients on other computers.
+	token     string
+	localOnly bool
+	log       *slog.Logger
 
 	mu          sync.Mutex
 	lastRefresh time.Time
@@ -125,6 +136,15 @@ func (h *catalogHandler) health(w http.ResponseWriter, r *http.Request) {
 func (h *catalogHandler) refresh(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, "POST")
+		return
+	}
+	switch {
+	case h.token != "" && !bearerIs(r.Header.Get("Authorization"), h.token):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="feedgen"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "POST /refresh needs Authorization: Bearer <refresh_token>"})
+		return
+	case h.token == "" && h.localOnly && !isLoopback(r.RemoteAddr):
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "POST /refresh is only accepted from the computer feedgen runs on; set refresh_token to allow it from the network"})
 		return
 	}
 	h.mu.Lock()
@@ -311,4 +331,26 @@ func (h *catalogHandler) contentTag(name string, info os.FileInfo, f io.ReadSeek
 	h.tags[name] = contentTag{info.Size(), info.ModTime(), tag}
 	h.mu.Unlock()
 	return tag, nil
+}
+
+// bearerIs reports whether an Authorization header carries token, in
+// constant time.
+func bearerIs(header, token string) bool {
+	got, ok := strings.CutPrefix(header, "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
+}
+
+// isLoopback reports whether a host:port address (a listen address or a
+// client's) is on this computer only. An empty host listens on every
+// interface; a name other than localhost is taken as reachable.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }

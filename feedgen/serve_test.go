@@ -483,3 +483,60 @@ func TestServeValidatorsFollowContent(t *testing.T) {
 		t.Errorf("ETag of the same content rewritten = %s, want %s", got, second)
 	}
 }
+
+// TestServeRefreshAuth: with a token, /refresh needs it; without one, a
+// server listening beyond this computer takes /refresh only from it.
+func TestServeRefreshAuth(t *testing.T) {
+	post := func(h *catalogHandler, remote, auth string) int {
+		req := httptest.NewRequest(http.MethodPost, "/refresh", nil)
+		req.RemoteAddr = remote
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, c := range []struct {
+		name, token  string
+		localOnly    bool
+		remote, auth string
+		want         int
+	}{
+		{"token given", "s3cret", false, "203.0.113.5:4000", "Bearer s3cret", http.StatusAccepted},
+		{"token missing", "s3cret", false, "127.0.0.1:4000", "", http.StatusUnauthorized},
+		{"token wrong", "s3cret", false, "203.0.113.5:4000", "Bearer s3cre", http.StatusUnauthorized},
+		{"not bearer", "s3cret", false, "203.0.113.5:4000", "Basic czNjcmV0", http.StatusUnauthorized},
+		{"no token, from the network", "", true, "203.0.113.5:4000", "", http.StatusForbidden},
+		{"no token, from this computer", "", true, "127.0.0.1:4000", "", http.StatusAccepted},
+		{"no token, from this computer over IPv6", "", true, "[::1]:4000", "", http.StatusAccepted},
+		{"no token, listening on loopback", "", false, "203.0.113.5:4000", "", http.StatusAccepted},
+	} {
+		h, _, _ := testHandler(t, t.TempDir())
+		h.token, h.localOnly = c.token, c.localOnly
+		if got := post(h, c.remote, c.auth); got != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, got, c.want)
+		}
+	}
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:8080": true, "[::1]:8080": true, "[::ffff:127.0.0.1]:1": true,
+		":8080": false, "0.0.0.0:8080": false, "192.168.1.5:8080": false, "shop.local:8080": false,
+	} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// TestServeWarnsOfOpenRefresh: a daemon listening beyond this computer
+// without a refresh token says at start that /refresh is local only.
+func TestServeWarnsOfOpenRefresh(t *testing.T) {
+	h := startDaemon(t, &Daemon{
+		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		OutDir:  t.TempDir(),
+		Catalog: []string{"catalog.xml"},
+		Listen:  "0.0.0.0:0",
+		Run:     func(context.Context, string) (RunReport, error) { return RunReport{}, nil },
+	})
+	h.logs.waitSeen(t, "POST /refresh is accepted only from this computer; set refresh_token (or FEEDGEN_REFRESH_TOKEN) to allow it from the network")
+}
