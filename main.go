@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // commonFlags are the flags shared by the commands that read an export.
 type commonFlags struct {
-	config, export, out, report, shopURL, at, maxDrop, publishBranch string
+	config, export, out, report, shopURL, at, maxDrop, publishBranch, publishRepository string
 }
 
 // register adds the flags; output adds those that only matter when the
@@ -107,6 +107,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, output bool) {
 		fs.StringVar(&c.report, "report", "", "private `folder` for the run's report and the preview with the excluded products (default \"report\")")
 		fs.StringVar(&c.maxDrop, "max-drop", "", "refuse to publish a catalog that lost more than this share of the published items, e.g. 50% or 0.5 (default 50%)")
 		fs.StringVar(&c.publishBranch, "publish-branch", "", "also commit the catalog onto `branch` (e.g. gh-pages) of the git repository here, and push it")
+		fs.StringVar(&c.publishRepository, "publish-repository", "", "push the branch to this other repository (`URL` or path) instead of the remote; FEEDGEN_PUBLISH_TOKEN authenticates an https one")
 	}
 }
 
@@ -129,6 +130,7 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 		dst *string
 	}{
 		{c.export, &cfg.Export}, {c.out, &cfg.Out}, {c.report, &cfg.Report}, {c.shopURL, &cfg.ShopURL}, {c.publishBranch, &cfg.Publish.Branch},
+		{c.publishRepository, &cfg.Publish.Repository},
 	} {
 		if o.val != "" {
 			*o.dst = o.val
@@ -141,6 +143,9 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 		}
 		cfg.MaxDrop = f
 	}
+	// A secret comes from the environment only: a config file may be in
+	// a repository.
+	cfg.Publish.Token = os.Getenv("FEEDGEN_PUBLISH_TOKEN")
 	if err := cfg.Validate(); err != nil {
 		return cfg, time.Time{}, fmt.Errorf("config: %w", err)
 	}

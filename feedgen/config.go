@@ -120,6 +120,15 @@ type PublishConfig struct {
 	Repo string `toml:"repo"`
 	// Remote is pushed to when Push is set.
 	Remote string `toml:"remote"`
+	// Repository, when set, is another repository (a URL or a path) that
+	// the branch is pushed to instead of Remote, so that the export stays
+	// in this, private, repository and only the catalog goes to the public
+	// one that GitHub Pages serves.
+	Repository string `toml:"repository"`
+	// Token authenticates the push to an https Repository. It is a secret,
+	// so it comes only from the environment (FEEDGEN_PUBLISH_TOKEN), never
+	// from the config file.
+	Token string `toml:"-"`
 	// Message starts each commit message; what changed is appended.
 	Message string `toml:"message"`
 	Push    bool   `toml:"push"`
@@ -280,7 +289,7 @@ func (c *Config) Validate() error {
 	if len(c.Schedule) == 0 {
 		return &ConfigError{Key: "schedule", Err: errors.New("needs at least one time, such as [\"04:45\", \"16:45\"]")}
 	}
-	if c.Publish.Push && c.Publish.Branch != "" && c.Publish.Remote == "" {
+	if c.Publish.Push && c.Publish.Branch != "" && c.Publish.Remote == "" && c.Publish.Repository == "" {
 		return &ConfigError{Key: "publish.remote", Err: errors.New("is required when publish.push is true")}
 	}
 	if c.Out == "" {

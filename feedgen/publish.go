@@ -3,12 +3,14 @@ package feedgen
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"feedgen/internal/redact"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -51,7 +53,14 @@ type BranchPublisher struct {
 	Branch  string // e.g. "gh-pages"
 	Dir     string // folder inside the branch; "" = root
 	Remote  string // e.g. "origin"; used when Push is true
-	Push    bool
+	// Repository, when set, is pushed to instead of Remote: a URL or path
+	// of another repository.
+	Repository string
+	// Token authenticates to an https Repository, as GitHub's
+	// x-access-token user; it replaces any credentials git would send to
+	// that host, such as those actions/checkout leaves for its own repo.
+	Token string
+	Push  bool
 	// AuthorName and AuthorEmail default to "feedgen" and
 	// "feedgen@users.noreply.github.com"; in GitHub Actions the caller may
 	// pass GITHUB_ACTOR-based values.
@@ -142,11 +151,12 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		return PublishResult{Changed: true, Commit: commit}, nil
 	}
 
-	if err := g.checkRemote(ctx, p.Remote); err != nil {
+	target, tracking, err := p.target(ctx, g)
+	if err != nil {
 		return PublishResult{}, err
 	}
 	for attempt := 1; ; attempt++ {
-		remoteTip, err := g.fetchBranch(ctx, p.Remote, p.Branch)
+		remoteTip, err := g.fetchBranch(ctx, target, p.Branch, tracking)
 		if err != nil {
 			return PublishResult{}, err
 		}
@@ -165,14 +175,14 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		if p.testHookBeforePush != nil {
 			p.testHookBeforePush(attempt)
 		}
-		err = g.push(ctx, p.Remote, commit, ref)
+		err = g.push(ctx, target, commit, ref)
 		if errors.Is(err, errNonFastForward) && attempt < pushAttempts {
 			p.logger().Warn("branch moved on the remote while publishing; retrying", "branch", p.Branch, "attempt", attempt)
 			continue
 		}
 		if errors.Is(err, errNonFastForward) {
 			return PublishResult{}, fmt.Errorf("%w %d times because %s/%s kept moving (is another job publishing to it?): %w",
-				ErrPushRejected, pushAttempts, redact.String(p.Remote), p.Branch, err)
+				ErrPushRejected, pushAttempts, redact.String(target), p.Branch, err)
 		}
 		if err != nil {
 			return PublishResult{}, err
@@ -183,7 +193,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		if err := g.updateRef(ctx, ref, commit, local); err != nil {
 			p.logger().Warn("local branch not updated to the published commit", "branch", p.Branch, "err", err)
 		}
-		p.logger().Info("catalog published", "branch", p.Branch, "commit", commit, "remote", redact.String(p.Remote), "changed", changed)
+		p.logger().Info("catalog published", "branch", p.Branch, "commit", commit, "remote", redact.String(target), "changed", changed)
 		return PublishResult{Changed: changed, Commit: commit, Pushed: true}, nil
 	}
 }
@@ -193,6 +203,46 @@ func (p *BranchPublisher) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return p.Logger
+}
+
+// target returns where to push and the ref that keeps the fetched branch
+// tip: Remote, checked to exist, and its remote-tracking ref; or
+// Repository and a ref of feedgen's own, with the token's credentials set
+// up for git.
+func (p *BranchPublisher) target(ctx context.Context, g *gitRepo) (target, tracking string, err error) {
+	if p.Repository == "" {
+		if err := g.checkRemote(ctx, p.Remote); err != nil {
+			return "", "", err
+		}
+		return p.Remote, "refs/remotes/" + p.Remote + "/" + p.Branch, nil
+	}
+	if p.Token != "" {
+		auth, err := tokenConfig(p.Repository, p.Token)
+		if err != nil {
+			return "", "", err
+		}
+		g.env = append(g.env, auth...)
+	}
+	return p.Repository, "refs/feedgen/published/" + p.Branch, nil
+}
+
+// tokenConfig is the git configuration, as environment variables (so that
+// the token is in no command line), that sends token to the host of the
+// https repository url and nothing else git has for that host: the empty
+// value first clears the list of extra headers, such as the one
+// actions/checkout configures with the workflow's own token.
+func tokenConfig(repository, token string) ([]string, error) {
+	u, err := url.Parse(repository)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("a publish token needs an https repository address, not %q", redact.String(repository))
+	}
+	key := "http." + u.Scheme + "://" + u.Host + "/.extraheader"
+	basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
+	return []string{
+		"GIT_CONFIG_COUNT=2",
+		"GIT_CONFIG_KEY_0=" + key, "GIT_CONFIG_VALUE_0=",
+		"GIT_CONFIG_KEY_1=" + key, "GIT_CONFIG_VALUE_1=AUTHORIZATION: basic " + basic,
+	}, nil
 }
 
 // cleanBranchDir turns Dir into a slash-separated path relative to the
@@ -566,10 +616,14 @@ func (p *BranchPublisher) ReadPublished(ctx context.Context, name string) ([]byt
 	}
 	tip, err := g.resolveCommit(ctx, "refs/heads/"+p.Branch)
 	if p.Push && err == nil {
-		if err := g.checkRemote(ctx, p.Remote); err != nil {
+		target, tracking, err := p.target(ctx, g)
+		if err != nil {
 			return nil, err
 		}
-		tip, err = g.fetchBranch(ctx, p.Remote, p.Branch)
+		tip, err = g.fetchBranch(ctx, target, p.Branch, tracking)
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err != nil || tip == "" {
 		return nil, err
@@ -606,8 +660,7 @@ func (g *gitRepo) checkRemote(ctx context.Context, remote string) error {
 // remote has no such branch yet. In a shallow clone (the default of
 // actions/checkout) it fetches only the tip, which is all a new commit
 // needs, so the branch's growing history is never downloaded.
-func (g *gitRepo) fetchBranch(ctx context.Context, remote, branch string) (string, error) {
-	tracking := "refs/remotes/" + remote + "/" + branch
+func (g *gitRepo) fetchBranch(ctx context.Context, remote, branch, tracking string) (string, error) {
 	args := []string{"fetch", "--quiet", "--no-tags"}
 	if g.shallow {
 		args = append(args, "--depth=1")
@@ -618,7 +671,7 @@ func (g *gitRepo) fetchBranch(ctx context.Context, remote, branch string) (strin
 		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "couldn't find remote ref") {
 			return "", nil
 		}
-		return "", fmt.Errorf("fetch %s from %s: %w", branch, remote, classifyRemoteError(err, remote))
+		return "", fmt.Errorf("fetch %s from %s: %w", branch, redact.String(remote), classifyRemoteError(err, remote))
 	}
 	return g.resolveCommit(ctx, tracking)
 }
@@ -637,15 +690,15 @@ func (g *gitRepo) push(ctx context.Context, remote, commit, ref string) error {
 	if errors.As(err, &gerr) {
 		for line := range strings.Lines(gerr.Stdout) {
 			if strings.HasPrefix(line, "!") && strings.Contains(line, "[rejected]") {
-				return fmt.Errorf("push to %s: %w: %w", remote, errNonFastForward, err)
+				return fmt.Errorf("push to %s: %w: %w", redact.String(remote), errNonFastForward, err)
 			}
 		}
 		if strings.Contains(gerr.Stdout, "[remote rejected]") {
 			return fmt.Errorf("push to %s: %w: the remote refused the update (branch protection or a server hook?): %w",
-				remote, ErrPushRejected, err)
+				redact.String(remote), ErrPushRejected, err)
 		}
 	}
-	return fmt.Errorf("push to %s: %w", remote, classifyRemoteError(err, remote))
+	return fmt.Errorf("push to %s: %w", redact.String(remote), classifyRemoteError(err, remote))
 }
 
 // authFailures are what git, GitHub and ssh print when credentials are

@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"maps"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 )
@@ -522,5 +524,45 @@ func TestPublishReadPublished(t *testing.T) {
 	}
 	if b, err := p.ReadPublished(context.Background(), "missing.json"); err != nil || b != nil {
 		t.Errorf("ReadPublished(missing) = %q, %v; want nil, nil", b, err)
+	}
+}
+
+// TestPublishTokenReplacesCheckoutCredentials pushes to another repository
+// over https with a token, from a clone where actions/checkout left the
+// workflow's own token as an extra header for the same host: only the
+// publish token is sent, and it is not in the error.
+func TestPublishTokenReplacesCheckoutCredentials(t *testing.T) {
+	r := newPublishRepos(t)
+	var mu sync.Mutex
+	var sent []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		sent = append(sent, req.Header.Values("Authorization")...)
+		mu.Unlock()
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	checkoutToken := base64.StdEncoding.EncodeToString([]byte("x-access-token:ghs_workflow"))
+	runGit(t, r.user, "config", "--local", "http."+srv.URL+"/.extraheader", "AUTHORIZATION: basic "+checkoutToken)
+
+	p := r.publisher()
+	p.Repository, p.Token = srv.URL+"/shop/catalog.git", "ghp_publish"
+	_, err := p.Publish(context.Background(), catalog("<rss/>", "[]"), "")
+	if err == nil {
+		t.Fatal("Publish succeeded against a server that refuses everything")
+	}
+	if strings.Contains(err.Error(), "ghp_publish") {
+		t.Errorf("error leaks the token: %v", err)
+	}
+	want := "basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:ghp_publish"))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sent) == 0 {
+		t.Fatal("git sent no Authorization header")
+	}
+	for _, h := range sent {
+		if !strings.EqualFold(h, want) {
+			t.Errorf("git sent Authorization %q, want only the publish token", h)
+		}
 	}
 }

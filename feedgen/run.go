@@ -172,6 +172,7 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 	pc := cfg.Publish
 	p := &BranchPublisher{
 		RepoDir: pc.Repo, Branch: pc.Branch, Dir: pc.Dir, Remote: pc.Remote, Push: pc.Push,
+		Repository: pc.Repository, Token: pc.Token,
 		AuthorName: pc.AuthorName, AuthorEmail: pc.AuthorEmail,
 		Volatile: func(name string) bool { return name == publicPreviewFile },
 		Remove:   legacyPrivateFiles,
