@@ -28,7 +28,11 @@ var (
 	ErrNoRemote         = errors.New("no such git remote")
 	ErrBranchCheckedOut = errors.New("branch is checked out in a working tree")
 	ErrPushRejected     = errors.New("push rejected")
-	ErrGitAuth          = errors.New("git authentication failed")
+	// ErrPushRefused is the server refusing the update itself (a protected
+	// branch, a rule or a hook), unlike ErrPushRejected, which is losing
+	// the race with other pushes.
+	ErrPushRefused = errors.New("push refused by the server")
+	ErrGitAuth     = errors.New("git authentication failed")
 )
 
 // pushAttempts bounds how often Publish rebuilds its commit on a branch tip
@@ -190,7 +194,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		// The remote is the branch's source of truth; a local ref that moved
 		// meanwhile only misses this one update, so it is not worth failing
 		// a publish that already succeeded.
-		if err := g.updateRef(ctx, ref, commit, local); err != nil {
+		if err := g.updateRef(context.WithoutCancel(ctx), ref, commit, local); err != nil {
 			p.logger().Warn("local branch not updated to the published commit", "branch", p.Branch, "err", err)
 		}
 		p.logger().Info("catalog published", "branch", p.Branch, "commit", commit, "remote", redact.String(target), "changed", changed)
@@ -681,7 +685,15 @@ var errNonFastForward = errors.New("remote branch has commits this push does not
 
 // push sends commit to ref on remote. --no-verify: the user's pre-push hooks
 // guard their source branches, not a generated catalog branch.
+// pushGrace bounds a push once it has begun: a stop signal does not cut it
+// short, since a push cut short may still land on the server, and the run
+// would then report a failure, and leave the local branch behind, for a
+// catalog that was published.
+const pushGrace = 2 * time.Minute
+
 func (g *gitRepo) push(ctx context.Context, remote, commit, ref string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushGrace)
+	defer cancel()
 	_, err := g.run(ctx, nil, nil, "push", "--porcelain", "--no-verify", remote, commit+":"+ref)
 	if err == nil {
 		return nil
@@ -694,8 +706,8 @@ func (g *gitRepo) push(ctx context.Context, remote, commit, ref string) error {
 			}
 		}
 		if strings.Contains(gerr.Stdout, "[remote rejected]") {
-			return fmt.Errorf("push to %s: %w: the remote refused the update (branch protection or a server hook?): %w",
-				redact.String(remote), ErrPushRejected, err)
+			return fmt.Errorf("push to %s: %w (a protected branch, a ruleset or a server hook): %w",
+				redact.String(remote), ErrPushRefused, err)
 		}
 	}
 	return fmt.Errorf("push to %s: %w", redact.String(remote), classifyRemoteError(err, remote))

@@ -566,3 +566,27 @@ func TestPublishTokenReplacesCheckoutCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishFinishesAPushWhenStopped: a stop (the context cancelled, as
+// SIGTERM does) as the push begins does not cut it short: the push lands,
+// Publish says so, and the local branch follows it.
+func TestPublishFinishesAPushWhenStopped(t *testing.T) {
+	r := newPublishRepos(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := r.publisher()
+	p.testHookBeforePush = func(int) { cancel() }
+	res, err := p.Publish(ctx, catalog("<rss>1</rss>", "[]"), "stopped")
+	if err != nil {
+		t.Fatalf("Publish = %v, want the push finished", err)
+	}
+	if !res.Pushed || res.Commit == "" {
+		t.Fatalf("result %+v, want pushed", res)
+	}
+	if got := runGit(t, r.remote, "rev-parse", "gh-pages"); got != res.Commit {
+		t.Errorf("remote gh-pages at %s, want %s", got, res.Commit)
+	}
+	if got := runGit(t, r.user, "rev-parse", "gh-pages"); got != res.Commit {
+		t.Errorf("local gh-pages at %s, want the published %s", got, res.Commit)
+	}
+}

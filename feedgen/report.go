@@ -40,6 +40,9 @@ type Summary struct {
 	// Neither is in report.json, which is written before they are known.
 	Changed   bool           `json:"-"`
 	Published *PublishResult `json:"-"`
+	// Failure is why the catalog was not replaced or not published, when
+	// Run returned an error with the summary; the Markdown says it first.
+	Failure string `json:"-"`
 }
 
 // FeedResult is one catalog file a run wrote.
@@ -123,6 +126,9 @@ const markdownExcludedRows = 200
 func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "## Product catalog: %d products, %d items\n\n", s.Eligible, s.Items)
+	if s.Failure != "" {
+		fmt.Fprintf(bw, "> [!WARNING]\n> **Not published.** %s\n\n", mdEscape(s.Failure))
+	}
 	fmt.Fprintf(bw, "Export `%s` (%d rows, %d products), evaluated at %s.\n\n",
 		mdEscape(s.Export), s.Rows, s.Products, s.At.Format("2006-01-02 15:04 -07:00"))
 	if len(s.Feeds) > 0 {
@@ -221,6 +227,8 @@ func Hint(err error) string {
 		return "add the remote (git remote add origin URL), or set push = false under [publish]"
 	case errors.Is(err, ErrBranchCheckedOut):
 		return "that branch is checked out in a working tree; switch the tree to another branch, or publish to another branch"
+	case errors.Is(err, ErrPushRefused):
+		return "the repository does not let this push through: allow it to update the branch (on GitHub: Settings > Rules or Branches, and the workflow's token), or publish to a branch without protection"
 	case errors.Is(err, ErrPushRejected):
 		return "another job keeps pushing to the branch; give the workflow a concurrency group, and run again"
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"feedgen/internal/redact"
 	"fmt"
 	"io"
 	"io/fs"
@@ -94,10 +95,13 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		return nil, fmt.Errorf("read export %q: %w", cfg.Export, err)
 	}
 	if err := out.commit(sum, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
-		return sum, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+		err = fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+		sum.Failure = "The catalog files were left as they were: " + redact.String(err.Error())
+		return sum, err
 	}
 	if cfg.Publish.Branch != "" {
 		if err := publishCatalog(ctx, &cfg, sum, log); err != nil {
+			sum.Failure = fmt.Sprintf("The catalog was written to %s but not published to the branch %s: %s", cfg.Out, cfg.Publish.Branch, redact.String(err.Error()))
 			return sum, err
 		}
 	}
