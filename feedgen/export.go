@@ -33,6 +33,7 @@ type Product struct {
 	Variants   []Variant
 
 	rows [numProductFields]int32 // row each product-level value came from
+	size int                     // bytes of the variants' text, for checkProductSize
 }
 
 // Variant is one variant (款式) row.
@@ -120,6 +121,16 @@ func (e *ColumnError) Error() string {
 
 // ErrNoProducts is returned for an export with a header row and nothing else.
 var ErrNoProducts = errors.New("the export has a header row but no product rows")
+
+// ErrProductTooLarge is a product whose rows are over maxVariants or
+// maxProductBytes: far beyond any shop's, so a damaged or hostile export.
+var ErrProductTooLarge = errors.New("product too large")
+
+// Bounds of one product, which is held in memory until its last row.
+const (
+	maxVariants     = 10_000
+	maxProductBytes = 64 << 20
+)
 
 // productField is a product-level column: read once per product and carried
 // forward to its later rows.
@@ -360,6 +371,9 @@ func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool
 			variantIDs[v.ID] = num
 		}
 		p.Variants = append(p.Variants, v)
+		if err := checkProductSize(p, &v, num); err != nil {
+			return nil, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -565,6 +579,23 @@ func collectProducts(read func(emit func(*Product) error) (*Export, error)) (*Ex
 	return ex, nil
 }
 
+// checkProductSize adds the variant v just read on row num to p's size
+// and fails once p is over its bounds.
+func checkProductSize(p *Product, v *Variant, num int) error {
+	n := len(v.ID) + len(v.SKU) + len(v.Price) + len(v.ListPrice) + len(v.ManageStock) + len(v.Stock) + len(v.OutOfStock)
+	for _, o := range v.Options {
+		n += len(o.Name) + len(o.Value)
+	}
+	p.size += n
+	switch {
+	case len(p.Variants) > maxVariants:
+		return fmt.Errorf("%w: product %s has more than %d variant rows (row %d)", ErrProductTooLarge, p.ID, maxVariants, num)
+	case p.size > maxProductBytes:
+		return fmt.Errorf("%w: the variant rows of product %s hold more than %d MiB (row %d)", ErrProductTooLarge, p.ID, maxProductBytes>>20, num)
+	}
+	return nil
+}
+
 // rowReader streams the rows of one worksheet, as *xlsx.Rows does; the
 // tests read exports from rows held in memory.
 type rowReader interface {
@@ -689,7 +720,11 @@ type rowBatch struct {
 
 const (
 	prefetchBatchRows = 128
-	prefetchBatches   = 4 // one being filled, two waiting, one being scanned
+	// prefetchBatchBytes ends a batch early, so that rows of big cells
+	// (up to xlsx.MaxRowBytes each) cannot fill the batches with
+	// gigabytes: a shared string may be looked up by every cell.
+	prefetchBatchBytes = 4 << 20
+	prefetchBatches    = 4 // one being filled, two waiting, one being scanned
 )
 
 func prefetchRows(src rowReader) *prefetchedRows {
@@ -726,13 +761,16 @@ func (p *prefetchedRows) fill() {
 			return
 		}
 		b.nums, b.ends, b.cells = b.nums[:0], b.ends[:0], b.cells[:0]
-		more := true
-		for more && len(b.nums) < prefetchBatchRows {
+		more, size := true, 0
+		for more && len(b.nums) < prefetchBatchRows && size < prefetchBatchBytes {
 			if more = p.src.Next(); more {
 				num, cells := p.src.Row()
 				b.nums = append(b.nums, num)
 				b.cells = append(b.cells, cells...)
 				b.ends = append(b.ends, len(b.cells))
+				for _, c := range cells {
+					size += len(c)
+				}
 			}
 		}
 		if !more {

@@ -923,3 +923,32 @@ func TestReadExportUTF16(t *testing.T) {
 		t.Errorf("the UTF-16 export read differently: %d products, want %d", len(got.Products), len(want.Products))
 	}
 }
+
+// TestReadExportProductBounds: a product is held in memory until its last
+// row, so one with absurdly many variants or bytes is refused, naming it.
+func TestReadExportProductBounds(t *testing.T) {
+	many := []map[string]string{product("1", "v0", "衣服")}
+	for i := range maxVariants {
+		many = append(many, variant("1", "v"+strconv.Itoa(i+1), "100"))
+	}
+	sku := strings.Repeat("S", 1<<20)
+	heavy := []map[string]string{product("2", "w0", "衣服")}
+	for i := range maxProductBytes>>20 + 1 {
+		v := variant("2", "w"+strconv.Itoa(i+1), "100")
+		v["商品款式SKU碼"] = sku
+		heavy = append(heavy, v)
+	}
+	for _, c := range []struct {
+		name string
+		rows []map[string]string
+		msg  string
+	}{
+		{"too many variants", many, "product 1 has more than 10000 variant rows"},
+		{"too many bytes", heavy, "the variant rows of product 2 hold more than 64 MiB"},
+	} {
+		_, err := read(t, sheet(testHeaders, c.rows...))
+		if !errors.Is(err, ErrProductTooLarge) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: %v, want ErrProductTooLarge mentioning %q", c.name, err, c.msg)
+		}
+	}
+}

@@ -211,6 +211,8 @@ func Hint(err error) string {
 		return "export the products again from CYBERBIZ as .xlsx; a CSV or other file renamed to .xlsx cannot be read"
 	case errors.Is(err, xlsx.ErrCorrupt):
 		return "the file is damaged or incomplete (an interrupted download or copy?); export it again"
+	case errors.Is(err, xlsx.ErrOverLimit), errors.Is(err, ErrProductTooLarge):
+		return "no product export comes near this size: check the cell named (a picture or data pasted into 商品介紹?), or export again from CYBERBIZ"
 	case errors.Is(err, xlsx.ErrTooLarge):
 		return "a genuine export this large needs a higher max_unzip_mb in the config"
 	case errors.Is(err, ErrNoProducts):

@@ -36,6 +36,7 @@ func TestHintReaderErrors(t *testing.T) {
 		{xlsx.ErrNotXLSX, "renamed to .xlsx"},
 		{xlsx.ErrCorrupt, "damaged or incomplete"},
 		{xlsx.ErrTooLarge, "max_unzip_mb"},
+		{xlsx.ErrOverLimit, "no product export comes near this size"},
 		{xlsx.ErrNoSheet, "set sheet"},
 	}
 	seen := map[string]bool{}

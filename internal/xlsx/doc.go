@@ -29,6 +29,8 @@
 // text, a web page), [ErrOpenDocument] for an OpenDocument file renamed
 // .xlsx, [ErrLegacyXLS] for an Excel 97-2003 file, [ErrEncrypted] for a
 // password-protected workbook, [ErrTooLarge] past a [Limits] bound,
+// [ErrOverLimit] past the fixed bounds of a cell ([MaxCellBytes]), a row
+// ([MaxRowBytes]) or the shared strings ([MaxSharedStrings]),
 // [ErrCorrupt] for damaged compressed data and malformed or inconsistent
 // XML, and [ErrNoSheet]. When the file itself could not be read (a failing
 // disk or network share), the error is a [*ReadError] instead, which says

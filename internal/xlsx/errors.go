@@ -27,6 +27,9 @@ var (
 	ErrEncrypted = errors.New("workbook is password-protected")
 	// ErrTooLarge: the parts would inflate to more than the limit allows.
 	ErrTooLarge = errors.New("workbook exceeds the unzip size limit")
+	// ErrOverLimit: a cell, a row or the shared-string table is larger
+	// than the reader's fixed bounds, which no genuine export comes near.
+	ErrOverLimit = errors.New("workbook is over a size limit of the reader")
 	// ErrCorrupt: a zip that cannot be read, a missing part, damaged
 	// compressed data, or XML that is malformed or inconsistent. The sheet
 	// readers return it instead of ending a sheet early.
@@ -104,7 +107,7 @@ func (s *source) failure(err error) error {
 // a ReadError.
 func failure(part, where string, err error) error {
 	var re *ReadError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) || errors.Is(err, ErrOverLimit) {
 		return fmt.Errorf("%s: %s: %w", part, where, err)
 	}
 	return fmt.Errorf("%w: %s: %s: %v", ErrCorrupt, part, where, err)

@@ -35,7 +35,7 @@ func excelizeRowsSafe(data []byte) (rows []sheetRow, err error) {
 	return excelizeRows(data, "")
 }
 
-var sentinels = []error{ErrNotXLSX, ErrOpenDocument, ErrLegacyXLS, ErrEncrypted, ErrTooLarge, ErrCorrupt, ErrNoSheet}
+var sentinels = []error{ErrNotXLSX, ErrOpenDocument, ErrLegacyXLS, ErrEncrypted, ErrTooLarge, ErrOverLimit, ErrCorrupt, ErrNoSheet}
 
 // hasUTF16Part reports whether a part of the zip starts as UTF-16 does.
 func hasUTF16Part(data []byte) bool {

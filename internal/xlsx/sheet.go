@@ -338,9 +338,17 @@ func (r *Rows) row(t tag, j, num int) (int, error) {
 func (r *Rows) fill() error {
 	r.cells = r.cells[:0]
 	text := string(r.p.val)
+	total := 0
 	for _, c := range r.spans {
 		for len(r.cells) < c.col-1 {
 			r.cells = append(r.cells, "")
+		}
+		n := c.e - c.s
+		if c.sst >= 0 {
+			n = r.sst.size(c.sst)
+		}
+		if total += n; n > MaxCellBytes || total > MaxRowBytes {
+			return tooLarge(c.col, n, total)
 		}
 		if c.sst < 0 {
 			r.cells = append(r.cells, text[c.s:c.e])
@@ -353,6 +361,26 @@ func (r *Rows) fill() error {
 		r.cells = append(r.cells, v)
 	}
 	return nil
+}
+
+// tooLarge describes a cell of n bytes at col that is over MaxCellBytes,
+// or that takes its row to total bytes, over MaxRowBytes.
+func tooLarge(col, n, total int) error {
+	if n > MaxCellBytes {
+		return fmt.Errorf("%w: column %s holds %.1f MiB, more than the %d MiB a cell may (Excel itself stops at 32,767 characters)",
+			ErrOverLimit, ColumnName(col), float64(n)/(1<<20), MaxCellBytes>>20)
+	}
+	return fmt.Errorf("%w: the cells up to column %s hold %.1f MiB, more than the %d MiB a row may",
+		ErrOverLimit, ColumnName(col), float64(total)/(1<<20), MaxRowBytes>>20)
+}
+
+// ColumnName returns the letters of a 1-based column number: 1 is A, 27 AA.
+func ColumnName(col int) string {
+	var b []byte
+	for ; col > 0; col = (col - 1) / 26 {
+		b = append([]byte{byte('A' + (col-1)%26)}, b...)
+	}
+	return string(b)
 }
 
 // cell parses a cell of row num whose start tag t ends at j; prev is the

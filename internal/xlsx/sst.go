@@ -75,6 +75,9 @@ func (t *sharedStrings) len() int { return len(t.index) }
 
 func (t *sharedStrings) empty(i int) bool { return t.index[i]&lenMask == 0 }
 
+// size is the length in bytes of string i.
+func (t *sharedStrings) size(i int) int { return int(t.index[i] & lenMask) }
+
 // get returns string i, reading a spilled one through c. The string stays
 // valid after later lookups.
 func (t *sharedStrings) get(i int, c *spillCache) (string, error) {
@@ -133,9 +136,11 @@ func (sb *sstBuilder) add(b []byte) error {
 	n := len(b)
 	switch {
 	case n > lenMask:
-		return fmt.Errorf("%w: a shared string exceeds %d MiB", ErrTooLarge, lenMask>>20)
+		return fmt.Errorf("%w: a shared string exceeds %d MiB", ErrOverLimit, lenMask>>20)
 	case sb.total+uint64(n) > maxSSTText:
-		return fmt.Errorf("%w: shared strings exceed 4 GiB", ErrTooLarge)
+		return fmt.Errorf("%w: shared strings exceed 4 GiB", ErrOverLimit)
+	case len(sb.t.index) >= MaxSharedStrings:
+		return fmt.Errorf("%w: the shared-string table holds more than %d strings", ErrOverLimit, MaxSharedStrings)
 	}
 	sb.total += uint64(n)
 	var e uint64
@@ -264,7 +269,7 @@ func (wb *Workbook) loadSharedStrings() (_ *sharedStrings, err error) {
 				return i, p.fail(a.vs, "invalid %s %q", p.b[a.qs:a.le], v)
 			}
 			if n, ok := atoi(v); ok && local == "uniqueCount" {
-				sb.t.index = make([]uint64, 0, min(n, int(f.UncompressedSize64/16)))
+				sb.t.index = make([]uint64, 0, min(n, int(f.UncompressedSize64/16), MaxSharedStrings))
 			}
 		}
 		if !nsOK {
@@ -313,7 +318,7 @@ func (wb *Workbook) loadSharedStrings() (_ *sharedStrings, err error) {
 		})
 		switch {
 		case addErr != nil:
-			return nil, addErr
+			return nil, fmt.Errorf("%s: string %d: %w", wb.sstPart, sb.t.len(), addErr)
 		case err != nil:
 			return fail(err)
 		}

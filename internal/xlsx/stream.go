@@ -144,7 +144,7 @@ var (
 	// errMore is returned by the scanner when the window ends inside the
 	// unit it is parsing; the unit is parsed again with more input.
 	errMore         = errors.New("more input needed")
-	errUnitTooLarge = fmt.Errorf("one row or string spans more than %d MiB", maxUnit>>20)
+	errUnitTooLarge = fmt.Errorf("%w: one row or string spans more than %d MiB of XML", ErrOverLimit, maxUnit>>20)
 )
 
 // readFull reads into b until it is full or r fails; io.EOF is returned

@@ -29,9 +29,19 @@ const defaultMaxUnzipSize = 1 << 30
 const (
 	maxRows = 1 << 20 // Excel's last row, 1,048,576
 	maxCols = 1 << 14 // Excel's last column, XFD
-	// maxUnit bounds the bytes one row (or one shared string) may span, so
-	// that a crafted sheet cannot make the reader buffer all of it.
-	maxUnit = 64 << 20
+	// maxUnit bounds the bytes of XML one row (or one shared string) may
+	// span, so that a crafted sheet cannot make the reader buffer all of
+	// it; the window holds at most twice as much.
+	maxUnit = 16 << 20
+	// MaxCellBytes bounds one cell's value and MaxRowBytes the values of
+	// one row, whatever their layout: a shared string can be used by any
+	// number of cells. Excel itself stops at 32,767 characters a cell.
+	MaxCellBytes = 4 << 20
+	MaxRowBytes  = 16 << 20
+	// MaxSharedStrings bounds the shared-string table, whose index takes
+	// 8 bytes a string even for empty ones: an export of 300k products
+	// has about 3.4 million.
+	MaxSharedStrings = 8 << 20
 	// maxDepth bounds element nesting inside skipped elements.
 	maxDepth = 256
 	// chunkCount is the number of buffers the inflate goroutine fills.
