@@ -76,8 +76,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-al
 <input id="q" type="search" placeholder="Search by name, PID or SKU" autocomplete="off">
 </header>
 <section class="products">
-{{end}}{{define "excluded"}}</section>
-<h2>Excluded ({{len .Excluded}})</h2>
+{{end}}{{define "excluded"}}<h2>Excluded ({{len .Excluded}})</h2>
 <table>
 <thead><tr><th>PID</th><th>name</th><th>row</th><th>why</th></tr></thead>
 <tbody>
@@ -169,15 +168,28 @@ func (pv *preview) escape(s string) {
 	pv.bw.Write(appendEscaped(pv.bw.AvailableBuffer(), s, &htmlEntities))
 }
 
-// finish writes the excluded products, by hand like the cards: an export
-// with many excluded products made html/template the slowest part of the
-// end of a run. Their text comes from the export as it is, so it is cleaned.
+// finish ends the product list and, on the private page, writes the
+// excluded products.
 func (pv *preview) finish(excluded []Exclusion) error {
+	pv.bw.WriteString("</section>\n")
+	if pv.private {
+		if err := pv.excluded(excluded); err != nil {
+			return err
+		}
+	}
+	if err := previewTemplates.ExecuteTemplate(pv.bw, "end", map[string]any{"Script": template.JS(previewScript)}); err != nil {
+		return err
+	}
+	return pv.bw.Flush()
+}
+
+// excluded writes the table of excluded products, by hand like the cards:
+// an export with many excluded products made html/template the slowest
+// part of the end of a run. Their text comes from the export as it is, so
+// it is cleaned.
+func (pv *preview) excluded(excluded []Exclusion) error {
 	w, esc := pv.bw, pv.escape
-	if !pv.private {
-		w.WriteString("</section>\n")
-		excluded = nil
-	} else if err := previewTemplates.ExecuteTemplate(w, "excluded", map[string]any{"Excluded": excluded}); err != nil {
+	if err := previewTemplates.ExecuteTemplate(w, "excluded", map[string]any{"Excluded": excluded}); err != nil {
 		return err
 	}
 	for _, e := range excluded {
@@ -197,15 +209,7 @@ func (pv *preview) finish(excluded []Exclusion) error {
 		}
 		w.WriteString("</td></tr>\n")
 	}
-	if pv.private {
-		if err := previewTemplates.ExecuteTemplate(w, "excluded-end", nil); err != nil {
-			return err
-		}
-	}
-	if err := previewTemplates.ExecuteTemplate(w, "end", map[string]any{"Script": template.JS(previewScript)}); err != nil {
-		return err
-	}
-	return w.Flush()
+	return previewTemplates.ExecuteTemplate(w, "excluded-end", nil)
 }
 
 func (pv *preview) items() int { return pv.n }
