@@ -74,8 +74,9 @@ type BranchPublisher struct {
 	// catalog that did not change should not make a commit every run.
 	Volatile func(name string) bool
 	// Remove takes files off the branch, under Dir, when present and when
-	// the function given their name says from their first 4 KiB that they
-	// are to go: the private files older versions of feedgen published.
+	// the function given their name says from their first legacyHead bytes
+	// that they are to go: the private files older versions of feedgen
+	// published.
 	Remove map[string]func(head []byte) bool
 	Logger *slog.Logger // nil = discard
 
@@ -541,7 +542,7 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 			if err != nil {
 				return "", false, fmt.Errorf("read %s on the branch: %w", r.path, err)
 			}
-			if r.ours(blob[:min(len(blob), 4096)]) {
+			if r.ours(blob[:min(len(blob), legacyHead)]) {
 				drop = append(drop, r.path)
 			}
 		}
