@@ -189,7 +189,7 @@ func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
 	wg.Go(func() { watcher.loop(ctx) })
 	if srv != nil {
 		s.log.Info("serving catalog over http", "addr", ln.Addr().String())
-		if s.RefreshToken == "" && !isLoopback(s.Listen) {
+		if s.refreshLocalOnly() {
 			s.log.Warn("POST /refresh is accepted only from this computer; set refresh_token (or FEEDGEN_REFRESH_TOKEN) to allow it from the network", "addr", s.Listen)
 		}
 		wg.Go(func() {

@@ -35,17 +35,15 @@ var maxConnections = 64
 func (s *daemon) httpServer() *http.Server {
 	return &http.Server{
 		Handler: &catalogHandler{
-			dir:      s.OutDir,
-			files:    s.Catalog,
-			status:   &s.status,
-			nextRun:  s.nextRun,
-			trigger:  s.trigger,
-			clock:    s.Clock,
-			interval: s.RefreshInterval,
-			token:    s.RefreshToken,
-			// Without a token, a refresh from the network is refused when
-			// the server listens beyond this computer.
-			localOnly: s.RefreshToken == "" && !isLoopback(s.Listen),
+			dir:       s.OutDir,
+			files:     s.Catalog,
+			status:    &s.status,
+			nextRun:   s.nextRun,
+			trigger:   s.trigger,
+			clock:     s.Clock,
+			interval:  s.RefreshInterval,
+			token:     s.RefreshToken,
+			localOnly: s.refreshLocalOnly(),
 			log:       s.log.With("component", "http"),
 		},
 		ReadHeaderTimeout: 10 * time.Second,
@@ -332,6 +330,10 @@ func (h *catalogHandler) contentTag(name string, info os.FileInfo, f io.ReadSeek
 	h.mu.Unlock()
 	return tag, nil
 }
+
+// refreshLocalOnly reports whether POST /refresh is refused to other
+// computers: without a token, when the server listens beyond this one.
+func (s *daemon) refreshLocalOnly() bool { return s.RefreshToken == "" && !isLoopback(s.Listen) }
 
 // bearerIs reports whether an Authorization header carries token, in
 // constant time.
