@@ -782,25 +782,10 @@ func spillEveryTable(t *testing.T) string {
 	return tempdir.Use(t)
 }
 
-// tempFilesIn lists the files in dir and, on Linux, those this process
-// holds open there after unlinking them.
+// tempFilesIn lists the files in dir, named or held open.
 func tempFilesIn(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	fds, _ := os.ReadDir("/proc/self/fd")
-	for _, fd := range fds {
-		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, dir+string(os.PathSeparator)) {
-			names = append(names, "open: "+target)
-		}
-	}
-	return names
+	return tempdir.Files(dir, "")
 }
 
 // TestStreamExportSpillRelease reads a generated export through

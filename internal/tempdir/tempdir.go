@@ -4,6 +4,8 @@ package tempdir
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -26,4 +28,23 @@ func Use(tb testing.TB) string {
 		tb.Fatalf("os.TempDir() is %s after setting it to %s", got, dir)
 	}
 	return dir
+}
+
+// Files lists the files in dir whose names start with prefix: those still
+// named there and, on Linux, those this process holds open there after
+// unlinking them (shown as "open: " and the path), as /proc reveals.
+func Files(dir, prefix string) []string {
+	names, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
+	in := filepath.Join(dir, prefix)
+	if prefix == "" {
+		in += string(filepath.Separator)
+	}
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, in) {
+			names = append(names, "open: "+target)
+		}
+	}
+	return names
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -28,22 +27,10 @@ func spillAll(t *testing.T, over int) string {
 }
 
 // spillFiles lists the temporary files of shared strings in dir, whether
-// still named there or only held open by this process (Linux shows those
-// in /proc even once unlinked).
+// still named there or only held open by this process.
 func spillFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	names, _ := filepath.Glob(filepath.Join(dir, "feedgen-sst-*"))
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return names
-	}
-	for _, fd := range fds {
-		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
-		if err == nil && strings.HasPrefix(target, filepath.Join(dir, "feedgen-sst-")) {
-			names = append(names, "open: "+target)
-		}
-	}
-	return names
+	return tempdir.Files(dir, "feedgen-sst-")
 }
 
 // checkSpillReleased fails if a temporary file of shared strings is left in
