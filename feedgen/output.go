@@ -106,10 +106,9 @@ func tempPattern(file string) string { return "." + file + ".tmp-*" }
 // catalogOutput writes a catalog's files into temporary files beside the
 // published ones while the export is read, and replaces the published files
 // only at commit, after every file was written and synced and the guard
-// accepted them. Until then the published files are untouched. Each file
-// is replaced atomically; should a rename fail midway (a full disk, a
-// locked file on Windows), the files already renamed are new and the rest
-// old, each of them whole.
+// accepted them. Until then the published files are untouched. Each folder
+// changes as one generation (see manifest): the whole previous set of files
+// or, once committed or rolled forward, the whole new one.
 type catalogOutput struct {
 	dir    string // the public folder: the feeds and the public preview
 	report string // the private folder: the report and the full preview
@@ -122,8 +121,11 @@ type outputFile struct {
 	dir   string // the folder the file goes to
 	name  string
 	temp  *os.File
+	gz    *os.File // the temporary gzip copy, for a public file
+	sink  *sink
 	w     feedWriter // nil for the report, written at commit
 	count func(io.Reader) (int, error)
+	entry manifestEntry // known at commit
 }
 
 const (
@@ -152,7 +154,7 @@ func createCatalog(dir, report string, info *CatalogInfo, feeds []Feed, withPrev
 	}()
 	for _, f := range feeds {
 		ff := feedFormats[f.Format]
-		of, err := o.create(dir, f.File, func(w io.Writer) (feedWriter, error) { return ff.open(w, info, f.expand()) })
+		of, err := o.create(dir, f.File, true, func(w io.Writer) (feedWriter, error) { return ff.open(w, info, f.expand()) })
 		if err != nil {
 			return nil, err
 		}
@@ -163,27 +165,33 @@ func createCatalog(dir, report string, info *CatalogInfo, feeds []Feed, withPrev
 			dir, name string
 			private   bool
 		}{{dir, publicPreviewFile, false}, {report, previewFile, true}} {
-			if _, err := o.create(p.dir, p.name, func(w io.Writer) (feedWriter, error) { return newPreview(w, info, p.private) }); err != nil {
+			if _, err := o.create(p.dir, p.name, !p.private, func(w io.Writer) (feedWriter, error) { return newPreview(w, info, p.private) }); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if _, err := o.create(report, reportFile, nil); err != nil {
+	if _, err := o.create(report, reportFile, false, nil); err != nil {
 		return nil, err
 	}
-	removeStaleTemps(o.files)
 	return o, nil
 }
 
-func (o *catalogOutput) create(dir, name string, open func(io.Writer) (feedWriter, error)) (*outputFile, error) {
+// create starts one file; a public one gets a gzip copy beside it.
+func (o *catalogOutput) create(dir, name string, public bool, open func(io.Writer) (feedWriter, error)) (*outputFile, error) {
 	tmp, err := os.CreateTemp(dir, tempPattern(name))
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", name, err)
 	}
 	of := &outputFile{dir: dir, name: name, temp: tmp}
 	o.files = append(o.files, of)
+	if public {
+		if of.gz, err = os.CreateTemp(dir, tempPattern(gzipName(name))); err != nil {
+			return nil, fmt.Errorf("write %s: %w", gzipName(name), err)
+		}
+	}
+	of.sink = newSink(tmp, of.gz)
 	if open != nil {
-		if of.w, err = open(&writebackFile{f: tmp}); err != nil {
+		if of.w, err = open(of.sink); err != nil {
 			return nil, fmt.Errorf("write %s: %w", name, err)
 		}
 	}
@@ -228,17 +236,18 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChan
 	}
 	for _, f := range o.files {
 		if f.name == reportFile {
-			if err := sum.WriteJSON(f.temp); err != nil {
+			if err := sum.WriteJSON(f.sink); err != nil {
 				return fmt.Errorf("write %s: %w", f.name, err)
 			}
 		}
 	}
-	// The files are synced together: each fsync mostly waits for the disk,
-	// and one after the other they added up at the end of every run.
+	// The files are finished together: each waits mostly for its gzip copy
+	// or for the disk, and one after the other they added up at the end of
+	// every run.
 	errs := make([]error, len(o.files))
 	var wg sync.WaitGroup
 	for i, f := range o.files {
-		wg.Go(func() { errs[i] = finishTemp(f.temp) })
+		wg.Go(func() { errs[i] = f.finish() })
 	}
 	wg.Wait()
 	for i, f := range o.files {
@@ -246,32 +255,104 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChan
 			return fmt.Errorf("write %s: %w", f.name, errs[i])
 		}
 	}
+	published, err := readManifest(o.dir)
+	if err != nil {
+		return fmt.Errorf("read the published catalog: %w", err)
+	}
 	if !force {
 		for _, f := range o.files {
 			if f.count == nil {
 				continue
 			}
-			if err := guard(f.dir, f.name, f.count, f.w.items(), maxDrop); err != nil {
+			if err := guard(f.dir, f.name, published, f.count, f.w.items(), maxDrop); err != nil {
 				return err
 			}
 		}
 	}
 	if detectChange {
-		for _, f := range o.files {
-			if f.count != nil && !sameFile(f.temp.Name(), filepath.Join(f.dir, f.name)) {
-				sum.Changed = true
-			}
-		}
+		sum.Changed = o.changed(published)
 	}
-	for _, f := range o.files {
-		laterThan(f.temp.Name(), filepath.Join(f.dir, f.name))
-		if err := replaceFile(f.temp.Name(), filepath.Join(f.dir, f.name)); err != nil {
-			return fmt.Errorf("replace %s: %w", f.name, err)
+	for _, dir := range []string{o.dir, o.report} {
+		if err := o.commitFolder(dir, sum.At); err != nil {
+			return err
 		}
 	}
 	o.files = nil
 	removeLegacyFiles(o.dir)
-	return errors.Join(syncDir(o.dir), syncDir(o.report))
+	return nil
+}
+
+// finish waits for the file's digest and makes its temporary files durable.
+func (f *outputFile) finish() (err error) {
+	items := -1
+	if f.count != nil {
+		items = f.w.items()
+	}
+	if f.entry, err = f.sink.close(f.name, items); err != nil {
+		return err
+	}
+	if f.gz != nil {
+		if err := finishTemp(f.gz); err != nil {
+			return err
+		}
+	}
+	return finishTemp(f.temp)
+}
+
+// changed reports whether a feed differs from the published generation.
+func (o *catalogOutput) changed(published *manifest) bool {
+	for _, f := range o.files {
+		if f.count == nil {
+			continue
+		}
+		old := published.entryOf(f.name)
+		if old == nil || old.SHA256 != f.entry.SHA256 || !hasSize(filepath.Join(f.dir, f.name), old.Size) {
+			return true
+		}
+	}
+	return false
+}
+
+// commitFolder replaces the files of dir with the new ones, as one
+// generation. A file another program holds open is waited for, within
+// heldFileWait, before anything is replaced.
+func (o *catalogOutput) commitFolder(dir string, at time.Time) error {
+	m := &manifest{Generated: at}
+	var targets []string
+	for _, f := range o.files {
+		if f.dir != dir {
+			continue
+		}
+		m.Files = append(m.Files, f.entry)
+		m.Renames = append(m.Renames, rename{filepath.Base(f.temp.Name()), f.name})
+		if f.gz != nil {
+			m.Renames = append(m.Renames, rename{filepath.Base(f.gz.Name()), gzipName(f.name)})
+		}
+	}
+	for _, r := range m.Renames {
+		targets = append(targets, r.To)
+		laterThan(filepath.Join(dir, r.From), filepath.Join(dir, r.To))
+	}
+	if err := waitUntilReplaceable(dir, targets, heldFileWait); err != nil {
+		return err
+	}
+	if err := writeJournal(dir, m); err != nil {
+		return fmt.Errorf("write %s: %w", journalFile, err)
+	}
+	replaced, err := applyJournal(dir, m)
+	if err != nil && len(replaced) == 0 {
+		// Nothing was replaced: the commit is dropped whole.
+		os.Remove(filepath.Join(dir, journalFile))
+		return err
+	}
+	// From here the journal owns the temporary files: the next run rolls
+	// the commit forward with them.
+	for _, f := range o.files {
+		if f.dir == dir {
+			f.temp, f.gz = nil, nil
+		}
+	}
+	return err
 }
 
 // laterThan gives the new file at path a modification time in a later
@@ -336,68 +417,54 @@ func readHead(path string, n int) ([]byte, error) {
 // abort removes the temporary files.
 func (o *catalogOutput) abort() {
 	for _, f := range o.files {
-		f.temp.Close()
-		os.Remove(f.temp.Name())
+		if f.sink != nil {
+			f.sink.stop()
+		}
+		for _, t := range []*os.File{f.temp, f.gz} {
+			if t != nil {
+				t.Close()
+				os.Remove(t.Name())
+			}
+		}
 	}
 	o.files = nil
 }
 
-// sameFile reports whether two files have the same bytes; a missing or
-// unreadable one is different.
-func sameFile(a, b string) bool {
-	fa, err := os.Open(a)
-	if err != nil {
-		return false
-	}
-	defer fa.Close()
-	fb, err := os.Open(b)
-	if err != nil {
-		return false
-	}
-	defer fb.Close()
-	sa, erra := fa.Stat()
-	sb, errb := fb.Stat()
-	if erra != nil || errb != nil || sa.Size() != sb.Size() {
-		return false
-	}
-	ra, rb := bufio.NewReaderSize(fa, 64<<10), bufio.NewReaderSize(fb, 64<<10)
-	bufA, bufB := make([]byte, 64<<10), make([]byte, 64<<10)
-	for {
-		na, erra := io.ReadFull(ra, bufA)
-		nb, errb := io.ReadFull(rb, bufB)
-		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
-			return false
-		}
-		if erra != nil || errb != nil {
-			// Equal sizes: both ends come together, or a read failed.
-			return endOfFile(erra) && endOfFile(errb)
-		}
-	}
-}
-
-func endOfFile(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
-
-func guard(dir, file string, count func(io.Reader) (int, error), n int, maxDrop Fraction) error {
+// guard refuses a feed of n items that is empty or, against the published
+// one, drops more than maxDrop. The published count comes from the
+// folder's manifest while the file is the one it describes, and is counted
+// otherwise (a folder an older feedgen wrote).
+func guard(dir, file string, published *manifest, count func(io.Reader) (int, error), n int, maxDrop Fraction) error {
 	if n == 0 {
 		return &GuardError{File: file, New: 0, MaxDrop: maxDrop}
 	}
-	old, err := os.Open(filepath.Join(dir, file))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	prev := -1
+	if e := published.entryOf(file); e != nil && e.Items >= 0 && hasSize(filepath.Join(dir, file), e.Size) {
+		prev = e.Items
+	} else {
+		old, err := os.Open(filepath.Join(dir, file))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read published %s: %w", file, err)
+		}
+		defer old.Close()
+		if prev, err = count(old); err != nil {
+			// A published file that cannot be read is no catalog worth keeping.
+			return nil
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("read published %s: %w", file, err)
-	}
-	defer old.Close()
-	prev, err := count(old)
-	if err != nil || prev == 0 {
-		// A published file that cannot be read is no catalog worth keeping.
-		return nil
-	}
-	if float64(prev-n)/float64(prev) > float64(maxDrop) {
+	if prev > 0 && float64(prev-n)/float64(prev) > float64(maxDrop) {
 		return &GuardError{File: file, Old: prev, New: n, MaxDrop: maxDrop}
 	}
 	return nil
+}
+
+// hasSize reports whether the file at path exists with size bytes.
+func hasSize(path string, size int64) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == size
 }
 
 // finishTemp makes a temporary file readable like the file it replaces
@@ -433,18 +500,71 @@ func (w *writebackFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// replaceFile renames src over dst. On Windows a reader holding dst open
-// (a web server, an antivirus scan) makes the rename fail for a moment, so
-// it is retried briefly there.
-func replaceFile(src, dst string) error {
+// replaceFile renames the file from over the file to, both in dir. It
+// renames through an os.Root, which on Windows replaces with POSIX
+// semantics: a file open with delete sharing, as the daemon's server and
+// feedgen's export reader open theirs, does not stop it. A reader holding
+// the file for a moment without that sharing (an antivirus scan) does, so
+// there it is retried briefly.
+func replaceFile(dir, from, to string) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		if err = os.Rename(src, dst); err == nil || runtime.GOOS != "windows" {
+		if err = renameFile(dir, from, to); err == nil || runtime.GOOS != "windows" {
 			return err
 		}
 		time.Sleep(time.Duration(50<<attempt) * time.Millisecond)
 	}
 	return err
+}
+
+func renameInRoot(dir, from, to string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.Rename(from, to)
+}
+
+// renameFile and isHeld are the system's; tests replace them to fail a
+// commit at a given step or to hold a file.
+var (
+	renameFile = renameInRoot
+	isHeld     = held
+)
+
+// heldFileWait is how long a commit waits for another program to close a
+// file it is to replace; tests shorten it.
+var heldFileWait = 30 * time.Second
+
+// HeldFileError is a file another program holds open so that it cannot be
+// replaced (Windows: Excel with catalog.csv open, a download in progress).
+type HeldFileError struct {
+	File string
+	Wait time.Duration
+}
+
+func (e *HeldFileError) Error() string {
+	return fmt.Sprintf("%s is held open by another program (still after %s); nothing was replaced", e.File, e.Wait)
+}
+
+// waitUntilReplaceable waits, with backoff and for at most wait, until no
+// other program holds any of the files names in dir open in a way that
+// stops a rename over it, so that a commit does not stop halfway because
+// of the second or third file. Only Windows has such holds.
+func waitUntilReplaceable(dir string, names []string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	delay := 100 * time.Millisecond
+	for _, name := range names {
+		for isHeld(filepath.Join(dir, name)) {
+			if time.Now().After(deadline) {
+				return &HeldFileError{File: name, Wait: wait}
+			}
+			time.Sleep(delay)
+			delay = min(2*delay, 2*time.Second)
+		}
+	}
+	return nil
 }
 
 // syncDir makes the renames durable; Windows has no directory fsync.
@@ -461,21 +581,6 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
-}
-
-// staleTempAge is how old a temporary file must be before a later run
-// takes it for the leftover of a killed run rather than a run in progress.
-const staleTempAge = time.Hour
-
-func removeStaleTemps(files []*outputFile) {
-	for _, f := range files {
-		matches, _ := filepath.Glob(filepath.Join(f.dir, tempPattern(f.name)))
-		for _, m := range matches {
-			if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > staleTempAge {
-				os.Remove(m)
-			}
-		}
-	}
 }
 
 // countXMLItems counts <item> elements in an RSS feed by scanning bytes: a

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-	"time"
 )
 
 // testCatalog has n products of one item each, so that both feeds count n.
@@ -58,6 +57,17 @@ func names(files map[string]string) []string {
 	return n
 }
 
+// generationFiles are the names a folder holds after a commit of the given
+// public files: each with its gzip copy, and the manifest; sorted.
+func generationFiles(public ...string) []string {
+	n := []string{manifestFile}
+	for _, f := range public {
+		n = append(n, f, gzipName(f))
+	}
+	sort.Strings(n)
+	return n
+}
+
 // published writes a catalog of n items into a new folder and returns it
 // with its files.
 func published(t *testing.T, n int) (string, map[string]string) {
@@ -89,11 +99,11 @@ func TestOutputWriteCatalog(t *testing.T) {
 		if err := writeCatalog(dir, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
 			t.Fatalf("writeCatalog = %v", err)
 		}
-		if got, want := names(snapshot(t, dir)), []string{"catalog.xml", "products.json"}; !reflect.DeepEqual(got, want) {
+		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json"); !reflect.DeepEqual(got, want) {
 			t.Errorf("files = %q, want %q", got, want)
 		}
 		report := filepath.Join(filepath.Dir(dir), "report")
-		if got, want := names(snapshot(t, report)), []string{"report.json"}; !reflect.DeepEqual(got, want) {
+		if got, want := names(snapshot(t, report)), []string{manifestFile, "report.json"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("report folder holds %q, want %q", got, want)
 		}
 		if n := countFile(t, filepath.Join(dir, "catalog.xml"), countXMLItems); n != 3 {
@@ -120,8 +130,8 @@ func TestOutputWriteCatalog(t *testing.T) {
 		if xml != 4 || js != 4 {
 			t.Errorf("items = %d, %d; want 4, 4", xml, js)
 		}
-		if got := names(snapshot(t, dir)); len(got) != 2 {
-			t.Errorf("files = %q, want only the two feeds", got)
+		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json"); !reflect.DeepEqual(got, want) {
+			t.Errorf("files = %q, want %q", got, want)
 		}
 	})
 }
@@ -322,34 +332,6 @@ func TestOutputWriteFailure(t *testing.T) {
 	})
 }
 
-func TestOutputStaleTemps(t *testing.T) {
-	dir := t.TempDir()
-	old := time.Now().Add(-2 * time.Hour)
-	files := map[string]time.Time{
-		".catalog.xml.tmp-111":   old,                               // a killed run's: removed
-		".products.json.tmp-222": old,                               // a killed run's: removed
-		".catalog.xml.tmp-333":   time.Now().Add(-10 * time.Minute), // a run in progress: kept
-		".notes.txt.tmp-444":     old,                               // not a feed's: kept
-		"catalog.xml.tmp-555":    old,                               // not hidden, not ours: kept
-	}
-	for name, mtime := range files {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chtimes(p, mtime, mtime); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := writeCatalog(dir, testCatalog(2), DefaultFeeds(), 0.5, false); err != nil {
-		t.Fatalf("writeCatalog = %v", err)
-	}
-	want := []string{".catalog.xml.tmp-333", ".notes.txt.tmp-444", "catalog.xml", "catalog.xml.tmp-555", "products.json"}
-	if got := names(snapshot(t, dir)); !reflect.DeepEqual(got, want) {
-		t.Errorf("files = %q, want %q", got, want)
-	}
-}
-
 // chunkReader returns its data n bytes per Read, the last chunk with io.EOF.
 type chunkReader struct {
 	data []byte
@@ -528,10 +510,10 @@ func TestOutputRemovesLegacyPrivateFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := names(snapshot(t, legacy)); !slices.Equal(got, []string{"catalog.xml", "products.json"}) {
+	if got := names(snapshot(t, legacy)); !slices.Equal(got, generationFiles("catalog.xml", "products.json")) {
 		t.Errorf("after feedgen's old files: %q, want only the feeds", got)
 	}
-	if got := names(snapshot(t, own)); !slices.Equal(got, []string{"catalog.xml", "index.html", "products.json", "report.json"}) {
+	if got, want := names(snapshot(t, own)), append(generationFiles("catalog.xml", "products.json"), "index.html", "report.json"); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 		t.Errorf("after the merchant's own files: %q, want them kept", got)
 	}
 }

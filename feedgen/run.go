@@ -47,6 +47,25 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	}
 	at = at.In(cfg.Location())
 	start := time.Now()
+	unlock, err := lockFolder(cfg.Out, lockWait, func(holder string) {
+		log.Info("waiting for another feedgen to finish with the folder", "folder", cfg.Out, "holder", holder)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+	}
+	defer unlock()
+	for _, dir := range []string{cfg.Out, cfg.Report} {
+		recovered, removed, freed, err := prepareFolder(dir)
+		if err != nil {
+			return nil, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+		}
+		if recovered {
+			log.Info("finished the catalog update a stopped run began", "folder", dir)
+		}
+		if removed > 0 {
+			log.Info("removed temporary files a stopped run left", "folder", dir, "files", removed, "mb", (freed+(1<<20)-1)>>20)
+		}
+	}
 	var (
 		stage    *catalogStage
 		b        *catalogBuilder
@@ -178,7 +197,7 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 		RepoDir: pc.Repo, Branch: pc.Branch, Dir: pc.Dir, Remote: pc.Remote, Push: pc.Push,
 		Repository: pc.Repository, Token: pc.Token,
 		AuthorName: pc.AuthorName, AuthorEmail: pc.AuthorEmail,
-		Volatile: func(name string) bool { return name == publicPreviewFile },
+		Volatile: func(name string) bool { return name == publicPreviewFile || name == gzipName(publicPreviewFile) },
 		Remove:   legacyPrivateFiles,
 		Logger:   log,
 	}
@@ -209,14 +228,15 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 }
 
 // publicFiles names the files of the public folder a run writes: the
-// feeds and the public preview. Only these are published and served.
+// feeds and the public preview, each with its gzip copy. Only these are
+// published and served.
 func publicFiles(cfg *Config) []string {
 	var names []string
 	for _, f := range cfg.Feeds {
-		names = append(names, f.File)
+		names = append(names, f.File, gzipName(f.File))
 	}
 	if cfg.Preview {
-		names = append(names, publicPreviewFile)
+		names = append(names, publicPreviewFile, gzipName(publicPreviewFile))
 	}
 	return names
 }
