@@ -1,13 +1,11 @@
 package feedgen
 
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"feedgen/internal/redact"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -78,15 +76,8 @@ type catalogHandler struct {
 
 	mu          sync.Mutex
 	lastRefresh time.Time
-	tags        map[string]contentTag // by file name
-}
-
-// contentTag is the ETag of one version of a file, which a version's size
-// and modification time identify: the catalog is replaced by rename.
-type contentTag struct {
-	size  int64
-	mtime time.Time
-	tag   string
+	served      *servedGeneration // the generation requests get; nil before the first
+	loading     sync.Mutex        // one load of a new generation at a time
 }
 
 func (h *catalogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -100,13 +91,21 @@ func (h *catalogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// health is the JSON body of /healthz. Time is when the last run ended.
+// health is the JSON body of /healthz. Time is when the last run ended;
+// Serving is the catalog the server hands out, which after a failed run is
+// still the last good one.
 type health struct {
-	Time    time.Time `json:"time,omitzero"`
-	Result  string    `json:"result"` // "ok", "failed" or "never"
-	Error   string    `json:"error,omitempty"`
-	Items   int       `json:"items"`
-	NextRun time.Time `json:"next_run,omitzero"`
+	Time    time.Time      `json:"time,omitzero"`
+	Result  string         `json:"result"` // "ok", "failed" or "never"
+	Error   string         `json:"error,omitempty"`
+	Items   int            `json:"items"`
+	NextRun time.Time      `json:"next_run,omitzero"`
+	Serving *servedCatalog `json:"serving,omitempty"`
+}
+
+type servedCatalog struct {
+	Generated time.Time `json:"generated"`
+	Items     int       `json:"items"`
 }
 
 // health reports the last run; a failed one makes it 503 so that a plain
@@ -118,6 +117,10 @@ func (h *catalogHandler) health(w http.ResponseWriter, r *http.Request) {
 	}
 	finished, items, err := h.status.get()
 	body := health{Time: finished, Result: "ok", Items: items, NextRun: h.nextRun()}
+	if g := h.acquire(); g != nil {
+		body.Serving = &servedCatalog{Generated: g.generated, Items: max(g.items, 0)}
+		h.release(g)
+	}
 	code := http.StatusOK
 	switch {
 	case finished.IsZero():
@@ -177,59 +180,34 @@ func (h *catalogHandler) file(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	root, err := os.OpenRoot(h.dir)
-	if err != nil {
-		h.log.Warn("open output folder", "err", err)
+	g := h.acquire()
+	if g == nil {
 		http.NotFound(w, r)
 		return
 	}
-	defer root.Close()
-	f, err := root.Open(name)
-	if err != nil {
+	defer h.release(g)
+	f := g.files[name]
+	if f == nil {
 		http.NotFound(w, r)
 		return
 	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
-		http.NotFound(w, r)
-		return
-	}
-
-	// The tag is made from the content, so that two versions never share
-	// one; the gzip body is a different representation and so gets its
-	// own tag. Last-Modified is never reused for other content either:
-	// each run leaves its files a later second than the files they replace.
-	tag, err := h.contentTag(name, info, f)
-	if err != nil {
-		h.log.Warn("read catalog file", "file", name, "err", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	var body io.ReadSeeker = f
+	// The tag is the content's hash, from the manifest, so that two
+	// versions never share one; the gzip body is a different
+	// representation and so gets its own. Last-Modified is never reused
+	// for other content either: each run leaves its files a later second
+	// than the files they replace.
 	hdr := w.Header()
 	hdr.Set("Content-Type", contentType(name))
-	hdr.Set("Vary", "Accept-Encoding")
 	hdr.Set("Cache-Control", "no-cache")
-	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		if _, err := io.Copy(zw, f); err != nil {
-			h.log.Warn("compress catalog file", "file", name, "err", err)
-			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			return
+	if f.gzip != nil {
+		hdr.Set("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+			f = f.gzip
+			hdr.Set("Content-Encoding", "gzip")
 		}
-		if err := zw.Close(); err != nil {
-			h.log.Warn("compress catalog file", "file", name, "err", err)
-			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			return
-		}
-		body = bytes.NewReader(buf.Bytes())
-		tag += "-gz"
-		hdr.Set("Content-Encoding", "gzip")
 	}
-	hdr.Set("ETag", `"`+tag+`"`)
-	http.ServeContent(w, r, name, info.ModTime(), body)
+	hdr.Set("ETag", `"`+f.tag+`"`)
+	http.ServeContent(w, r, name, f.modTime, io.NewSectionReader(f.file, 0, f.size))
 }
 
 // requestedFile returns the file name a request asks for, or the status to
@@ -268,6 +246,8 @@ func contentType(name string) string {
 		return "text/csv; charset=utf-8"
 	case ".html", ".htm":
 		return "text/html; charset=utf-8"
+	case ".gz":
+		return "application/gzip"
 	}
 	return "application/octet-stream"
 }
@@ -304,33 +284,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// contentTag returns the ETag of the file f, hashing it on the first
-// request for each version: a version is hashed once, however many
-// requests it gets. It leaves f at its start.
-func (h *catalogHandler) contentTag(name string, info os.FileInfo, f io.ReadSeeker) (string, error) {
-	h.mu.Lock()
-	t, ok := h.tags[name]
-	h.mu.Unlock()
-	if ok && t.size == info.Size() && t.mtime.Equal(info.ModTime()) {
-		return t.tag, nil
-	}
-	sum := sha256.New()
-	if _, err := io.Copy(sum, f); err != nil {
-		return "", err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	tag := hex.EncodeToString(sum.Sum(nil)[:16])
-	h.mu.Lock()
-	if h.tags == nil {
-		h.tags = map[string]contentTag{}
-	}
-	h.tags[name] = contentTag{info.Size(), info.ModTime(), tag}
-	h.mu.Unlock()
-	return tag, nil
-}
-
 // refreshLocalOnly reports whether POST /refresh is refused to other
 // computers: without a token, when the server listens beyond this one.
 func (s *daemon) refreshLocalOnly() bool { return s.RefreshToken == "" && !isLoopback(s.Listen) }
@@ -355,4 +308,198 @@ func isLoopback(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// servedGeneration is one generation of the public folder as the server
+// holds it: every file open from the moment it was loaded, so that a
+// commit renaming new files over them changes nothing for the requests
+// that have it. Requests switch to the next generation only once that is
+// whole, so no client gets one file from one generation and the next
+// file from another. Each file is compressed once, by the run that wrote
+// it; the server sends the stored bytes.
+type servedGeneration struct {
+	files     map[string]*servedFile // by name, the gzip copies included
+	manifest  os.FileInfo            // of the manifest it was loaded from
+	generated time.Time
+	items     int // of the first feed
+	refs      int // requests using it, under catalogHandler.mu
+	retired   bool
+}
+
+type servedFile struct {
+	file    *os.File
+	size    int64
+	modTime time.Time
+	tag     string
+	gzip    *servedFile // the compressed form, sent for Accept-Encoding: gzip
+}
+
+// acquire returns the generation a request gets, loading a newer one when
+// the folder's manifest changed, or nil when the folder has none yet. The
+// caller releases it.
+func (h *catalogHandler) acquire() *servedGeneration {
+	h.mu.Lock()
+	g := h.served
+	h.mu.Unlock()
+	if fi, err := os.Stat(filepath.Join(h.dir, manifestFile)); err == nil && (g == nil || !sameVersion(fi, g.manifest)) {
+		h.update()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.served != nil {
+		h.served.refs++
+	}
+	return h.served
+}
+
+func (h *catalogHandler) release(g *servedGeneration) {
+	h.mu.Lock()
+	g.refs--
+	done := g.retired && g.refs == 0
+	h.mu.Unlock()
+	if done {
+		g.close()
+	}
+}
+
+// update loads the folder's generation and makes it the one served, when
+// it is whole and newer; otherwise the current one stays.
+func (h *catalogHandler) update() {
+	h.loading.Lock()
+	defer h.loading.Unlock()
+	h.mu.Lock()
+	cur := h.served
+	h.mu.Unlock()
+	if fi, err := os.Stat(filepath.Join(h.dir, manifestFile)); err != nil || (cur != nil && sameVersion(fi, cur.manifest)) {
+		return // another request loaded it meanwhile
+	}
+	g, err := loadGeneration(h.dir, h.files)
+	if err != nil {
+		if !errors.Is(err, errCommitting) {
+			h.log.Warn("load the catalog to serve", "err", err)
+		}
+		return
+	}
+	h.mu.Lock()
+	old := h.served
+	h.served = g
+	done := false
+	if old != nil {
+		old.retired = true
+		done = old.refs == 0
+	}
+	h.mu.Unlock()
+	if done {
+		old.close()
+	}
+	h.log.Debug("serving catalog", "generated", g.generated, "items", g.items)
+}
+
+// midLoad, when set by a test, runs between reading a manifest and opening
+// its files: where a commit beginning would make them two generations.
+var midLoad func()
+
+// errCommitting is a folder whose next generation is being committed: the
+// current one is served until the commit is done.
+var errCommitting = errors.New("a commit is in progress")
+
+// loadGeneration opens the files of the generation in dir that are in
+// allowed. It returns errCommitting when a commit began before or while it
+// opened them, since what it opened may then be of two generations: the
+// journal is written before the first rename and removed after the
+// manifest, so its absence after the files were opened, with the manifest
+// unchanged, proves they are the manifest's.
+func loadGeneration(dir string, allowed []string) (_ *servedGeneration, err error) {
+	journal := filepath.Join(dir, journalFile)
+	if _, err := os.Lstat(journal); err == nil {
+		return nil, errCommitting
+	}
+	mpath := filepath.Join(dir, manifestFile)
+	before, err := os.Stat(mpath)
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeManifest(mpath)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errCommitting // replaced between the two calls
+	}
+	if midLoad != nil {
+		midLoad()
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	// changed reports whether a commit began since the manifest was read.
+	changed := func() bool {
+		after, err := os.Stat(mpath)
+		_, jerr := os.Lstat(journal)
+		return jerr == nil || err != nil || !sameVersion(before, after)
+	}
+	g := &servedGeneration{files: map[string]*servedFile{}, manifest: before, generated: m.Generated, items: -1}
+	defer func() {
+		if err != nil {
+			g.close()
+			if changed() {
+				err = errCommitting
+			}
+		}
+	}()
+	for _, e := range m.Files {
+		if !slices.Contains(allowed, e.Name) {
+			continue
+		}
+		f, err := openServed(root, e.Name, e.Size, e.SHA256[:min(32, len(e.SHA256))])
+		if err != nil {
+			return nil, err
+		}
+		g.files[e.Name] = f
+		if g.items < 0 && e.Items >= 0 {
+			g.items = e.Items
+		}
+		if e.GzipSize > 0 && slices.Contains(allowed, gzipName(e.Name)) {
+			if f.gzip, err = openServed(root, gzipName(e.Name), e.GzipSize, f.tag+"-gz"); err != nil {
+				return nil, err
+			}
+			g.files[gzipName(e.Name)] = f.gzip
+		}
+	}
+	if changed() {
+		return nil, errCommitting
+	}
+	return g, nil
+}
+
+// openServed opens one file of a generation, which must have the size the
+// manifest gives it.
+func openServed(root *os.Root, name string, size int64, tag string) (*servedFile, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && (!fi.Mode().IsRegular() || fi.Size() != size) {
+		err = fmt.Errorf("%s has %d bytes, not the %d of its manifest", name, fi.Size(), size)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &servedFile{file: f, size: size, modTime: fi.ModTime(), tag: tag}, nil
+}
+
+func (g *servedGeneration) close() {
+	for _, f := range g.files {
+		f.file.Close()
+	}
+}
+
+// sameVersion reports whether two stats are of one version of a file that
+// is only ever replaced by rename: the same file, size and time.
+func sameVersion(a, b os.FileInfo) bool {
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }

@@ -9,13 +9,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,12 +62,35 @@ func body(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
+// writeGeneration commits files to dir as a run does: each with its gzip
+// copy, under a manifest.
+func writeGeneration(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	o := &catalogOutput{dir: dir, report: dir}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		f, err := o.create(dir, name, true, nil)
+		if err == nil {
+			_, err = f.sink.Write([]byte(files[name]))
+		}
+		if err == nil {
+			err = f.finish()
+		}
+		if err != nil {
+			o.abort()
+			t.Fatal(err)
+		}
+	}
+	if err := o.commitFolder(dir, time.Time{}); err != nil {
+		o.abort()
+		t.Fatal(err)
+	}
+}
+
 const catalogXML = `<?xml version="1.0" encoding="UTF-8"?><rss><channel><item><g:id>1</g:id></item></channel></rss>` + "\n"
 
 func TestServeConditionalGET(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "catalog.xml")
-	writeFile(t, path, []byte(catalogXML))
+	writeGeneration(t, dir, map[string]string{"catalog.xml": catalogXML})
 	h, _, _ := testHandler(t, dir)
 
 	first := get(t, h, "/catalog.xml")
@@ -82,16 +108,7 @@ func TestServeConditionalGET(t *testing.T) {
 		t.Errorf("If-Modified-Since: status %d, want 304", resp.StatusCode)
 	}
 
-	// A new catalog, written like the pipeline does: temp file and rename.
-	temp := filepath.Join(dir, ".catalog.xml.tmp-1")
-	writeFile(t, temp, []byte(strings.Replace(catalogXML, ">1<", ">2<", 1)))
-	later := time.Now().Add(time.Minute)
-	if err := os.Chtimes(temp, later, later); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(temp, path); err != nil {
-		t.Fatal(err)
-	}
+	writeGeneration(t, dir, map[string]string{"catalog.xml": strings.Replace(catalogXML, ">1<", ">2<", 1)})
 	resp := get(t, h, "/catalog.xml", "If-None-Match", etag)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body(t, resp), ">2<") {
 		t.Errorf("after replacement: status %d, want 200 with the new catalog", resp.StatusCode)
@@ -103,8 +120,9 @@ func TestServeConditionalGET(t *testing.T) {
 
 func TestServeGzip(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "catalog.xml"), []byte(catalogXML))
+	writeGeneration(t, dir, map[string]string{"catalog.xml": catalogXML})
 	h, _, _ := testHandler(t, dir)
+	h.files = append(h.files, gzipName("catalog.xml"))
 
 	plain := get(t, h, "/catalog.xml")
 	resp := get(t, h, "/catalog.xml", "Accept-Encoding", "br, gzip;q=0.8")
@@ -142,6 +160,18 @@ func TestServeGzip(t *testing.T) {
 			t.Errorf("Accept-Encoding %q: got an encoded body", ae)
 		}
 	}
+
+	// The stored copy itself, for a client that asks for the .gz address.
+	gz := get(t, h, "/catalog.xml.gz", "Accept-Encoding", "gzip")
+	stored, err := os.ReadFile(filepath.Join(dir, "catalog.xml.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := body(t, gz); gz.StatusCode != http.StatusOK || got != string(stored) ||
+		gz.Header.Get("Content-Type") != "application/gzip" || gz.Header.Get("Content-Encoding") != "" {
+		t.Errorf("GET /catalog.xml.gz: status %d, %s, Content-Encoding %q; want 200 with the stored file as application/gzip",
+			gz.StatusCode, gz.Header.Get("Content-Type"), gz.Header.Get("Content-Encoding"))
+	}
 }
 
 func TestServeContentTypes(t *testing.T) {
@@ -155,9 +185,11 @@ func TestServeContentTypes(t *testing.T) {
 		"index.html":    "text/html; charset=utf-8",
 		"report.bin":    "application/octet-stream",
 	}
+	files := map[string]string{}
 	for name := range tests {
-		writeFile(t, filepath.Join(dir, name), []byte("x\n"))
+		files[name] = "x\n"
 	}
+	writeGeneration(t, dir, files)
 	h, _, _ := testHandler(t, dir)
 	for name, want := range tests {
 		resp := get(t, h, "/"+name)
@@ -219,7 +251,7 @@ func TestServeRejectsTraversal(t *testing.T) {
 	}
 	const secret = "SECRET"
 	writeFile(t, filepath.Join(root, "secret.txt"), []byte(secret))
-	writeFile(t, filepath.Join(dir, "catalog.xml"), []byte(catalogXML))
+	writeGeneration(t, dir, map[string]string{"catalog.xml": catalogXML})
 	for _, name := range []string{".env", ".catalog.xml.tmp-1", "catalog.xml.tmp", "~$export.xlsx", "catalog"} {
 		writeFile(t, filepath.Join(dir, name), []byte(secret))
 	}
@@ -340,7 +372,7 @@ func TestServeHealthz(t *testing.T) {
 // pipeline, and /healthz and the catalog reflect it.
 func TestServeThroughDaemon(t *testing.T) {
 	out := t.TempDir()
-	writeFile(t, filepath.Join(out, "catalog.xml"), []byte(catalogXML))
+	writeGeneration(t, out, map[string]string{"catalog.xml": catalogXML})
 	h := startDaemon(t, &Daemon{
 		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
 		OutDir:  out,
@@ -396,7 +428,8 @@ func TestServeThroughDaemon(t *testing.T) {
 // server hands out the catalog files and nothing else.
 func TestServeOnlyTheCatalog(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"catalog.xml", "商品匯出.xlsx", "feedgen.toml", "report.json", "index.html"} {
+	writeGeneration(t, dir, map[string]string{"catalog.xml": catalogXML})
+	for _, name := range []string{"商品匯出.xlsx", "feedgen.toml", "report.json", "index.html"} {
 		writeFile(t, filepath.Join(dir, name), []byte(catalogXML))
 	}
 	h, _, _ := testHandler(t, dir)
@@ -473,12 +506,9 @@ func TestServeValidatorsFollowContent(t *testing.T) {
 	}
 	// The same content again is the same tag, even rewritten.
 	second := get(t, h, "/catalog.xml").Header.Get("ETag")
-	path := filepath.Join(out, "catalog.xml")
-	b, err := os.ReadFile(path)
-	if err != nil {
+	if err := writeCatalog(out, testCatalog(4), DefaultFeeds(), 0.5, false); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, path, b)
 	if got := get(t, h, "/catalog.xml").Header.Get("ETag"); got != second {
 		t.Errorf("ETag of the same content rewritten = %s, want %s", got, second)
 	}
@@ -539,4 +569,164 @@ func TestServeWarnsOfOpenRefresh(t *testing.T) {
 		Run:     func(context.Context, string) (RunReport, error) { return RunReport{}, nil },
 	})
 	h.logs.waitSeen(t, "POST /refresh is accepted only from this computer; set refresh_token (or FEEDGEN_REFRESH_TOKEN) to allow it from the network")
+}
+
+// TestServeOneGenerationAtATime: while a commit renames new files over the
+// old, the server keeps answering from the old generation, and it never
+// answers a request from an older generation than one before it, whichever
+// file is asked for.
+func TestServeOneGenerationAtATime(t *testing.T) {
+	dir, _, after := interruptedCommit(t, 2) // catalog.xml and its .gz are new, the rest old
+	h, _, _ := testHandler(t, dir)
+	h.files = publicFiles(&Config{Feeds: DefaultFeeds()})
+	// A server that loaded the old generation before the commit began is
+	// what interruptedCommit cannot give; one started mid-commit has no
+	// generation it can prove whole, and says 404 rather than mix.
+	if resp := get(t, h, "/products.json"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("mid-commit, with nothing loaded before: status %d, want 404", resp.StatusCode)
+	}
+	if _, err := recoverCommit(dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := body(t, get(t, h, "/catalog.xml")); got != after["catalog.xml"] {
+		t.Error("after the commit the server did not switch to the new generation")
+	}
+
+	// Runs commit generation after generation of growing size while a
+	// client asks for one file and then the other.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := 5; n < 25; n++ {
+			if err := writeCatalog(dir, testCatalog(n), DefaultFeeds(), 0.5, true); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	last, requests := 0, 0
+	for running := true; running; requests++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		for _, name := range []string{"catalog.xml", "products.json"} {
+			count := countXMLItems
+			if name == "products.json" {
+				count = countJSONItems
+			}
+			resp := get(t, h, "/"+name)
+			n, err := count(resp.Body)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET /%s: status %d, %v", name, resp.StatusCode, err)
+			}
+			if n < last {
+				t.Fatalf("request %d: /%s has %d items after a request answered with %d: an older generation", requests, name, n, last)
+			}
+			last = n
+		}
+	}
+	if last != 24 {
+		t.Errorf("the last request got %d items, want the last generation's 24", last)
+	}
+}
+
+// TestServeHealthzReportsServedCatalog: after a failed run /healthz still
+// says which catalog is being served.
+func TestServeHealthzReportsServedCatalog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "public")
+	if err := writeCatalog(dir, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
+		t.Fatal(err)
+	}
+	h, clock, _ := testHandler(t, dir)
+	h.files = publicFiles(&Config{Feeds: DefaultFeeds()})
+	h.status.record(clock.Now(), RunReport{}, errors.New("export damaged"))
+	var got health
+	if err := json.NewDecoder(get(t, h, "/healthz").Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Result != "failed" || got.Serving == nil || got.Serving.Items != 3 || !got.Serving.Generated.Equal(testCatalog(3).At) {
+		t.Errorf("healthz = %+v (serving %+v), want failed while serving 3 items generated %s", got, got.Serving, testCatalog(3).At)
+	}
+}
+
+// BenchmarkServe32Clients: 32 clients fetch a 100k-item catalog at once,
+// gzip and identity alike; the server sends the bytes the run stored.
+func BenchmarkServe32Clients(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "public")
+	if err := writeCatalog(dir, testCatalog(100_000), DefaultFeeds(), 0.5, false); err != nil {
+		b.Fatal(err)
+	}
+	h := &catalogHandler{dir: dir, files: publicFiles(&Config{Feeds: DefaultFeeds()}), status: &runStatus{},
+		nextRun: time.Now, clock: clockwork.NewRealClock(), log: slog.New(slog.DiscardHandler)}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 32}}
+	fetch := func(encoding string) int64 {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/catalog.xml", nil)
+		req.Header.Set("Accept-Encoding", encoding)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Error(err)
+			return 0
+		}
+		defer resp.Body.Close()
+		n, _ := io.Copy(io.Discard, resp.Body)
+		return n
+	}
+	plain, zipped := fetch("identity"), fetch("gzip")
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for i := range 32 {
+			wg.Go(func() {
+				if i%2 == 0 {
+					fetch("gzip")
+				} else {
+					fetch("identity")
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(plain)/1e6, "MB-identity")
+	b.ReportMetric(float64(zipped)/1e6, "MB-gzip")
+}
+
+// TestLoadGenerationDuringCommit: a commit that begins while the server
+// opens a generation's files makes the load fail, keeping the generation
+// served before; a commit already begun does too.
+func TestLoadGenerationDuringCommit(t *testing.T) {
+	files := publicFiles(&Config{Feeds: DefaultFeeds()})
+	dir, _, _ := interruptedCommit(t, 0)
+	if _, err := loadGeneration(dir, files); !errors.Is(err, errCommitting) {
+		t.Errorf("loadGeneration with a journal = %v, want errCommitting", err)
+	}
+	if _, err := recoverCommit(dir); err != nil {
+		t.Fatal(err)
+	}
+	for name, commit := range map[string]func(){
+		"a whole commit": func() {
+			if err := writeCatalog(dir, testCatalog(9), DefaultFeeds(), 0.5, true); err != nil {
+				t.Error(err)
+			}
+		},
+		// Its renames may come at any moment after the files were opened.
+		"the start of a commit": func() {
+			m, err := readManifest(dir)
+			if err == nil {
+				err = writeJournal(dir, m)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		},
+	} {
+		restore := swap(&midLoad, commit)
+		if g, err := loadGeneration(dir, files); !errors.Is(err, errCommitting) {
+			t.Errorf("loadGeneration across %s = %+v, %v; want errCommitting", name, g, err)
+		}
+		restore()
+		os.Remove(filepath.Join(dir, journalFile))
+	}
 }
