@@ -110,6 +110,9 @@ func foldSpace(s string) string {
 type textFolder struct {
 	b     strings.Builder
 	space bool // a space is due before the next character
+	// valid says all text written is valid UTF-8, checked once by the
+	// caller: a 100k-product export's descriptions are hundreds of MB.
+	valid bool
 }
 
 // breakWord is a white space character: it separates what comes before
@@ -150,7 +153,7 @@ var foldClass = func() (c [256]uint8) {
 }()
 
 func (f *textFolder) write(s string) {
-	if !utf8.ValidString(s) {
+	if !f.valid && !utf8.ValidString(s) {
 		f.writeRunes(s)
 		return
 	}
@@ -259,7 +262,7 @@ func plainHTMLToText(s string) (string, bool) {
 	if !utf8.ValidString(s) {
 		return "", false
 	}
-	var f textFolder
+	f := textFolder{valid: true}
 	f.b.Grow(len(s))
 	text := 0 // the current text run starts here
 	for i := 0; ; {
