@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 // emit. begin, when set, is called once the header row is known and before
 // the first product.
 func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-	f, err := os.Open(path)
+	f, err := openExport(path)
 	if err != nil {
 		return nil, fmt.Errorf("read export %q: %w", path, err)
 	}
@@ -130,6 +130,24 @@ func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*
 		return nil, fmt.Errorf("read export %q: %w", path, err)
 	}
 	return ex, nil
+}
+
+// openExport opens the export so that others may replace or delete it
+// while it is read: Excel saves over a workbook by renaming a new file onto
+// it, which Windows refuses (a sharing violation) while the file is open
+// without delete sharing, as os.Open opens it. os.Root opens files with
+// read, write and delete sharing on Windows, and as os.Open does elsewhere.
+// A name it refuses to open, such as a symbolic link out of the folder, is
+// opened as before, so that no export that opened before fails now.
+func openExport(path string) (*os.File, error) {
+	if root, err := os.OpenRoot(filepath.Dir(path)); err == nil {
+		f, err := root.Open(filepath.Base(path))
+		root.Close()
+		if err == nil {
+			return f, nil
+		}
+	}
+	return os.Open(path)
 }
 
 func summarize(ex *Export, at time.Time, eligible int, excluded []Exclusion) *Summary {
