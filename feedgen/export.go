@@ -84,6 +84,9 @@ type Export struct {
 	HeaderRow    int  // the row the headers were found on
 	HasStatus    bool // the export has a 上架狀態 column
 	Date1904     bool // the workbook counts dates from 1904
+	// SHA256 is the hex SHA-256 of the file that was read, when it was
+	// read from a file.
+	SHA256 string
 
 	Warnings     []Warning
 	WarningCount int

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"feedgen/internal/exportgen"
 	"feedgen/internal/tempdir"
@@ -424,5 +427,75 @@ func TestOpenExportErrorsAndLinks(t *testing.T) {
 	defer f.Close()
 	if got, err := io.ReadAll(f); err != nil || string(got) != "elsewhere" {
 		t.Errorf("read through the link = %q, %v", got, err)
+	}
+}
+
+// TestExportHashIsOfWhatWasRead: the report's export_sha256 is the hash of
+// the bytes read, not of whatever file bears the export's name by the
+// end: an export replaced while it is read keeps the hash of the one read,
+// and one written over in place meanwhile fails the read.
+func TestExportHashIsOfWhatWasRead(t *testing.T) {
+	sample, err := os.ReadFile(sampleExport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(sample)
+	want := hex.EncodeToString(sum[:])
+	other := bytes.Clone(sample)
+	other[len(other)-1] ^= 1 // a different file of the same size
+	dir := tempdir.Use(t)
+	for _, c := range []struct {
+		name    string
+		change  func(path string) error
+		wantErr error
+	}{
+		{"left alone", func(string) error { return nil }, nil},
+		{"replaced", func(path string) error {
+			if err := os.WriteFile(path+".new", other, 0o644); err != nil {
+				return err
+			}
+			return os.Rename(path+".new", path)
+		}, nil},
+		{"written over in place", func(path string) error { return os.WriteFile(path, other, 0o644) }, errExportChanged},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "replaced" && wine {
+				t.Skip("Wine 8 refuses a rename over a file open with FILE_SHARE_DELETE, which Windows allows")
+			}
+			path := filepath.Join(dir, "商品匯出.xlsx")
+			if err := os.WriteFile(path, sample, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// Saved a while ago, so that writing it again changes its time
+			// whatever the file system's clock resolution.
+			saved := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(path, saved, saved); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			var last string
+			ex, err := streamExportFile(t.Context(), path, cfg, nil, func(p *Product) error {
+				last = p.ID
+				if p.ID == "1000112" { // the last product: the sheet is read
+					return c.change(path)
+				}
+				return nil
+			})
+			if last != "1000112" && err == nil {
+				t.Fatalf("the read ended at product %s, before the change", last)
+			}
+			if c.wantErr != nil {
+				if !errors.Is(err, c.wantErr) {
+					t.Errorf("read = %v, want %v", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ex.SHA256 != want {
+				t.Errorf("SHA256 = %s, want %s (the file read)", ex.SHA256, want)
+			}
+		})
 	}
 }
