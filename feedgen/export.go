@@ -249,152 +249,212 @@ const headerScanRows = 20
 // in memory whole. A product's rows must be together, as exports list
 // them; rows of a product already handed on are reported and skipped.
 func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-	layout := cols.layout()
 	ex := &Export{Date1904: date1904}
-	var (
-		idx      headerIndex
-		best     []string
-		bestRow  int
-		bestHits = -1
-		current  *Product
-		emitted  = newIDRows() // the products handed on
-		// variant id -> row, within current
-		variantIDs = make(map[string]int)
-	)
-	flush := func() error {
-		if current == nil {
-			return nil
-		}
-		emitted.add(current.ID, current.Row)
-		ex.ProductCount++
-		p := current
-		current = nil
-		return emit(p)
+	b, err := readHeader(rows, cols, ex)
+	if err != nil {
+		return nil, err
 	}
-	for rows.Next() {
-		num, cells := rows.Row()
-		if idx.cols == nil {
-			if num > headerScanRows {
-				break
-			}
-			hi, hits := matchHeaders(cells, layout, cols)
-			if hits > bestHits {
-				best, bestRow, bestHits = append([]string(nil), cells...), num, hits
-			}
-			if hi.missing == nil {
-				idx, ex.HeaderRow = hi, num
-				ex.HasStatus = idx.cols["status"] >= 0
-				if begin != nil {
-					if err := begin(ex); err != nil {
-						return nil, err
-					}
-				}
-			}
-			continue
-		}
-		if ex.Rows&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if blankRow(cells) {
-			continue
-		}
-		ex.Rows++
-		id := normalizeID(cell(cells, idx.cols["product_id"]))
-		switch {
-		case id == "" && current == nil:
-			ex.warn(Warning{Row: num, Column: cols.ProductID, Message: "row has no product id and follows no product; skipped"})
-			continue
-		case id == "" || (current != nil && id == current.ID):
-			// A continuation row: some exports leave every product-level
-			// cell, the id included, blank on a product's later variants.
-		default:
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			if first, seen := emitted.row(id); seen {
-				ex.warn(Warning{Row: num, Column: cols.ProductID, Message: fmt.Sprintf(
-					"product %s started on row %d but this row is separated from its other rows; it is skipped (keep a product's rows together, as the export lists them)", id, first)})
-				continue
-			}
-			current = &Product{ID: strings.Clone(id), Row: num}
-			clear(variantIDs)
-		}
-		p := current
-		// A repeated variant row is ignored whole: its cells would
-		// otherwise fill or contradict the product's.
-		vid := normalizeID(cell(cells, idx.cols["variant_id"]))
-		if first, dup := variantIDs[vid]; dup && vid != "" {
-			ex.warn(Warning{Row: num, Column: cols.VariantID, Message: fmt.Sprintf(
-				"variant %s of product %s already appeared on row %d; this row is ignored", vid, p.ID, first)})
-			continue
-		}
-		for _, col := range layout {
-			if col.product < 0 {
-				continue
-			}
-			v := strings.TrimSpace(cell(cells, idx.cols[col.key]))
-			if v == "" {
-				continue
-			}
-			dst := p.field(col.product)
-			switch {
-			case *dst == "":
-				*dst, p.rows[col.product] = strings.Clone(v), int32(num)
-			case *dst != v:
-				ex.warn(Warning{Row: num, Column: col.header, Message: fmt.Sprintf(
-					"product %s has %q here but %q on row %d; using row %d",
-					p.ID, clip(v, 40), clip(*dst, 40), p.rowOf(col.product), p.rowOf(col.product))})
-			}
-		}
-		if len(p.Images) == 0 {
-			for _, c := range idx.images {
-				if u := strings.TrimSpace(cell(cells, c)); u != "" {
-					p.Images = append(p.Images, strings.Clone(u))
-				}
-			}
-		}
-		v := Variant{ID: strings.Clone(vid), Row: num}
-		for _, col := range layout {
-			if col.variant != nil {
-				*col.variant(&v) = strings.Clone(strings.TrimSpace(cell(cells, idx.cols[col.key])))
-			}
-		}
-		for _, pair := range idx.options {
-			name, value := strings.TrimSpace(cell(cells, pair.name)), strings.TrimSpace(cell(cells, pair.value))
-			if value != "" {
-				if name == "" {
-					name = pair.header
-				}
-				v.Options = append(v.Options, Option{Name: strings.Clone(name), Value: strings.Clone(value)})
-			}
-		}
-		if v.ID != "" {
-			variantIDs[v.ID] = num
-		}
-		p.Variants = append(p.Variants, v)
-		if err := checkProductSize(p, &v, num); err != nil {
+	if begin != nil {
+		if err := begin(ex); err != nil {
 			return nil, err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if idx.cols == nil {
-		if best == nil {
-			return nil, errors.New("the sheet is empty")
-		}
-		hi, _ := matchHeaders(best, layout, cols)
-		return nil, &ColumnError{Missing: hi.missing, Found: nonBlank(best), Row: bestRow}
-	}
-	if err := flush(); err != nil {
+	if err := scanInOrder(ctx, rows, b, emit); err != nil {
 		return nil, err
 	}
 	if ex.ProductCount == 0 {
 		return nil, ErrNoProducts
 	}
 	return ex, nil
+}
+
+// readHeader reads rows up to the header row, within the first
+// headerScanRows, and returns what gathers the products of the rows after
+// it into ex.
+func readHeader(rows rowReader, cols Columns, ex *Export) (*productRows, error) {
+	layout := cols.layout()
+	var (
+		best     []string
+		bestRow  int
+		bestHits = -1
+	)
+	for rows.Next() {
+		num, cells := rows.Row()
+		if num > headerScanRows {
+			break
+		}
+		hi, hits := matchHeaders(cells, layout, cols)
+		if hits > bestHits {
+			best, bestRow, bestHits = append([]string(nil), cells...), num, hits
+		}
+		if hi.missing == nil {
+			ex.HeaderRow, ex.HasStatus = num, hi.cols["status"] >= 0
+			return &productRows{ex: ex, cols: cols, layout: layout, idx: hi, variantIDs: make(map[string]int)}, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if best == nil {
+		return nil, errors.New("the sheet is empty")
+	}
+	hi, _ := matchHeaders(best, layout, cols)
+	return nil, &ColumnError{Missing: hi.missing, Found: nonBlank(best), Row: bestRow}
+}
+
+// scanInOrder gathers products from rows where each product's rows are
+// together, handing each on as soon as the next product starts.
+func scanInOrder(ctx context.Context, rows rowReader, b *productRows, emit func(*Product) error) error {
+	emitted := newIDRows() // the products handed on
+	flush := func() error {
+		if b.p == nil {
+			return nil
+		}
+		emitted.add(b.p.ID, b.p.Row)
+		b.ex.ProductCount++
+		return emit(b.take())
+	}
+	for rows.Next() {
+		num, cells := rows.Row()
+		var current string
+		if b.p != nil {
+			current = b.p.ID
+		}
+		id, ok, err := b.rowID(ctx, num, cells, current)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if id != current {
+			if err := flush(); err != nil {
+				return err
+			}
+			if first, seen := emitted.row(id); seen {
+				b.ex.warn(Warning{Row: num, Column: b.cols.ProductID, Message: fmt.Sprintf(
+					"product %s started on row %d but this row is separated from its other rows; it is skipped (keep a product's rows together, as the export lists them)", id, first)})
+				continue
+			}
+			b.start(id, num)
+		}
+		if err := b.add(num, cells); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+// productRows gathers a product from its rows, one at a time in the order
+// of the sheet, and the export's warnings about them.
+type productRows struct {
+	ex     *Export
+	cols   Columns
+	layout []column
+	idx    headerIndex
+	p      *Product // the product being gathered
+	// variant id -> row, within p
+	variantIDs map[string]int
+}
+
+// rowID returns the product id of data row num, or, for a row whose id
+// is blank, prev, the product of the row before it: some exports leave
+// every product-level cell, the id included, blank on a product's later
+// variants. ok is false for a row to skip: blank, or with no product to
+// continue. Every 1024 rows it checks whether ctx is done.
+func (b *productRows) rowID(ctx context.Context, num int, cells []string, prev string) (id string, ok bool, err error) {
+	if b.ex.Rows&1023 == 0 {
+		if err := ctx.Err(); err != nil {
+			return "", false, err
+		}
+	}
+	if blankRow(cells) {
+		return "", false, nil
+	}
+	b.ex.Rows++
+	id = normalizeID(cell(cells, b.idx.cols["product_id"]))
+	switch {
+	case id != "":
+		return id, true, nil
+	case prev != "":
+		return prev, true, nil
+	}
+	b.ex.warn(Warning{Row: num, Column: b.cols.ProductID, Message: "row has no product id and follows no product; skipped"})
+	return "", false, nil
+}
+
+// start begins gathering product id, whose first row is row.
+func (b *productRows) start(id string, row int) {
+	b.p = &Product{ID: strings.Clone(id), Row: row}
+	clear(b.variantIDs)
+}
+
+// take returns the product gathered.
+func (b *productRows) take() *Product {
+	p := b.p
+	b.p = nil
+	return p
+}
+
+// add gathers data row num, a row of the product started last, into it.
+func (b *productRows) add(num int, cells []string) error {
+	p, idx := b.p, &b.idx
+	// A repeated variant row is ignored whole: its cells would
+	// otherwise fill or contradict the product's.
+	vid := normalizeID(cell(cells, idx.cols["variant_id"]))
+	if first, dup := b.variantIDs[vid]; dup && vid != "" {
+		b.ex.warn(Warning{Row: num, Column: b.cols.VariantID, Message: fmt.Sprintf(
+			"variant %s of product %s already appeared on row %d; this row is ignored", vid, p.ID, first)})
+		return nil
+	}
+	for _, col := range b.layout {
+		if col.product < 0 {
+			continue
+		}
+		v := strings.TrimSpace(cell(cells, idx.cols[col.key]))
+		if v == "" {
+			continue
+		}
+		dst := p.field(col.product)
+		switch {
+		case *dst == "":
+			*dst, p.rows[col.product] = strings.Clone(v), int32(num)
+		case *dst != v:
+			b.ex.warn(Warning{Row: num, Column: col.header, Message: fmt.Sprintf(
+				"product %s has %q here but %q on row %d; using row %d",
+				p.ID, clip(v, 40), clip(*dst, 40), p.rowOf(col.product), p.rowOf(col.product))})
+		}
+	}
+	if len(p.Images) == 0 {
+		for _, c := range idx.images {
+			if u := strings.TrimSpace(cell(cells, c)); u != "" {
+				p.Images = append(p.Images, strings.Clone(u))
+			}
+		}
+	}
+	v := Variant{ID: strings.Clone(vid), Row: num}
+	for _, col := range b.layout {
+		if col.variant != nil {
+			*col.variant(&v) = strings.Clone(strings.TrimSpace(cell(cells, idx.cols[col.key])))
+		}
+	}
+	for _, pair := range idx.options {
+		name, value := strings.TrimSpace(cell(cells, pair.name)), strings.TrimSpace(cell(cells, pair.value))
+		if value != "" {
+			if name == "" {
+				name = pair.header
+			}
+			v.Options = append(v.Options, Option{Name: strings.Clone(name), Value: strings.Clone(value)})
+		}
+	}
+	if v.ID != "" {
+		b.variantIDs[v.ID] = num
+	}
+	p.Variants = append(p.Variants, v)
+	return checkProductSize(p, &v, num)
 }
 
 // headerIndex locates the configured columns in a header row.
