@@ -84,6 +84,9 @@ type Export struct {
 	HeaderRow    int  // the row the headers were found on
 	HasStatus    bool // the export has a 上架狀態 column
 	Date1904     bool // the workbook counts dates from 1904
+	// RowsApart is set when the rows of some product were apart (a sorted
+	// export), and the sheet was read a second time to group them.
+	RowsApart bool
 	// SHA256 is the hex SHA-256 of the file that was read, when it was
 	// read from a file.
 	SHA256 string
@@ -244,12 +247,34 @@ func (p *Product) rowOf(f productField) int {
 // exports sometimes carry a title or notes above it.
 const headerScanRows = 20
 
-// scanExport reads the rows of an export sheet and hands each product to
-// emit once its last row is read, so that a 100k-product export never sits
-// in memory whole. A product's rows must be together, as exports list
-// them; rows of a product already handed on are reported and skipped.
-func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-	ex := &Export{Date1904: date1904}
+// scanExport reads the rows of an export sheet, which open opens from the
+// top, and hands each product to emit once its last row is read. In the
+// usual order, where each product's rows are together as exports list
+// them, a product is handed on as soon as the next one starts, so that a
+// 100k-product export never sits in memory whole. A row of a product
+// already handed on (the export was sorted by price, say) shows that the
+// rows are in another order: the sheet is then read again from the top by
+// scanGrouped, which keeps the rows aside until the sheet ends, and begin
+// is called again, with a new Export: what emit was given before is void.
+// Either way a product is gathered from all of its rows, in the order of
+// the sheet, and products come in the order of their first rows.
+func scanExport(ctx context.Context, open func() (rowReader, error), cols Columns, date1904 bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+	ex, err := scanPass(ctx, open, cols, date1904, false, begin, emit)
+	if errors.Is(err, errRowsApart) {
+		ex, err = scanPass(ctx, open, cols, date1904, true, begin, emit)
+	}
+	return ex, err
+}
+
+// scanPass reads the sheet once, with scanGrouped when grouped is set and
+// scanInOrder otherwise.
+func scanPass(ctx context.Context, open func() (rowReader, error), cols Columns, date1904, grouped bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+	rows, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ex := &Export{Date1904: date1904, RowsApart: grouped}
 	b, err := readHeader(rows, cols, ex)
 	if err != nil {
 		return nil, err
@@ -259,7 +284,11 @@ func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool
 			return nil, err
 		}
 	}
-	if err := scanInOrder(ctx, rows, b, emit); err != nil {
+	scan := scanInOrder
+	if grouped {
+		scan = scanGrouped
+	}
+	if err := scan(ctx, rows, b, emit); err != nil {
 		return nil, err
 	}
 	if ex.ProductCount == 0 {
@@ -303,14 +332,15 @@ func readHeader(rows rowReader, cols Columns, ex *Export) (*productRows, error) 
 }
 
 // scanInOrder gathers products from rows where each product's rows are
-// together, handing each on as soon as the next product starts.
+// together, handing each on as soon as the next product starts. It fails
+// with errRowsApart at a row of a product it handed on.
 func scanInOrder(ctx context.Context, rows rowReader, b *productRows, emit func(*Product) error) error {
-	emitted := newIDRows() // the products handed on
+	emitted := newIDSet() // the products handed on
 	flush := func() error {
 		if b.p == nil {
 			return nil
 		}
-		emitted.add(b.p.ID, b.p.Row)
+		emitted.add(b.p.ID)
 		b.ex.ProductCount++
 		return emit(b.take())
 	}
@@ -331,10 +361,8 @@ func scanInOrder(ctx context.Context, rows rowReader, b *productRows, emit func(
 			if err := flush(); err != nil {
 				return err
 			}
-			if first, seen := emitted.row(id); seen {
-				b.ex.warn(Warning{Row: num, Column: b.cols.ProductID, Message: fmt.Sprintf(
-					"product %s started on row %d but this row is separated from its other rows; it is skipped (keep a product's rows together, as the export lists them)", id, first)})
-				continue
+			if emitted.has(id) {
+				return errRowsApart
 			}
 			b.start(id, num)
 		}
@@ -623,15 +651,18 @@ func clip(s string, n int) string {
 // ReadExport reads a product export workbook into memory, for callers
 // that look products up; Run and Explain stream instead.
 func ReadExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config) (*Export, error) {
-	return collectProducts(func(emit func(*Product) error) (*Export, error) {
-		return streamExport(ctx, r, size, cfg, nil, emit)
+	return collectProducts(func(begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+		return streamExport(ctx, r, size, cfg, begin, emit)
 	})
 }
 
 // collectProducts runs a streaming read and keeps every product it emits.
-func collectProducts(read func(emit func(*Product) error) (*Export, error)) (*Export, error) {
+func collectProducts(read func(begin func(*Export) error, emit func(*Product) error) (*Export, error)) (*Export, error) {
 	var products []*Product
-	ex, err := read(func(p *Product) error {
+	ex, err := read(func(*Export) error {
+		products = nil // the rows are read again, grouped: start over
+		return nil
+	}, func(p *Product) error {
 		products = append(products, p)
 		return nil
 	})
@@ -685,35 +716,36 @@ func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, be
 		return nil, err
 	}
 	defer wb.Close()
-	sheet, err := wb.Rows(cfg.Sheet)
-	if err != nil {
-		return nil, err
+	open := func() (rowReader, error) {
+		sheet, err := wb.Rows(cfg.Sheet)
+		if err != nil {
+			return nil, err
+		}
+		return prefetchRows(sheet), nil
 	}
-	rows := prefetchRows(sheet)
-	defer rows.Close()
-	return scanExport(ctx, rows, cfg.Columns, wb.Date1904(), begin, emit)
+	return scanExport(ctx, open, cfg.Columns, wb.Date1904(), begin, emit)
 }
 
-// idRows remembers the first row of each product id, by a 64-bit hash of
-// the id in an open-addressed table: 12 bytes a slot, where a map of the
-// same hashes takes three times as much, which adds up on 300k products.
-// A collision (odds about 1 in 10^9 at 300k) would only report a product
-// as separated; the seed differs from run to run.
-type idRows struct {
+// idSet is the set of product ids handed on by scanInOrder, by a 64-bit
+// hash of the id in an open-addressed table: 8 bytes a slot, 14 an id at
+// 300k products, where a map of the same hashes takes 31. A collision
+// (odds about 1 in 10^9 at 300k) would only make the export be read a
+// second time, grouped, which gives the same products; the seed differs
+// from run to run.
+type idSet struct {
 	seed maphash.Seed
 	keys []uint64 // hashes; 0 marks a free slot
-	rows []int32
 	n    int
 }
 
-func newIDRows() *idRows { return &idRows{seed: maphash.MakeSeed()} }
+func newIDSet() *idSet { return &idSet{seed: maphash.MakeSeed()} }
 
-func (s *idRows) hash(id string) uint64 {
+func (s *idSet) hash(id string) uint64 {
 	return max(maphash.String(s.seed, id), 1)
 }
 
 // slot is where hash h is, or the free slot where it would go.
-func (s *idRows) slot(h uint64) int {
+func (s *idSet) slot(h uint64) int {
 	mask := len(s.keys) - 1
 	i := int(h) & mask
 	for s.keys[i] != h && s.keys[i] != 0 {
@@ -722,7 +754,7 @@ func (s *idRows) slot(h uint64) int {
 	return i
 }
 
-func (s *idRows) add(id string, row int) {
+func (s *idSet) add(id string) {
 	if 4*(s.n+1) > 3*len(s.keys) {
 		s.grow()
 	}
@@ -731,25 +763,19 @@ func (s *idRows) add(id string, row int) {
 	if s.keys[i] == 0 {
 		s.n++
 	}
-	s.keys[i], s.rows[i] = h, int32(row)
+	s.keys[i] = h
 }
 
-func (s *idRows) row(id string) (int, bool) {
-	if s.n == 0 {
-		return 0, false
-	}
-	i := s.slot(s.hash(id))
-	return int(s.rows[i]), s.keys[i] != 0
+func (s *idSet) has(id string) bool {
+	return s.n > 0 && s.keys[s.slot(s.hash(id))] != 0
 }
 
-func (s *idRows) grow() {
-	keys, rows := s.keys, s.rows
-	size := max(1024, 2*len(keys))
-	s.keys, s.rows = make([]uint64, size), make([]int32, size)
-	for j, h := range keys {
+func (s *idSet) grow() {
+	keys := s.keys
+	s.keys = make([]uint64, max(1024, 2*len(keys)))
+	for _, h := range keys {
 		if h != 0 {
-			i := s.slot(h)
-			s.keys[i], s.rows[i] = h, rows[j]
+			s.keys[s.slot(h)] = h
 		}
 	}
 }

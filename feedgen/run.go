@@ -55,6 +55,13 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		eligible int
 	)
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
+		if stage != nil {
+			// The rows are read again, grouped by product: drop the
+			// catalog written so far, and start it over.
+			stage.wait()
+			stage.out.abort()
+			excluded, eligible = nil, 0
+		}
 		exp, b = ex, newCatalogBuilder(&cfg, ex, at)
 		info := b.info()
 		out, err := createCatalog(cfg.Out, cfg.Report, &info, cfg.Feeds, cfg.Preview)
@@ -87,7 +94,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		return nil, err
 	}
 	out := stage.out
-	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "took", time.Since(start))
+	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "rows_apart", ex.RowsApart, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
 	sum.Export, sum.ExportSHA256 = filepath.Base(cfg.Export), ex.SHA256
 	if err := out.commit(sum, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
@@ -107,7 +114,9 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 
 // streamExportFile opens the export at path and hands each product to
 // emit. begin, when set, is called once the header row is known and before
-// the first product.
+// the first product; it is called again, with a new Export, when the rows
+// of some product turn out to be apart and the sheet is read again,
+// grouped (see scanExport): the products emitted until then are void.
 func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
 	f, err := openExport(path)
 	if err != nil {
