@@ -154,6 +154,16 @@ func makeBadExports() (map[string][]byte, error) {
 	}
 	files["header-only.xlsx"] = bytes.Clone(buf.Bytes())
 
+	// The sample as a merchant saves it after sorting it by price in
+	// Excel, cheapest first and dearest first.
+	for name, descending := range map[string]bool{"依售價排序.xlsx": false, "依售價排序-降冪.xlsx": true} {
+		buf.Reset()
+		if err := exportgen.WriteSample(&buf, "商品", exportgen.SortRows(exportgen.SampleRows(), "商品款式售價", descending)); err != nil {
+			return nil, err
+		}
+		files[name] = bytes.Clone(buf.Bytes())
+	}
+
 	bomb, err := zipBomb()
 	if err != nil {
 		return nil, err

@@ -5,7 +5,8 @@
 // The pipeline has one file per stage:
 //   - config.go: settings, from defaults and a TOML file;
 //   - export.go: products gathered from the export's variant rows, which
-//     the streaming reader of package feedgen/internal/xlsx reads;
+//     the streaming reader of package feedgen/internal/xlsx reads, and
+//     regroup.go: the same for exports whose products' rows are apart;
 //   - eligibility.go: the platform's rules (public, on sale, no excluded
 //     tag) and why a product is out;
 //   - catalog.go: eligible products mapped onto feed fields;

@@ -35,6 +35,9 @@ func Explain(ctx context.Context, cfg Config, at time.Time, ids []string) ([]Exp
 	at = at.In(cfg.Location())
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
 		b = newCatalogBuilder(&cfg, ex, at)
+		for _, e := range want { // the rows are read again, grouped: start over
+			*e = Explanation{ID: e.ID}
+		}
 		return nil
 	}, func(p *Product) error {
 		e := want[p.ID]

@@ -84,6 +84,12 @@ type Export struct {
 	HeaderRow    int  // the row the headers were found on
 	HasStatus    bool // the export has a 上架狀態 column
 	Date1904     bool // the workbook counts dates from 1904
+	// RowsApart is set when the rows of some product were apart (a sorted
+	// export), and the sheet was read a second time to group them.
+	RowsApart bool
+	// SHA256 is the hex SHA-256 of the file that was read, when it was
+	// read from a file.
+	SHA256 string
 
 	Warnings     []Warning
 	WarningCount int
@@ -241,157 +247,242 @@ func (p *Product) rowOf(f productField) int {
 // exports sometimes carry a title or notes above it.
 const headerScanRows = 20
 
-// scanExport reads the rows of an export sheet and hands each product to
-// emit once its last row is read, so that a 100k-product export never sits
-// in memory whole. A product's rows must be together, as exports list
-// them; rows of a product already handed on are reported and skipped.
-func scanExport(ctx context.Context, rows rowReader, cols Columns, date1904 bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-	layout := cols.layout()
-	ex := &Export{Date1904: date1904}
-	var (
-		idx      headerIndex
-		best     []string
-		bestRow  int
-		bestHits = -1
-		current  *Product
-		emitted  = newIDRows() // the products handed on
-		// variant id -> row, within current
-		variantIDs = make(map[string]int)
-	)
-	flush := func() error {
-		if current == nil {
-			return nil
-		}
-		emitted.add(current.ID, current.Row)
-		ex.ProductCount++
-		p := current
-		current = nil
-		return emit(p)
+// scanExport reads the rows of an export sheet, which open opens from the
+// top, and hands each product to emit once its last row is read. In the
+// usual order, where each product's rows are together as exports list
+// them, a product is handed on as soon as the next one starts, so that a
+// 100k-product export never sits in memory whole. A row of a product
+// already handed on (the export was sorted by price, say) shows that the
+// rows are in another order: the sheet is then read again from the top by
+// scanGrouped, which keeps the rows aside until the sheet ends, and begin
+// is called again, with a new Export: what emit was given before is void.
+// Either way a product is gathered from all of its rows, in the order of
+// the sheet, and products come in the order of their first rows.
+func scanExport(ctx context.Context, open func() (rowReader, error), cols Columns, date1904 bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+	ex, err := scanPass(ctx, open, cols, date1904, false, begin, emit)
+	if errors.Is(err, errRowsApart) {
+		ex, err = scanPass(ctx, open, cols, date1904, true, begin, emit)
 	}
-	for rows.Next() {
-		num, cells := rows.Row()
-		if idx.cols == nil {
-			if num > headerScanRows {
-				break
-			}
-			hi, hits := matchHeaders(cells, layout, cols)
-			if hits > bestHits {
-				best, bestRow, bestHits = append([]string(nil), cells...), num, hits
-			}
-			if hi.missing == nil {
-				idx, ex.HeaderRow = hi, num
-				ex.HasStatus = idx.cols["status"] >= 0
-				if begin != nil {
-					if err := begin(ex); err != nil {
-						return nil, err
-					}
-				}
-			}
-			continue
-		}
-		if ex.Rows&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if blankRow(cells) {
-			continue
-		}
-		ex.Rows++
-		id := normalizeID(cell(cells, idx.cols["product_id"]))
-		switch {
-		case id == "" && current == nil:
-			ex.warn(Warning{Row: num, Column: cols.ProductID, Message: "row has no product id and follows no product; skipped"})
-			continue
-		case id == "" || (current != nil && id == current.ID):
-			// A continuation row: some exports leave every product-level
-			// cell, the id included, blank on a product's later variants.
-		default:
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			if first, seen := emitted.row(id); seen {
-				ex.warn(Warning{Row: num, Column: cols.ProductID, Message: fmt.Sprintf(
-					"product %s started on row %d but this row is separated from its other rows; it is skipped (keep a product's rows together, as the export lists them)", id, first)})
-				continue
-			}
-			current = &Product{ID: strings.Clone(id), Row: num}
-			clear(variantIDs)
-		}
-		p := current
-		// A repeated variant row is ignored whole: its cells would
-		// otherwise fill or contradict the product's.
-		vid := normalizeID(cell(cells, idx.cols["variant_id"]))
-		if first, dup := variantIDs[vid]; dup && vid != "" {
-			ex.warn(Warning{Row: num, Column: cols.VariantID, Message: fmt.Sprintf(
-				"variant %s of product %s already appeared on row %d; this row is ignored", vid, p.ID, first)})
-			continue
-		}
-		for _, col := range layout {
-			if col.product < 0 {
-				continue
-			}
-			v := strings.TrimSpace(cell(cells, idx.cols[col.key]))
-			if v == "" {
-				continue
-			}
-			dst := p.field(col.product)
-			switch {
-			case *dst == "":
-				*dst, p.rows[col.product] = strings.Clone(v), int32(num)
-			case *dst != v:
-				ex.warn(Warning{Row: num, Column: col.header, Message: fmt.Sprintf(
-					"product %s has %q here but %q on row %d; using row %d",
-					p.ID, clip(v, 40), clip(*dst, 40), p.rowOf(col.product), p.rowOf(col.product))})
-			}
-		}
-		if len(p.Images) == 0 {
-			for _, c := range idx.images {
-				if u := strings.TrimSpace(cell(cells, c)); u != "" {
-					p.Images = append(p.Images, strings.Clone(u))
-				}
-			}
-		}
-		v := Variant{ID: strings.Clone(vid), Row: num}
-		for _, col := range layout {
-			if col.variant != nil {
-				*col.variant(&v) = strings.Clone(strings.TrimSpace(cell(cells, idx.cols[col.key])))
-			}
-		}
-		for _, pair := range idx.options {
-			name, value := strings.TrimSpace(cell(cells, pair.name)), strings.TrimSpace(cell(cells, pair.value))
-			if value != "" {
-				if name == "" {
-					name = pair.header
-				}
-				v.Options = append(v.Options, Option{Name: strings.Clone(name), Value: strings.Clone(value)})
-			}
-		}
-		if v.ID != "" {
-			variantIDs[v.ID] = num
-		}
-		p.Variants = append(p.Variants, v)
-		if err := checkProductSize(p, &v, num); err != nil {
+	return ex, err
+}
+
+// scanPass reads the sheet once, with scanGrouped when grouped is set and
+// scanInOrder otherwise.
+func scanPass(ctx context.Context, open func() (rowReader, error), cols Columns, date1904, grouped bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+	rows, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ex := &Export{Date1904: date1904, RowsApart: grouped}
+	b, err := readHeader(rows, cols, ex)
+	if err != nil {
+		return nil, err
+	}
+	if begin != nil {
+		if err := begin(ex); err != nil {
 			return nil, err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	scan := scanInOrder
+	if grouped {
+		scan = scanGrouped
 	}
-	if idx.cols == nil {
-		if best == nil {
-			return nil, errors.New("the sheet is empty")
-		}
-		hi, _ := matchHeaders(best, layout, cols)
-		return nil, &ColumnError{Missing: hi.missing, Found: nonBlank(best), Row: bestRow}
-	}
-	if err := flush(); err != nil {
+	if err := scan(ctx, rows, b, emit); err != nil {
 		return nil, err
 	}
 	if ex.ProductCount == 0 {
 		return nil, ErrNoProducts
 	}
 	return ex, nil
+}
+
+// readHeader reads rows up to the header row, within the first
+// headerScanRows, and returns what gathers the products of the rows after
+// it into ex.
+func readHeader(rows rowReader, cols Columns, ex *Export) (*productRows, error) {
+	layout := cols.layout()
+	var (
+		best     []string
+		bestRow  int
+		bestHits = -1
+	)
+	for rows.Next() {
+		num, cells := rows.Row()
+		if num > headerScanRows {
+			break
+		}
+		hi, hits := matchHeaders(cells, layout, cols)
+		if hits > bestHits {
+			best, bestRow, bestHits = append([]string(nil), cells...), num, hits
+		}
+		if hi.missing == nil {
+			ex.HeaderRow, ex.HasStatus = num, hi.cols["status"] >= 0
+			return &productRows{ex: ex, cols: cols, layout: layout, idx: hi, variantIDs: make(map[string]int)}, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if best == nil {
+		return nil, errors.New("the sheet is empty")
+	}
+	hi, _ := matchHeaders(best, layout, cols)
+	return nil, &ColumnError{Missing: hi.missing, Found: nonBlank(best), Row: bestRow}
+}
+
+// scanInOrder gathers products from rows where each product's rows are
+// together, handing each on as soon as the next product starts. It fails
+// with errRowsApart at a row of a product it handed on.
+func scanInOrder(ctx context.Context, rows rowReader, b *productRows, emit func(*Product) error) error {
+	emitted := newIDSet() // the products handed on
+	flush := func() error {
+		if b.p == nil {
+			return nil
+		}
+		emitted.add(b.p.ID)
+		b.ex.ProductCount++
+		return emit(b.take())
+	}
+	for rows.Next() {
+		num, cells := rows.Row()
+		var current string
+		if b.p != nil {
+			current = b.p.ID
+		}
+		id, ok, err := b.rowID(ctx, num, cells, current)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if id != current {
+			if err := flush(); err != nil {
+				return err
+			}
+			if emitted.has(id) {
+				return errRowsApart
+			}
+			b.start(id, num)
+		}
+		if err := b.add(num, cells); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+// productRows gathers a product from its rows, one at a time in the order
+// of the sheet, and the export's warnings about them.
+type productRows struct {
+	ex     *Export
+	cols   Columns
+	layout []column
+	idx    headerIndex
+	p      *Product // the product being gathered
+	// variant id -> row, within p
+	variantIDs map[string]int
+}
+
+// rowID returns the product id of data row num, or, for a row whose id
+// is blank, prev, the product of the row before it: some exports leave
+// every product-level cell, the id included, blank on a product's later
+// variants. ok is false for a row to skip: blank, or with no product to
+// continue. Every 1024 rows it checks whether ctx is done.
+func (b *productRows) rowID(ctx context.Context, num int, cells []string, prev string) (id string, ok bool, err error) {
+	if b.ex.Rows&1023 == 0 {
+		if err := ctx.Err(); err != nil {
+			return "", false, err
+		}
+	}
+	if blankRow(cells) {
+		return "", false, nil
+	}
+	b.ex.Rows++
+	id = normalizeID(cell(cells, b.idx.cols["product_id"]))
+	switch {
+	case id != "":
+		return id, true, nil
+	case prev != "":
+		return prev, true, nil
+	}
+	b.ex.warn(Warning{Row: num, Column: b.cols.ProductID, Message: "row has no product id and follows no product; skipped"})
+	return "", false, nil
+}
+
+// start begins gathering product id, whose first row is row.
+func (b *productRows) start(id string, row int) {
+	b.p = &Product{ID: strings.Clone(id), Row: row}
+	clear(b.variantIDs)
+}
+
+// take returns the product gathered.
+func (b *productRows) take() *Product {
+	p := b.p
+	b.p = nil
+	return p
+}
+
+// add gathers data row num, a row of the product started last, into it.
+func (b *productRows) add(num int, cells []string) error {
+	p, idx := b.p, &b.idx
+	// A repeated variant row is ignored whole: its cells would
+	// otherwise fill or contradict the product's.
+	vid := normalizeID(cell(cells, idx.cols["variant_id"]))
+	if first, dup := b.variantIDs[vid]; dup && vid != "" {
+		b.ex.warn(Warning{Row: num, Column: b.cols.VariantID, Message: fmt.Sprintf(
+			"variant %s of product %s already appeared on row %d; this row is ignored", vid, p.ID, first)})
+		return nil
+	}
+	for _, col := range b.layout {
+		if col.product < 0 {
+			continue
+		}
+		v := strings.TrimSpace(cell(cells, idx.cols[col.key]))
+		if v == "" {
+			continue
+		}
+		dst := p.field(col.product)
+		switch {
+		case *dst == "":
+			*dst, p.rows[col.product] = strings.Clone(v), int32(num)
+		case *dst != v:
+			b.ex.warn(Warning{Row: num, Column: col.header, Message: fmt.Sprintf(
+				"product %s has %q here but %q on row %d; using row %d",
+				p.ID, clip(v, 40), clip(*dst, 40), p.rowOf(col.product), p.rowOf(col.product))})
+		}
+	}
+	if len(p.Images) == 0 {
+		for _, c := range idx.images {
+			if u := strings.TrimSpace(cell(cells, c)); u != "" {
+				p.Images = append(p.Images, strings.Clone(u))
+			}
+		}
+	}
+	v := Variant{ID: strings.Clone(vid), Row: num}
+	for _, col := range b.layout {
+		if col.variant != nil {
+			*col.variant(&v) = strings.Clone(strings.TrimSpace(cell(cells, idx.cols[col.key])))
+		}
+	}
+	for _, pair := range idx.options {
+		name, value := strings.TrimSpace(cell(cells, pair.name)), strings.TrimSpace(cell(cells, pair.value))
+		if value != "" {
+			if name == "" {
+				name = pair.header
+			}
+			v.Options = append(v.Options, Option{Name: strings.Clone(name), Value: strings.Clone(value)})
+		}
+	}
+	if v.ID != "" {
+		b.variantIDs[v.ID] = num
+	}
+	p.Variants = append(p.Variants, v)
+	return checkProductSize(p, &v, num)
 }
 
 // headerIndex locates the configured columns in a header row.
@@ -560,15 +651,18 @@ func clip(s string, n int) string {
 // ReadExport reads a product export workbook into memory, for callers
 // that look products up; Run and Explain stream instead.
 func ReadExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config) (*Export, error) {
-	return collectProducts(func(emit func(*Product) error) (*Export, error) {
-		return streamExport(ctx, r, size, cfg, nil, emit)
+	return collectProducts(func(begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+		return streamExport(ctx, r, size, cfg, begin, emit)
 	})
 }
 
 // collectProducts runs a streaming read and keeps every product it emits.
-func collectProducts(read func(emit func(*Product) error) (*Export, error)) (*Export, error) {
+func collectProducts(read func(begin func(*Export) error, emit func(*Product) error) (*Export, error)) (*Export, error) {
 	var products []*Product
-	ex, err := read(func(p *Product) error {
+	ex, err := read(func(*Export) error {
+		products = nil // the rows are read again, grouped: start over
+		return nil
+	}, func(p *Product) error {
 		products = append(products, p)
 		return nil
 	})
@@ -622,35 +716,36 @@ func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, be
 		return nil, err
 	}
 	defer wb.Close()
-	sheet, err := wb.Rows(cfg.Sheet)
-	if err != nil {
-		return nil, err
+	open := func() (rowReader, error) {
+		sheet, err := wb.Rows(cfg.Sheet)
+		if err != nil {
+			return nil, err
+		}
+		return prefetchRows(sheet), nil
 	}
-	rows := prefetchRows(sheet)
-	defer rows.Close()
-	return scanExport(ctx, rows, cfg.Columns, wb.Date1904(), begin, emit)
+	return scanExport(ctx, open, cfg.Columns, wb.Date1904(), begin, emit)
 }
 
-// idRows remembers the first row of each product id, by a 64-bit hash of
-// the id in an open-addressed table: 12 bytes a slot, where a map of the
-// same hashes takes three times as much, which adds up on 300k products.
-// A collision (odds about 1 in 10^9 at 300k) would only report a product
-// as separated; the seed differs from run to run.
-type idRows struct {
+// idSet is the set of product ids handed on by scanInOrder, by a 64-bit
+// hash of the id in an open-addressed table: 8 bytes a slot, 14 an id at
+// 300k products, where a map of the same hashes takes 31. A collision
+// (odds about 1 in 10^9 at 300k) would only make the export be read a
+// second time, grouped, which gives the same products; the seed differs
+// from run to run.
+type idSet struct {
 	seed maphash.Seed
 	keys []uint64 // hashes; 0 marks a free slot
-	rows []int32
 	n    int
 }
 
-func newIDRows() *idRows { return &idRows{seed: maphash.MakeSeed()} }
+func newIDSet() *idSet { return &idSet{seed: maphash.MakeSeed()} }
 
-func (s *idRows) hash(id string) uint64 {
+func (s *idSet) hash(id string) uint64 {
 	return max(maphash.String(s.seed, id), 1)
 }
 
 // slot is where hash h is, or the free slot where it would go.
-func (s *idRows) slot(h uint64) int {
+func (s *idSet) slot(h uint64) int {
 	mask := len(s.keys) - 1
 	i := int(h) & mask
 	for s.keys[i] != h && s.keys[i] != 0 {
@@ -659,7 +754,7 @@ func (s *idRows) slot(h uint64) int {
 	return i
 }
 
-func (s *idRows) add(id string, row int) {
+func (s *idSet) add(id string) {
 	if 4*(s.n+1) > 3*len(s.keys) {
 		s.grow()
 	}
@@ -668,25 +763,19 @@ func (s *idRows) add(id string, row int) {
 	if s.keys[i] == 0 {
 		s.n++
 	}
-	s.keys[i], s.rows[i] = h, int32(row)
+	s.keys[i] = h
 }
 
-func (s *idRows) row(id string) (int, bool) {
-	if s.n == 0 {
-		return 0, false
-	}
-	i := s.slot(s.hash(id))
-	return int(s.rows[i]), s.keys[i] != 0
+func (s *idSet) has(id string) bool {
+	return s.n > 0 && s.keys[s.slot(s.hash(id))] != 0
 }
 
-func (s *idRows) grow() {
-	keys, rows := s.keys, s.rows
-	size := max(1024, 2*len(keys))
-	s.keys, s.rows = make([]uint64, size), make([]int32, size)
-	for j, h := range keys {
+func (s *idSet) grow() {
+	keys := s.keys
+	s.keys = make([]uint64, max(1024, 2*len(keys)))
+	for _, h := range keys {
 		if h != 0 {
-			i := s.slot(h)
-			s.keys[i], s.rows[i] = h, rows[j]
+			s.keys[s.slot(h)] = h
 		}
 	}
 }

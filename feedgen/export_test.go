@@ -118,16 +118,29 @@ func variant(id, variant, price string) map[string]string {
 	return map[string]string{"商品 id": id, "商品款式 id": variant, "商品款式售價": price}
 }
 
-// readExport reads the products of sheet rows into memory.
+// readExport reads the products of sheet rows into memory, from rows
+// that can be read only once: in their usual order.
 func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, error) {
-	return collectProducts(func(emit func(*Product) error) (*Export, error) {
-		return scanExport(ctx, rows, cols, false, nil, emit)
+	opened := false
+	return readRows(ctx, func() (rowReader, error) {
+		if opened {
+			return nil, errors.New("test: the rows were read twice")
+		}
+		opened = true
+		return rows, nil
+	}, cols)
+}
+
+// readRows reads the products of the rows open opens into memory.
+func readRows(ctx context.Context, open func() (rowReader, error), cols Columns) (*Export, error) {
+	return collectProducts(func(begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+		return scanExport(ctx, open, cols, false, begin, emit)
 	})
 }
 
 func read(t *testing.T, rows [][]string) (*Export, error) {
 	t.Helper()
-	return readExport(context.Background(), &sliceRows{rows: rows}, DefaultConfig().Columns)
+	return readRows(context.Background(), func() (rowReader, error) { return &sliceRows{rows: rows}, nil }, DefaultConfig().Columns)
 }
 
 func mustRead(t *testing.T, rows [][]string) *Export {
@@ -421,9 +434,9 @@ func TestReadExportRows(t *testing.T) {
 		}
 	})
 
-	t.Run("rows of a product apart from its others are reported and skipped", func(t *testing.T) {
-		// Products are handed on as soon as their rows end, so a row that
-		// comes back to an earlier product cannot join it any more.
+	t.Run("rows of a product apart from its others join it", func(t *testing.T) {
+		// Products come in the order of their first rows, each with its
+		// variants in the order of theirs.
 		ex := mustRead(t, sheet(testHeaders,
 			product("1002", "6001", "帽子"), product("1001", "5001", "T恤"),
 			variant("1002", "6002", "80"), variant("1001.0", "5002", "120")))
@@ -435,13 +448,13 @@ func TestReadExportRows(t *testing.T) {
 			}
 			got = append(got, s)
 		}
-		want := []string{"1002: 6001@row2", "1001: 5001@row3"}
+		want := []string{"1002: 6001@row2 6002@row4", "1001: 5001@row3 5002@row5"}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("products = %q, want %q", got, want)
 		}
-		if ex.WarningCount != 2 || ex.Warnings[0].Row != 4 || !strings.Contains(ex.Warnings[0].Message, "product 1002 started on row 2") ||
-			ex.Warnings[1].Row != 5 || !strings.Contains(ex.Warnings[1].Message, "product 1001 started on row 3") {
-			t.Errorf("warnings = %v, want rows 4 and 5, each naming its product's first row", ex.Warnings)
+		if ex.WarningCount != 0 || !ex.RowsApart || ex.Rows != 4 || ex.ProductCount != 2 {
+			t.Errorf("warnings %v, RowsApart %v, Rows %d, ProductCount %d; want none, true, 4, 2",
+				ex.Warnings, ex.RowsApart, ex.Rows, ex.ProductCount)
 		}
 		if p := ex.Product("1001.0"); p == nil || p.Row != 3 {
 			t.Errorf("Product(%q) = %+v, want product 1001 first seen on row 3", "1001.0", p)
@@ -684,33 +697,30 @@ func FuzzNormalizeText(f *testing.F) {
 	})
 }
 
-// TestIDRows: the compact id table answers as a map of the ids would,
+// TestIDSet: the compact id set answers as a map of the ids would,
 // across its growth.
-func TestIDRows(t *testing.T) {
-	s := newIDRows()
-	want := map[string]int{}
+func TestIDSet(t *testing.T) {
+	s := newIDSet()
+	want := map[string]bool{}
 	for i := range 5000 {
 		id := strconv.Itoa(1_000_000 + i*7)
-		s.add(id, i+2)
-		want[id] = i + 2
+		s.add(id)
+		want[id] = true
 		if i%3 == 0 {
-			s.add(id, 99) // a later row replaces the first, as a map would
-			want[id] = 99
+			s.add(id) // added twice, kept once
 		}
 	}
 	for i := range 40_000 {
 		id := strconv.Itoa(1_000_000 + i)
-		got, ok := s.row(id)
-		w, wok := want[id]
-		if ok != wok || got != w && ok {
-			t.Fatalf("row(%s) = %d, %v; want %d, %v", id, got, ok, w, wok)
+		if got := s.has(id); got != want[id] {
+			t.Fatalf("has(%s) = %v, want %v", id, got, want[id])
 		}
 	}
 	if s.n != len(want) {
 		t.Errorf("%d ids kept, want %d", s.n, len(want))
 	}
-	if _, ok := newIDRows().row("1"); ok {
-		t.Error("an empty table has an id")
+	if newIDSet().has("1") {
+		t.Error("an empty set has an id")
 	}
 }
 

@@ -74,6 +74,13 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		eligible int
 	)
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
+		if stage != nil {
+			// The rows are read again, grouped by product: drop the
+			// catalog written so far, and start it over.
+			stage.wait()
+			stage.out.abort()
+			excluded, eligible = nil, 0
+		}
 		exp, b = ex, newCatalogBuilder(&cfg, ex, at)
 		info := b.info()
 		out, err := createCatalog(cfg.Out, cfg.Report, &info, cfg.Feeds, cfg.Preview)
@@ -106,13 +113,9 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		return nil, err
 	}
 	out := stage.out
-	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "took", time.Since(start))
+	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "rows_apart", ex.RowsApart, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
-	sum.Export = filepath.Base(cfg.Export)
-	if sum.ExportSHA256, err = fileSHA256(cfg.Export); err != nil {
-		out.abort()
-		return nil, fmt.Errorf("read export %q: %w", cfg.Export, err)
-	}
+	sum.Export, sum.ExportSHA256 = filepath.Base(cfg.Export), ex.SHA256
 	if err := out.commit(sum, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
 		err = fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
 		sum.Failure = "The catalog files were left as they were: " + redact.String(err.Error())
@@ -130,9 +133,11 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 
 // streamExportFile opens the export at path and hands each product to
 // emit. begin, when set, is called once the header row is known and before
-// the first product.
+// the first product; it is called again, with a new Export, when the rows
+// of some product turn out to be apart and the sheet is read again,
+// grouped (see scanExport): the products emitted until then are void.
 func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-	f, err := os.Open(path)
+	f, err := openExport(path)
 	if err != nil {
 		return nil, fmt.Errorf("read export %q: %w", path, err)
 	}
@@ -145,10 +150,55 @@ func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*
 		return nil, fmt.Errorf("read export %q: is a folder, not an .xlsx file", path)
 	}
 	ex, err := streamExport(ctx, f, fi.Size(), cfg, begin, emit)
+	if err == nil {
+		ex.SHA256, err = hashRead(f, fi)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read export %q: %w", path, err)
 	}
 	return ex, nil
+}
+
+// errExportChanged is an export written over in place while it was read:
+// what was read may be part one file and part the other.
+var errExportChanged = errors.New("the export changed while it was being read; run again once it is saved")
+
+// hashRead returns the SHA-256 of the export f just read, whose Stat was
+// fi when it was opened. It reads through the same handle, so an export
+// that another program replaced meanwhile (renamed a new file over it,
+// or deleted it) is still the file that was read; one written over in
+// place instead is refused, as its size or time of change tell.
+func hashRead(f *os.File, fi fs.FileInfo) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size())); err != nil {
+		return "", err
+	}
+	now, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if now.Size() != fi.Size() || !now.ModTime().Equal(fi.ModTime()) {
+		return "", errExportChanged
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// openExport opens the export so that others may replace or delete it
+// while it is read: Excel saves over a workbook by renaming a new file onto
+// it, which Windows refuses (a sharing violation) while the file is open
+// without delete sharing, as os.Open opens it. os.Root opens files with
+// read, write and delete sharing on Windows, and as os.Open does elsewhere.
+// A name it refuses to open, such as a symbolic link out of the folder, is
+// opened as before, so that no export that opened before fails now.
+func openExport(path string) (*os.File, error) {
+	if root, err := os.OpenRoot(filepath.Dir(path)); err == nil {
+		f, err := root.Open(filepath.Base(path))
+		root.Close()
+		if err == nil {
+			return f, nil
+		}
+	}
+	return os.Open(path)
 }
 
 func summarize(ex *Export, at time.Time, eligible int, excluded []Exclusion) *Summary {
@@ -173,20 +223,6 @@ func summarize(ex *Export, at time.Time, eligible int, excluded []Exclusion) *Su
 		}
 	}
 	return s
-}
-
-// fileSHA256 identifies the export a report was made from.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // publishCatalog commits the files just written to cfg.Out onto the

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,8 +19,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/tempdir"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/sample.xlsx and the golden files")
@@ -349,5 +354,156 @@ func checkGolden(t *testing.T, path, golden string) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from %s (go test ./feedgen -run TestGoldenSample -update rewrites it after review)", path, golden)
+	}
+}
+
+// TestOpenExportLetsOthersReplaceIt: while feedgen holds the export open,
+// another program can delete it, or rename a new file over it as Excel
+// saves, and what feedgen reads is still the file it opened. On Windows
+// both need the delete sharing that os.Open does not ask for.
+func TestOpenExportLetsOthersReplaceIt(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		replace func(t *testing.T, path string) error
+	}{
+		{"deleted", func(_ *testing.T, path string) error { return os.Remove(path) }},
+		{"saved over", func(t *testing.T, path string) error {
+			if wine {
+				t.Skip("Wine 8 refuses a rename over a file open with FILE_SHARE_DELETE, which Windows allows")
+			}
+			saved := filepath.Join(filepath.Dir(path), "~$saved.tmp")
+			if err := os.WriteFile(saved, []byte("the export saved over it"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return os.Rename(saved, path)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// tempdir, not t.TempDir, whose removal fails under Wine.
+			path := filepath.Join(tempdir.Use(t), "商品匯出.xlsx")
+			if err := os.WriteFile(path, []byte("the export that was opened"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := openExport(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := c.replace(t, path); err != nil {
+				t.Fatalf("while feedgen reads the export: %v", err)
+			}
+			got, err := io.ReadAll(f)
+			if err != nil || string(got) != "the export that was opened" {
+				t.Errorf("read from the open export = %q, %v; want the file that was opened", got, err)
+			}
+		})
+	}
+}
+
+// TestOpenExportErrorsAndLinks: a missing export fails as os.Open does,
+// and a symbolic link to a file in another folder, which os.Root refuses
+// to follow, still opens.
+func TestOpenExportErrorsAndLinks(t *testing.T) {
+	dir := tempdir.Use(t)
+	missing := filepath.Join(dir, "missing.xlsx")
+	_, err := openExport(missing)
+	_, want := os.Open(missing)
+	if !errors.Is(err, fs.ErrNotExist) || err.Error() != want.Error() {
+		t.Errorf("openExport(missing) = %v, want %v", err, want)
+	}
+	other, err := os.MkdirTemp(dir, "other-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(other, "export.xlsx")
+	if err := os.WriteFile(target, []byte("elsewhere"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.xlsx")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if f, err := os.Open(link); err != nil {
+		t.Skipf("this system makes links it cannot open (Wine): %v", err)
+	} else {
+		f.Close()
+	}
+	f, err := openExport(link)
+	if err != nil {
+		t.Fatalf("openExport(link out of its folder) = %v", err)
+	}
+	defer f.Close()
+	if got, err := io.ReadAll(f); err != nil || string(got) != "elsewhere" {
+		t.Errorf("read through the link = %q, %v", got, err)
+	}
+}
+
+// TestExportHashIsOfWhatWasRead: the report's export_sha256 is the hash of
+// the bytes read, not of whatever file bears the export's name by the
+// end: an export replaced while it is read keeps the hash of the one read,
+// and one written over in place meanwhile fails the read.
+func TestExportHashIsOfWhatWasRead(t *testing.T) {
+	sample, err := os.ReadFile(sampleExport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(sample)
+	want := hex.EncodeToString(sum[:])
+	other := bytes.Clone(sample)
+	other[len(other)-1] ^= 1 // a different file of the same size
+	dir := tempdir.Use(t)
+	for _, c := range []struct {
+		name    string
+		change  func(path string) error
+		wantErr error
+	}{
+		{"left alone", func(string) error { return nil }, nil},
+		{"replaced", func(path string) error {
+			if err := os.WriteFile(path+".new", other, 0o644); err != nil {
+				return err
+			}
+			return os.Rename(path+".new", path)
+		}, nil},
+		{"written over in place", func(path string) error { return os.WriteFile(path, other, 0o644) }, errExportChanged},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "replaced" && wine {
+				t.Skip("Wine 8 refuses a rename over a file open with FILE_SHARE_DELETE, which Windows allows")
+			}
+			path := filepath.Join(dir, "商品匯出.xlsx")
+			if err := os.WriteFile(path, sample, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// Saved a while ago, so that writing it again changes its time
+			// whatever the file system's clock resolution.
+			saved := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(path, saved, saved); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			var last string
+			ex, err := streamExportFile(t.Context(), path, cfg, nil, func(p *Product) error {
+				last = p.ID
+				if p.ID == "1000112" { // the last product: the sheet is read
+					return c.change(path)
+				}
+				return nil
+			})
+			if last != "1000112" && err == nil {
+				t.Fatalf("the read ended at product %s, before the change", last)
+			}
+			if c.wantErr != nil {
+				if !errors.Is(err, c.wantErr) {
+					t.Errorf("read = %v, want %v", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ex.SHA256 != want {
+				t.Errorf("SHA256 = %s, want %s (the file read)", ex.SHA256, want)
+			}
+		})
 	}
 }

@@ -17,14 +17,19 @@ type BulkOptions struct {
 	// SharedStrings stores text in a shared-string table, as Excel does;
 	// otherwise cells carry inline strings, as streaming writers do.
 	SharedStrings bool
-	Seed          uint64
+	// Shuffle writes the same rows in a random order, as a merchant who
+	// sorted the export by a variant's column would save it: a product's
+	// rows end up apart.
+	Shuffle bool
+	Seed    uint64
 }
 
 // WriteBulk streams a large export in the CYBERBIZ layout: about 2.5
 // variant rows per product, every product-level cell repeated on each row
 // (the heavier of the two ways exports are seen), a long HTML description,
 // and a mix of products that are excluded for each reason. Memory stays
-// flat for inline strings; the shared-string table grows with its size.
+// flat for inline strings; the shared-string table grows with its size,
+// and shuffled rows take some 40 bytes a product.
 func WriteBulk(w io.Writer, opt BulkOptions) error {
 	zw := zip.NewWriter(w)
 	for _, part := range []struct{ name, body string }{
@@ -80,7 +85,8 @@ type bulkWriter struct {
 }
 
 func (g *bulkWriter) sheet(opt BulkOptions) error {
-	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
+	src := rand.NewPCG(opt.Seed, 0x5eed)
+	rng := rand.New(src)
 	g.w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
 		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
 		`<cols><col min="1" max="2" width="0" hidden="1" customWidth="1"/></cols><sheetData>`)
@@ -92,43 +98,93 @@ func (g *bulkWriter) sheet(opt BulkOptions) error {
 	g.row(row, header)
 	vals := make([]Cell, len(Headers))
 	variant := 5_000_000
-	start := Serial(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
-	for p := 0; p < opt.Products; p++ {
-		id := strconv.Itoa(1_000_000 + p)
-		nv := 1 + rng.IntN(4) // 1–4 variants, 2.5 on average
-		public, tags, end := "是", "新品,熱銷", Cell(nil)
-		switch p % 20 {
-		case 3:
-			public = "否"
-		case 7:
-			tags = "贈品"
-		case 11:
-			tags = "夏季, 排除product feed"
-		case 13:
-			end = Date{Serial: start + 30}
+	if !opt.Shuffle {
+		for p := range opt.Products {
+			bp := bulkProductAt(rng, p)
+			for v := range bp.stocks {
+				row++
+				variant++
+				bp.variantRow(vals, v, variant)
+				g.row(row, vals)
+			}
 		}
-		name := fmt.Sprintf("商品 %d 號 經典款", p)
-		desc := description(rng, p)
-		price := 100 + rng.IntN(5000)
-		for v := 0; v < nv; v++ {
+	} else {
+		// The rows of the export in order, as the random state each
+		// product starts from and each row's product and variant, so that
+		// a row can be made again anywhere.
+		states := make([]rand.PCG, opt.Products)
+		firsts := make([]int, opt.Products) // each product's first variant id
+		var order []int                     // product<<2 | variant
+		for p := range opt.Products {
+			states[p] = *src
+			firsts[p] = variant + 1
+			bp := bulkProductAt(rng, p)
+			variant += len(bp.stocks)
+			for v := range bp.stocks {
+				order = append(order, p<<2|v)
+			}
+		}
+		rand.New(rand.NewPCG(opt.Seed, 0x5eed2)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, pv := range order {
+			p, v := pv>>2, pv&3
+			state := states[p]
+			bp := bulkProductAt(rand.New(&state), p)
 			row++
-			variant++
-			clear(vals)
-			vals[0], vals[1] = id, strconv.Itoa(variant)
-			vals[2], vals[3], vals[4], vals[5] = name, "本店", Date{Serial: start}, end
-			vals[6], vals[9], vals[10] = public, "簡單說明 "+id, "product-"+id
-			vals[12], vals[14], vals[15], vals[16], vals[17] = "全部商品;新品", "服飾", "品牌"+strconv.Itoa(p%50), tags, desc
-			vals[22], vals[23] = "尺寸", []string{"S", "M", "L", "XL"}[v]
-			vals[28], vals[29] = price, price+200
-			vals[33], vals[35], vals[36] = "SKU-"+strconv.Itoa(variant), "是", rng.IntN(20)
-			vals[39] = "停止銷售"
-			vals[45] = "//cdn.example.com/img/" + id + "-1.jpg"
-			vals[46] = "//cdn.example.com/img/" + id + "-2.jpg"
+			bp.variantRow(vals, v, firsts[p]+v)
 			g.row(row, vals)
 		}
 	}
 	g.w.WriteString(`</sheetData></worksheet>`)
 	return g.w.Flush()
+}
+
+// bulkProduct is one product of a generated export, what its rows have.
+type bulkProduct struct {
+	id, name, desc, vendor, public, tags string
+	end                                  Cell
+	price                                int
+	stocks                               []int // one a variant: 1–4 variants, 2.5 on average
+}
+
+var bulkStart = Serial(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+
+// bulkProductAt makes product p from rng.
+func bulkProductAt(rng *rand.Rand, p int) bulkProduct {
+	bp := bulkProduct{id: strconv.Itoa(1_000_000 + p), public: "是", tags: "新品,熱銷"}
+	nv := 1 + rng.IntN(4)
+	switch p % 20 {
+	case 3:
+		bp.public = "否"
+	case 7:
+		bp.tags = "贈品"
+	case 11:
+		bp.tags = "夏季, 排除product feed"
+	case 13:
+		bp.end = Date{Serial: bulkStart + 30}
+	}
+	bp.name, bp.vendor = fmt.Sprintf("商品 %d 號 經典款", p), "品牌"+strconv.Itoa(p%50)
+	bp.desc = description(rng, p)
+	bp.price = 100 + rng.IntN(5000)
+	bp.stocks = make([]int, nv)
+	for v := range bp.stocks {
+		bp.stocks[v] = rng.IntN(20)
+	}
+	return bp
+}
+
+// variantRow fills vals with the row of variant v, whose id is variant.
+func (bp *bulkProduct) variantRow(vals []Cell, v, variant int) {
+	clear(vals)
+	vals[0], vals[1] = bp.id, strconv.Itoa(variant)
+	vals[2], vals[3], vals[4], vals[5] = bp.name, "本店", Date{Serial: bulkStart}, bp.end
+	vals[6], vals[9], vals[10] = bp.public, "簡單說明 "+bp.id, "product-"+bp.id
+	vals[12], vals[14], vals[15], vals[16], vals[17] = "全部商品;新品", "服飾", bp.vendor, bp.tags, bp.desc
+	vals[22], vals[23] = "尺寸", []string{"S", "M", "L", "XL"}[v]
+	vals[28], vals[29] = bp.price, bp.price+200
+	vals[33], vals[35], vals[36] = "SKU-"+strconv.Itoa(variant), "是", bp.stocks[v]
+	vals[39] = "停止銷售"
+	vals[45] = "//cdn.example.com/img/" + bp.id + "-1.jpg"
+	vals[46] = "//cdn.example.com/img/" + bp.id + "-2.jpg"
 }
 
 func description(rng *rand.Rand, p int) string {

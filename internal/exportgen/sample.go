@@ -1,6 +1,12 @@
 package exportgen
 
-import "time"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
 
 // SampleAt is the evaluation time the sample's golden catalog is made at.
 var SampleAt = time.Date(2026, 11, 23, 5, 0, 0, 0, taipei)
@@ -84,4 +90,59 @@ func SampleRows() []Row {
 			"商品網址": "https://shop.example.com/products/straw-set", "商品標籤": "環保",
 			"商品款式售價": 120, "商品款式定價(選填)": 120, "商品圖片1": "//cdn.example.com/straw.jpg"},
 	}
+}
+
+// SortRows returns rows sorted on the column header as a spreadsheet sorts
+// them: stably, numbers before text when ascending and text before numbers
+// when descending, blank cells last either way. It is how a merchant who
+// sorts the export by price saves it.
+func SortRows(rows []Row, header string, descending bool) []Row {
+	// rank orders the kinds of cell: numbers, text, blanks; text first
+	// when descending.
+	rank := func(c Cell) int {
+		switch c.(type) {
+		case nil:
+			return 2
+		case string:
+			if descending {
+				return 0
+			}
+			return 1
+		}
+		if descending {
+			return 1
+		}
+		return 0
+	}
+	sorted := slices.Clone(rows)
+	slices.SortStableFunc(sorted, func(a, b Row) int {
+		x, y := a[header], b[header]
+		if d := cmp.Compare(rank(x), rank(y)); d != 0 || x == nil {
+			return d
+		}
+		var d int
+		if sx, ok := x.(string); ok {
+			d = strings.Compare(sx, y.(string))
+		} else {
+			d = cmp.Compare(number(x), number(y))
+		}
+		if descending {
+			d = -d
+		}
+		return d
+	})
+	return sorted
+}
+
+// number is the value of a number or date cell.
+func number(c Cell) float64 {
+	switch v := c.(type) {
+	case int:
+		return float64(v)
+	case float64:
+		return v
+	case Date:
+		return v.Serial
+	}
+	panic(fmt.Sprintf("exportgen: %T is not a number cell", c))
 }

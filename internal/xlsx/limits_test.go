@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"feedgen/internal/memtest"
 )
 
 // streamedPart is a part of a hostile workbook, written in pieces so that
@@ -74,33 +73,6 @@ func repeat(w io.Writer, s string, n int) {
 	io.WriteString(w, strings.Repeat(s, n))
 }
 
-// peakHeapDuring runs f while sampling the heap, and returns how far it
-// grew above where it was before.
-func peakHeapDuring(f func()) uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapAlloc, ms.HeapAlloc
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	})
-	f()
-	close(stop)
-	wg.Wait()
-	return peak - base
-}
-
 // TestWorkbookHostileBounds reads workbooks made to inflate a few
 // megabytes into gigabytes of memory or output: each is refused with
 // ErrOverLimit naming the bound, within a small, measured heap.
@@ -162,7 +134,7 @@ func TestWorkbookHostileBounds(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			data := hostileWorkbook(t, c.sheet, c.sst)
 			var err error
-			grew := peakHeapDuring(func() { _, err = readAll(data) })
+			grew := memtest.PeakDuring(func() { _, err = readAll(data) })
 			if !errors.Is(err, ErrOverLimit) || !strings.Contains(err.Error(), c.msg) {
 				t.Errorf("error %v, want ErrOverLimit mentioning %q", err, c.msg)
 			}

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"feedgen/internal/spillfile"
 )
 
 // sharedStrings loads the shared-string table on first use.
@@ -35,10 +36,7 @@ type sharedStrings struct {
 	// spill reads the spilled strings back: it is file, except in tests
 	// that inject errors.
 	spill io.ReaderAt
-	file  *os.File // nil when no string was spilled
-	// name is the file's name if close must remove it: the file is
-	// unlinked as soon as it is created, where the system allows.
-	name string
+	file  *spillfile.File // nil when no string was spilled
 }
 
 // An index entry locates a string in 8 bytes: its length in the low lenBits
@@ -93,17 +91,12 @@ func (t *sharedStrings) get(i int, c *spillCache) (string, error) {
 	return t.chunks[e>>(lenBits+chunkOffBits)][off : off+n], nil
 }
 
-// close closes the temporary file, and removes it unless it was unlinked
-// when it was created.
+// close closes the temporary file, which removes it.
 func (t *sharedStrings) close() error {
 	if t.file == nil {
 		return nil
 	}
-	err := t.file.Close()
-	if t.name != "" {
-		err = errors.Join(err, os.Remove(t.name))
-	}
-	if err != nil {
+	if err := t.file.Close(); err != nil {
 		return fmt.Errorf("releasing the temporary file of the shared strings: %w", err)
 	}
 	return nil
@@ -173,16 +166,11 @@ func (sb *sstBuilder) add(b []byte) error {
 // returns its offset.
 func (sb *sstBuilder) write(b []byte) (int64, error) {
 	if sb.w == nil {
-		f, err := os.CreateTemp("", "feedgen-sst-*")
+		f, err := spillfile.Create("feedgen-sst-*")
 		if err != nil {
 			return 0, fmt.Errorf("creating a temporary file for the shared strings: %w", err)
 		}
 		sb.t.file, sb.t.spill = f, f
-		// Unlinked at once, the file cannot outlive the process, even one
-		// that crashes; where the system refuses (Windows), close removes it.
-		if os.Remove(f.Name()) != nil {
-			sb.t.name = f.Name()
-		}
 		sb.w = bufio.NewWriterSize(f, 256<<10)
 	}
 	if _, err := sb.w.Write(b); err != nil {

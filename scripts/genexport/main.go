@@ -2,7 +2,7 @@
 // testdata/ and large generated ones for benchmarks.
 //
 //	go run ./scripts/genexport -sample -o testdata/sample.xlsx
-//	go run ./scripts/genexport -products 100000 [-shared] -o big.xlsx
+//	go run ./scripts/genexport -products 100000 [-shared] [-shuffle] -o big.xlsx
 package main
 
 import (
@@ -18,13 +18,14 @@ func main() {
 	sample := flag.Bool("sample", false, "write the sample export")
 	products := flag.Int("products", 10000, "number of products of a generated export")
 	shared := flag.Bool("shared", false, "store text in a shared-string table instead of inline")
+	shuffle := flag.Bool("shuffle", false, "write the rows in a random order, products' rows apart")
 	out := flag.String("o", "", "output `file`")
 	flag.Parse()
 	if *out == "" || flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := write(*out, *sample, exportgen.BulkOptions{Products: *products, SharedStrings: *shared, Seed: 1}); err != nil {
+	if err := write(*out, *sample, exportgen.BulkOptions{Products: *products, SharedStrings: *shared, Shuffle: *shuffle, Seed: 1}); err != nil {
 		fmt.Fprintln(os.Stderr, "genexport:", err)
 		os.Exit(1)
 	}
