@@ -49,7 +49,7 @@ func runExport(t *testing.T, export string) (*Summary, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for dir, want := range map[string][]string{out: publicFiles(&cfg), cfg.Report: {previewFile, reportFile}} {
+	for dir, want := range map[string][]string{out: append(publicFiles(&cfg), manifestFile, lockFile), cfg.Report: {manifestFile, previewFile, reportFile}} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
