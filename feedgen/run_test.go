@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/tempdir"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/sample.xlsx and the golden files")
@@ -50,7 +51,7 @@ func TestSampleExportUpToDate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := sampleConfig(t, t.TempDir())
+	cfg := sampleConfig(t, tempdir.New(t))
 	want, err := ReadExport(context.Background(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ var allFeeds = []Feed{
 // testdata/golden (the public folder) and testdata/golden/report (the
 // private one); -update rewrites the golden files.
 func TestGoldenSample(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	cfg := sampleConfig(t, out)
 	cfg.Feeds = allFeeds
 	sum, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt})
@@ -123,7 +124,7 @@ func TestGoldenSample(t *testing.T) {
 func TestRunDeterministic(t *testing.T) {
 	var outs [2]string
 	for i := range outs {
-		outs[i] = t.TempDir()
+		outs[i] = tempdir.New(t)
 		cfg := sampleConfig(t, outs[i])
 		cfg.Feeds = allFeeds
 		if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
@@ -150,7 +151,7 @@ func FuzzReadExport(f *testing.F) {
 	f.Add(sample)
 	f.Add(sample[:len(sample)/2])
 	f.Add([]byte("商品 id,商品名稱\n1,x\n"))
-	cfg := sampleConfig(f, f.TempDir())
+	cfg := sampleConfig(f, tempdir.New(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ex, err := ReadExport(context.Background(), bytes.NewReader(data), int64(len(data)), cfg)
 		if err != nil {
@@ -215,7 +216,7 @@ func BenchmarkRun100k(b *testing.B) {
 	}{{"inline", false}, {"shared", true}} {
 		b.Run(layout.name, func(b *testing.B) {
 			cfg := DefaultConfig()
-			cfg.Export, cfg.Out, cfg.ShopURL = exports[layout.shared], b.TempDir(), sampleShop
+			cfg.Export, cfg.Out, cfg.ShopURL = exports[layout.shared], tempdir.New(b), sampleShop
 			cfg.Report = cfg.Out + "-report"
 			if err := cfg.Validate(); err != nil {
 				b.Fatal(err)
@@ -238,7 +239,7 @@ func BenchmarkRun100k(b *testing.B) {
 // export is being read stops the run with that error; the files published
 // before stay byte for byte, and no temporary file is left.
 func TestRunWriteFailureKeepsPublishedCatalog(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	cfg := sampleConfig(t, out)
 	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
 		t.Fatal(err)
@@ -265,7 +266,7 @@ func (panickingWriter) items() int                    { return 0 }
 // own; a panic there is the run's error, not the end of the process (the
 // daemon), and the published catalog stays.
 func TestRunWriterPanicFailsTheRun(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	cfg := sampleConfig(t, out)
 	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
 		t.Fatal(err)
@@ -306,7 +307,7 @@ func TestReportJSONWithEmptyLists(t *testing.T) {
 
 func TestDescribeChangeByProductID(t *testing.T) {
 	old := []byte("[\n{\"product_id\":\"1\",\"price\":\"100\"},\n{\"product_id\":\"2\",\"price\":\"200\"},\n{\"product_id\":\"3\",\"price\":\"300\"}\n]\n")
-	cur := filepath.Join(t.TempDir(), "products.json")
+	cur := filepath.Join(tempdir.New(t), "products.json")
 	if err := os.WriteFile(cur, []byte("[\n{\"product_id\":\"1\",\"price\":\"100\"},\n{\"product_id\":\"2\",\"price\":\"250\"},\n{\"product_id\":\"4\",\"price\":\"400\"}\n]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"feedgen/internal/tempdir"
 )
 
 // testHandler serves dir with a fake clock and records triggered runs.
@@ -62,7 +64,7 @@ func body(t *testing.T, resp *http.Response) string {
 const catalogXML = `<?xml version="1.0" encoding="UTF-8"?><rss><channel><item><g:id>1</g:id></item></channel></rss>` + "\n"
 
 func TestServeConditionalGET(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	path := filepath.Join(dir, "catalog.xml")
 	writeFile(t, path, []byte(catalogXML))
 	h, _, _ := testHandler(t, dir)
@@ -102,7 +104,7 @@ func TestServeConditionalGET(t *testing.T) {
 }
 
 func TestServeGzip(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	writeFile(t, filepath.Join(dir, "catalog.xml"), []byte(catalogXML))
 	h, _, _ := testHandler(t, dir)
 
@@ -145,7 +147,7 @@ func TestServeGzip(t *testing.T) {
 }
 
 func TestServeContentTypes(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	tests := map[string]string{
 		"catalog.xml":   "application/xml; charset=utf-8",
 		"products.json": "application/json",
@@ -171,7 +173,7 @@ func TestServeContentTypes(t *testing.T) {
 }
 
 func TestServeRefreshLimit(t *testing.T) {
-	h, clock, triggered := testHandler(t, t.TempDir())
+	h, clock, triggered := testHandler(t, tempdir.New(t))
 	post := func() *http.Response {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/refresh", nil))
@@ -212,7 +214,7 @@ func TestServeRefreshLimit(t *testing.T) {
 }
 
 func TestServeRejectsTraversal(t *testing.T) {
-	root := t.TempDir()
+	root := tempdir.New(t)
 	dir := filepath.Join(root, "public")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -297,7 +299,7 @@ func rawGET(t *testing.T, addr, target string) *http.Response {
 }
 
 func TestServeHealthz(t *testing.T) {
-	h, _, _ := testHandler(t, t.TempDir())
+	h, _, _ := testHandler(t, tempdir.New(t))
 	taipei := taipei(t)
 	finished := time.Date(2026, 11, 23, 4, 46, 0, 0, taipei)
 	tests := []struct {
@@ -339,10 +341,10 @@ func TestServeHealthz(t *testing.T) {
 // TestServeThroughDaemon drives the real listener: a refresh runs the
 // pipeline, and /healthz and the catalog reflect it.
 func TestServeThroughDaemon(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	writeFile(t, filepath.Join(out, "catalog.xml"), []byte(catalogXML))
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 		OutDir:  out,
 		Catalog: []string{"catalog.xml"},
 		Listen:  "127.0.0.1:0",
@@ -395,7 +397,7 @@ func TestServeThroughDaemon(t *testing.T) {
 // folder (a setup the config now refuses, but files get copied there), the
 // server hands out the catalog files and nothing else.
 func TestServeOnlyTheCatalog(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	for _, name := range []string{"catalog.xml", "商品匯出.xlsx", "feedgen.toml", "report.json", "index.html"} {
 		writeFile(t, filepath.Join(dir, name), []byte(catalogXML))
 	}
@@ -418,9 +420,9 @@ func TestServeCapsConnections(t *testing.T) {
 	old := maxConnections
 	maxConnections = 2
 	t.Cleanup(func() { maxConnections = old })
-	out := t.TempDir()
+	out := tempdir.New(t)
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 		OutDir:  out,
 		Catalog: []string{"catalog.xml"},
 		Listen:  "127.0.0.1:0",
@@ -454,7 +456,7 @@ func TestServeCapsConnections(t *testing.T) {
 // second answer a client holding the first with the second, whether it
 // asks with If-None-Match or If-Modified-Since.
 func TestServeValidatorsFollowContent(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "public")
+	out := filepath.Join(tempdir.New(t), "public")
 	h, _, _ := testHandler(t, out)
 	h.files = []string{"catalog.xml", "products.json"}
 	if err := writeCatalog(out, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
@@ -512,7 +514,7 @@ func TestServeRefreshAuth(t *testing.T) {
 		{"no token, from this computer over IPv6", "", true, "[::1]:4000", "", http.StatusAccepted},
 		{"no token, listening on loopback", "", false, "203.0.113.5:4000", "", http.StatusAccepted},
 	} {
-		h, _, _ := testHandler(t, t.TempDir())
+		h, _, _ := testHandler(t, tempdir.New(t))
 		h.token, h.localOnly = c.token, c.localOnly
 		if got := post(h, c.remote, c.auth); got != c.want {
 			t.Errorf("%s: status %d, want %d", c.name, got, c.want)
@@ -532,8 +534,8 @@ func TestServeRefreshAuth(t *testing.T) {
 // without a refresh token says at start that /refresh is local only.
 func TestServeWarnsOfOpenRefresh(t *testing.T) {
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
-		OutDir:  t.TempDir(),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
+		OutDir:  tempdir.New(t),
 		Catalog: []string{"catalog.xml"},
 		Listen:  "0.0.0.0:0",
 		Run:     func(context.Context, string) (RunReport, error) { return RunReport{}, nil },
