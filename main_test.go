@@ -18,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/tempdir"
 )
 
 var update = flag.Bool("update", false, "update testscript files with actual output")
@@ -53,8 +54,14 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// testscript looks a command up in the test's working folder before
+	// PATH, as Windows does. That folder is the repository root, where the
+	// README builds feedgen.exe: os/exec would refuse to run it ("cannot
+	// run executable found relative to current directory"), or the scripts
+	// would run it instead of this binary. They run from an empty folder.
+	t.Chdir(tempdir.New(t))
 	testscript.Run(t, testscript.Params{
-		Dir:                 filepath.Join("testdata", "script"),
+		Dir:                 filepath.Join(testdata, "script"),
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
