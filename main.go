@@ -115,14 +115,9 @@ func (c *commonFlags) register(fs *flag.FlagSet, output bool) {
 func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 	cfg := feedgen.DefaultConfig()
 	if c.config != "" {
-		f, err := os.Open(c.config)
-		if err != nil {
-			return cfg, time.Time{}, fmt.Errorf("read config: %w", err)
-		}
-		cfg, err = feedgen.ParseConfig(f, cfg)
-		f.Close()
-		if err != nil {
-			return cfg, time.Time{}, fmt.Errorf("config %q: %w", c.config, err)
+		var err error
+		if cfg, err = feedgen.LoadConfig(c.config, cfg); err != nil {
+			return cfg, time.Time{}, err
 		}
 	}
 	for _, o := range []struct {

@@ -209,6 +209,21 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return fmt.Sprintf("key %q: %v", e.Key, e.Err) }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// LoadConfig decodes the TOML file at path over base; see ParseConfig.
+// Its errors name the file.
+func LoadConfig(path string, base Config) (Config, error) {
+	f, err := openNamed(path)
+	if err != nil {
+		return base, fmt.Errorf("read config %q: %w", path, err)
+	}
+	defer f.Close()
+	cfg, err := ParseConfig(f, base)
+	if err != nil {
+		return cfg, fmt.Errorf("config %q: %w", path, err)
+	}
+	return cfg, nil
+}
+
 // ParseConfig decodes TOML from r over base. Unknown keys are errors: a
 // misspelt key would otherwise silently fall back to a default.
 func ParseConfig(r io.Reader, base Config) (Config, error) {

@@ -187,8 +187,8 @@ func mdEscape(s string) string {
 	return b.String()
 }
 
-// Hint says what a merchant can do about an error from Run, Explain or
-// ParseConfig, or "" when the error says it all.
+// Hint says what a merchant can do about an error from Run, Explain,
+// LoadConfig or ParseConfig, or "" when the error says it all.
 func Hint(err error) string {
 	var (
 		guard *GuardError
@@ -215,6 +215,8 @@ func Hint(err error) string {
 		return "no product export comes near this size: check the cell named (a picture or data pasted into 商品介紹?), or export again from CYBERBIZ"
 	case errors.Is(err, xlsx.ErrTooLarge):
 		return "a genuine export this large needs a higher max_unzip_mb in the config"
+	case errors.Is(err, ErrNotFound):
+		return "check the file's name and folder; a path that does not start with a drive (C:\\) or / is taken from the folder feedgen runs in"
 	case errors.Is(err, ErrNoProducts):
 		return "export again with the products selected"
 	case errors.Is(err, xlsx.ErrNoSheet):

@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 // emit. begin, when set, is called once the header row is known and before
 // the first product.
 func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-	f, err := os.Open(path)
+	f, err := openNamed(path)
 	if err != nil {
 		return nil, fmt.Errorf("read export %q: %w", path, err)
 	}
@@ -130,6 +130,21 @@ func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*
 		return nil, fmt.Errorf("read export %q: %w", path, err)
 	}
 	return ex, nil
+}
+
+// ErrNotFound is a file the merchant named that is not there. It says so
+// in feedgen's words: the system's differ from one platform to the next
+// ("no such file or directory", "The system cannot find the file
+// specified.") and repeat the path that the message names already.
+var ErrNotFound = errors.New("file not found")
+
+// openNamed opens a file the merchant named, an export or a config.
+func openNamed(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return f, err
 }
 
 func summarize(ex *Export, at time.Time, eligible int, excluded []Exclusion) *Summary {

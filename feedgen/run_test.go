@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -289,6 +291,48 @@ func TestRunWriterPanicFailsTheRun(t *testing.T) {
 
 // TestReportJSONWithEmptyLists: a report with no exclusions or warnings is
 // still valid JSON with empty lists.
+// A file the merchant named that is not there is said in feedgen's words,
+// the same on every system, with a hint to check its name and folder.
+func TestMissingFileIsNotFound(t *testing.T) {
+	dir := tempdir.New(t)
+	export := filepath.Join(dir, "商品匯出.xlsx")
+	inMissingFolder := filepath.Join(dir, "匯出", "商品匯出.xlsx") // Windows: "The system cannot find the path specified."
+	config := filepath.Join(dir, "feedgen.toml")
+	cfg := sampleConfig(t, filepath.Join(dir, "public"))
+	run := func(path string) error {
+		cfg.Export = path
+		_, err := Run(context.Background(), cfg, RunOptions{})
+		return err
+	}
+	explain := func(path string) error {
+		cfg.Export = path
+		_, _, err := Explain(context.Background(), cfg, exportgen.SampleAt, []string{"1000101"})
+		return err
+	}
+	_, configErr := LoadConfig(config, DefaultConfig())
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"run", run(export), fmt.Sprintf("read export %q: file not found", export)},
+		{"run, folder missing too", run(inMissingFolder), fmt.Sprintf("read export %q: file not found", inMissingFolder)},
+		{"explain", explain(export), fmt.Sprintf("read export %q: file not found", export)},
+		{"config", configErr, fmt.Sprintf("read config %q: file not found", config)},
+	}
+	for _, tt := range tests {
+		if !errors.Is(tt.err, ErrNotFound) || tt.err.Error() != tt.want {
+			t.Errorf("%s: error = %v, want %s (ErrNotFound)", tt.name, tt.err, tt.want)
+		}
+		if h := Hint(tt.err); !strings.Contains(h, "name and folder") {
+			t.Errorf("%s: Hint = %q, want it to say to check the name and folder", tt.name, h)
+		}
+	}
+	if _, err := os.Stat(cfg.Out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stat %s = %v; a run without its export must write nothing", cfg.Out, err)
+	}
+}
+
 func TestReportJSONWithEmptyLists(t *testing.T) {
 	var buf bytes.Buffer
 	if err := (&Summary{Export: "x.xlsx", ExcludedBy: map[string]int{}}).WriteJSON(&buf); err != nil {
