@@ -195,18 +195,18 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail(stderr, err, exitFailed)
 	}
-	fmt.Fprintf(stderr, "feedgen: the report, for you alone (never published): %s\n", filepath.Join(cfg.Report, "report.json"))
+	fmt.Fprintf(stderr, "feedgen: the report, for you alone (never published): %s\n", feedgen.DisplayPath(filepath.Join(cfg.Report, "report.json")))
 	return exitOK
 }
 
 func writeMarkdown(path string, sum *feedgen.Summary) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("write summary: %w", err)
+		return fmt.Errorf("write summary %s: %w", feedgen.DisplayPath(path), err)
 	}
 	if err := sum.WriteMarkdown(f, true); err != nil {
 		f.Close()
-		return fmt.Errorf("write summary %q: %w", path, err)
+		return fmt.Errorf("write summary %s: %w", feedgen.DisplayPath(path), err)
 	}
 	return f.Close()
 }
@@ -277,7 +277,7 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 }
 
 func printSummary(w io.Writer, s *feedgen.Summary) {
-	fmt.Fprintf(w, "feedgen: read %s: %d rows, %d products\n", s.Export, s.Rows, s.Products)
+	fmt.Fprintf(w, "feedgen: read %s: %d rows, %d products\n", feedgen.DisplayPath(s.Export), s.Rows, s.Products)
 	var by []string
 	for _, c := range s.ReasonCodes() {
 		by = append(by, fmt.Sprintf("%s %d", c, s.ExcludedBy[c]))

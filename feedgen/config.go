@@ -214,12 +214,12 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func LoadConfig(path string, base Config) (Config, error) {
 	f, err := openNamed(path)
 	if err != nil {
-		return base, fmt.Errorf("read config %q: %w", path, err)
+		return base, fmt.Errorf("read config %s: %w", DisplayPath(path), err)
 	}
 	defer f.Close()
 	cfg, err := ParseConfig(f, base)
 	if err != nil {
-		return cfg, fmt.Errorf("config %q: %w", path, err)
+		return cfg, fmt.Errorf("config %s: %w", DisplayPath(path), err)
 	}
 	return cfg, nil
 }
@@ -314,10 +314,10 @@ func (c *Config) Validate() error {
 		return &ConfigError{Key: "report", Err: errors.New("must name a folder")}
 	}
 	if c.Export != "" && (within(c.Export, c.Out) || within(c.Out, c.Export)) {
-		return &ConfigError{Key: "out", Err: fmt.Errorf("%s holds the export %s, and what is in out is public: choose a folder apart from the export", c.Out, c.Export)}
+		return &ConfigError{Key: "out", Err: fmt.Errorf("%s holds the export %s, and what is in out is public: choose a folder apart from the export", DisplayPath(c.Out), DisplayPath(c.Export))}
 	}
 	if within(c.Report, c.Out) || within(c.Out, c.Report) {
-		return &ConfigError{Key: "report", Err: fmt.Errorf("%s must be a folder apart from out (%s): what is in out is public", c.Report, c.Out)}
+		return &ConfigError{Key: "report", Err: fmt.Errorf("%s must be a folder apart from out (%s): what is in out is public", DisplayPath(c.Report), DisplayPath(c.Out))}
 	}
 	if len(c.Columns.OptionNames) != len(c.Columns.OptionValues) {
 		return &ConfigError{Key: "columns.option_values", Err: fmt.Errorf("has %d entries but columns.option_names has %d; they go in pairs", len(c.Columns.OptionValues), len(c.Columns.OptionNames))}

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Summary is what a run did. It is written beside the catalog as
@@ -185,6 +188,20 @@ func mdEscape(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// DisplayPath is a file or folder path as feedgen's messages show it: as
+// the merchant typed it, between 「」, so that C:\商店\匯出\商品匯出.xlsx
+// reads as in Explorer and a path with spaces stays in one piece. %q would
+// double every backslash on Windows ("C:\\商店\\…"). Only a path that
+// holds what cannot be shown (a control character or bytes that are not
+// UTF-8, which Unix allows in names) is Go-quoted, so that it can neither
+// break a line nor pass for something else.
+func DisplayPath(path string) string {
+	if !utf8.ValidString(path) || strings.ContainsFunc(path, func(r rune) bool { return !unicode.IsGraphic(r) }) {
+		return strconv.Quote(path)
+	}
+	return "「" + path + "」"
 }
 
 // Hint says what a merchant can do about an error from Run, Explain,

@@ -59,7 +59,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		info := b.info()
 		out, err := createCatalog(cfg.Out, cfg.Report, &info, cfg.Feeds, cfg.Preview)
 		if err != nil {
-			return fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+			return fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		}
 		stage = startCatalogStage(out)
 		return nil
@@ -92,16 +92,16 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	sum.Export = filepath.Base(cfg.Export)
 	if sum.ExportSHA256, err = fileSHA256(cfg.Export); err != nil {
 		out.abort()
-		return nil, fmt.Errorf("read export %q: %w", cfg.Export, err)
+		return nil, fmt.Errorf("read export %s: %w", DisplayPath(cfg.Export), err)
 	}
 	if err := out.commit(sum, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
-		err = fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+		err = fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		sum.Failure = "The catalog files were left as they were: " + redact.String(err.Error())
 		return sum, err
 	}
 	if cfg.Publish.Branch != "" {
 		if err := publishCatalog(ctx, &cfg, sum, log); err != nil {
-			sum.Failure = fmt.Sprintf("The catalog was written to %s but not published to the branch %s: %s", cfg.Out, cfg.Publish.Branch, redact.String(err.Error()))
+			sum.Failure = fmt.Sprintf("The catalog was written to %s but not published to the branch %s: %s", DisplayPath(cfg.Out), cfg.Publish.Branch, redact.String(err.Error()))
 			return sum, err
 		}
 	}
@@ -115,19 +115,19 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
 	f, err := openNamed(path)
 	if err != nil {
-		return nil, fmt.Errorf("read export %q: %w", path, err)
+		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read export %q: %w", path, err)
+		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("read export %q: is a folder, not an .xlsx file", path)
+		return nil, fmt.Errorf("read export %s: is a folder, not an .xlsx file", DisplayPath(path))
 	}
 	ex, err := streamExport(ctx, f, fi.Size(), cfg, begin, emit)
 	if err != nil {
-		return nil, fmt.Errorf("read export %q: %w", path, err)
+		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	return ex, nil
 }

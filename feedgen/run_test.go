@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -315,10 +314,10 @@ func TestMissingFileIsNotFound(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"run", run(export), fmt.Sprintf("read export %q: file not found", export)},
-		{"run, folder missing too", run(inMissingFolder), fmt.Sprintf("read export %q: file not found", inMissingFolder)},
-		{"explain", explain(export), fmt.Sprintf("read export %q: file not found", export)},
-		{"config", configErr, fmt.Sprintf("read config %q: file not found", config)},
+		{"run", run(export), "read export 「" + export + "」: file not found"},
+		{"run, folder missing too", run(inMissingFolder), "read export 「" + inMissingFolder + "」: file not found"},
+		{"explain", explain(export), "read export 「" + export + "」: file not found"},
+		{"config", configErr, "read config 「" + config + "」: file not found"},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, ErrNotFound) || tt.err.Error() != tt.want {
