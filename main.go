@@ -30,6 +30,7 @@ import (
 
 	"feedgen/feedgen"
 	"feedgen/internal/redact"
+	"feedgen/internal/textlog"
 )
 
 // Exit codes, documented in the usage text and the README.
@@ -181,7 +182,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if gh != nil {
 		gh.DefaultAuthor(&cfg.Publish, os.Getenv)
 	}
-	opts := feedgen.RunOptions{At: at, Force: *force, DetectChange: gh != nil, Logger: newLogger(stderr, *verbose)}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	opts := feedgen.RunOptions{At: at, Force: *force, DetectChange: gh != nil, Logger: newLogger(stderr, level)}
 	sum, err := feedgen.Run(ctx, cfg, opts)
 	if sum != nil {
 		printSummary(stderr, sum)
@@ -268,12 +273,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return 0, false
 }
 
-func newLogger(w io.Writer, verbose bool) *slog.Logger {
-	level := slog.LevelWarn
-	if verbose {
-		level = slog.LevelDebug
-	}
-	return slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
+// newLogger logs to w with paths as typed (see textlog) and without
+// credentials.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(redact.Handler(textlog.New(w, level)))
 }
 
 func printSummary(w io.Writer, s *feedgen.Summary) {
@@ -362,7 +365,7 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	if token := os.Getenv("FEEDGEN_REFRESH_TOKEN"); token != "" {
 		cfg.RefreshToken = token
 	}
-	log := slog.New(redact.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	log := newLogger(stderr, slog.LevelInfo)
 	hangup := make(chan os.Signal, 1)
 	signal.Notify(hangup, syscall.SIGHUP) // never delivered on Windows
 	defer signal.Stop(hangup)
