@@ -16,6 +16,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/encoding/unicode"
 
 	"feedgen/internal/exportgen"
 	"feedgen/internal/tempdir"
@@ -93,7 +96,8 @@ var (
 )
 
 // badExports builds the damaged and wrong files that the scripts feed to
-// feedgen, from the sample export, once per test binary.
+// feedgen, from the sample export, and configs in the encodings an older
+// Notepad saves, once per test binary.
 func badExports(t *testing.T) map[string][]byte {
 	t.Helper()
 	fixturesOnce.Do(func() { fixtures, fixturesErr = makeBadExports() })
@@ -166,6 +170,18 @@ func makeBadExports() (map[string][]byte, error) {
 		return nil, err
 	}
 	files["bomb.xlsx"] = bomb
+
+	const config = "shop_url = 'https://shop.example.com'\n[rules]\nexclude_tags = ['贈品', '排除product feed']\n"
+	for name, enc := range map[string]encoding.Encoding{
+		"big5.toml":  traditionalchinese.Big5,
+		"utf16.toml": unicode.UTF16(unicode.LittleEndian, unicode.UseBOM),
+	} {
+		b, err := enc.NewEncoder().String(config)
+		if err != nil {
+			return nil, err
+		}
+		files[name] = []byte(b)
+	}
 	return files, nil
 }
 

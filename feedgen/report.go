@@ -232,6 +232,8 @@ func Hint(err error) string {
 		return "no product export comes near this size: check the cell named (a picture or data pasted into 商品介紹?), or export again from CYBERBIZ"
 	case errors.Is(err, xlsx.ErrTooLarge):
 		return "a genuine export this large needs a higher max_unzip_mb in the config"
+	case errors.Is(err, ErrNotUTF8):
+		return "in Notepad: 檔案 > 另存新檔 (File > Save As), choose 編碼 (Encoding) UTF-8, and save"
 	case errors.Is(err, ErrNotFound):
 		return "check the file's name and folder; a path that does not start with a drive (C:\\) or / is taken from the folder feedgen runs in"
 	case errors.Is(err, ErrNoProducts):
