@@ -19,17 +19,24 @@ import (
 // function", a call Wine 8 lacks), which fails each test using TempDir.
 // A folder RemoveAll leaves is emptied file by file instead, and what
 // remains after that (a file still open, on Windows) fails the test.
+//
+// As with TempDir, the folder is inside one of its own, which is what is
+// removed, so that a folder a test makes beside it goes too.
 func New(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "feedgen-test-")
+	parent, err := os.MkdirTemp("", "feedgen-test-")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		if err := removeAll(dir); err != nil {
+		if err := removeAll(parent); err != nil {
 			tb.Errorf("remove the test's folder: %v", err)
 		}
 	})
+	dir := filepath.Join(parent, "dir")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		tb.Fatal(err)
+	}
 	return dir
 }
 

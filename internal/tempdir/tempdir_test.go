@@ -14,6 +14,9 @@ func TestNewIsRemovedWithWhatItHolds(t *testing.T) {
 	var dir string
 	t.Run("test using the folder", func(t *testing.T) {
 		dir = New(t)
+		if err := os.Mkdir(dir+"-beside", 0o755); err != nil {
+			t.Fatal(err)
+		}
 		sub := filepath.Join(dir, "sub", "deeper")
 		if err := os.MkdirAll(sub, 0o755); err != nil {
 			t.Fatal(err)
@@ -24,7 +27,9 @@ func TestNewIsRemovedWithWhatItHolds(t *testing.T) {
 			}
 		}
 	})
-	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("after the test, stat %s = %v, want not exist", dir, err)
+	for _, d := range []string{dir, dir + "-beside"} {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("after the test, stat %s = %v, want not exist", d, err)
+		}
 	}
 }
