@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -272,6 +273,46 @@ func TestConfigParseFraction(t *testing.T) {
 		if got := tt.in.String(); got != tt.want {
 			t.Errorf("Fraction(%v).String() = %q, want %q", float64(tt.in), got, tt.want)
 		}
+	}
+}
+
+// within keeps the export and the private report out of the public folder;
+// on Windows it must see through drive letters, case and either slash.
+func TestWithin(t *testing.T) {
+	foldsCase := runtime.GOOS == "windows" || runtime.GOOS == "darwin"
+	tests := []struct {
+		name, path, dir string
+		want, windows   bool // windows: a case for Windows paths only
+	}{
+		{"the folder itself", "public", "public", true, false},
+		{"a file inside", filepath.Join("public", "feeds", "catalog.xml"), "public", true, false},
+		{"the same folder written another way", filepath.Join(".", "public", "feeds", ".."), "public", true, false},
+		{"a sibling whose name starts the same", "public-old", "public", false, false},
+		{"the folder around it", ".", "public", false, false},
+		{"another case, where the file system ignores case", filepath.Join("Public", "商品匯出.xlsx"), "public", foldsCase, false},
+		{"a drive letter and case", `C:\Shop\Public\商品匯出.xlsx`, `c:\shop\public`, true, true},
+		{"forward slashes", `C:/商店/public/商品匯出.xlsx`, `C:\商店\public`, true, true},
+		{"another drive", `D:\商店\public`, `C:\商店\public`, false, true},
+		{"a network share", `\NAS\共用\Public\商品匯出.xlsx`, `\nas\共用\public`, true, true},
+		{"a relative path inside an absolute one", `public\商品匯出.xlsx`, "", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.windows && runtime.GOOS != "windows" {
+				t.Skip("a Windows path")
+			}
+			dir := tt.dir
+			if dir == "" { // the current folder, absolute
+				wd, err := os.Getwd()
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir = wd
+			}
+			if got := within(tt.path, dir); got != tt.want {
+				t.Errorf("within(%s, %s) = %v, want %v", tt.path, dir, got, tt.want)
+			}
+		})
 	}
 }
 
