@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"feedgen/internal/exportgen"
 	"feedgen/internal/tempdir"
@@ -253,6 +254,38 @@ func TestRunWriteFailureKeepsPublishedCatalog(t *testing.T) {
 	}
 	if after := snapshot(t, out); !reflect.DeepEqual(after, before) {
 		t.Errorf("files after a failed run = %q, want %q unchanged", names(after), names(before))
+	}
+}
+
+// On Windows a file that is open cannot be renamed over, and a reader of
+// the published catalog (the daemon's HTTP server, an antivirus scan, the
+// merchant's browser) holds it open for a moment: the run waits for it to
+// let go rather than fail. Elsewhere the rename just succeeds.
+func TestRunReplacesACatalogHeldOpenForAMoment(t *testing.T) {
+	out := tempdir.New(t)
+	cfg := sampleConfig(t, out)
+	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(out, "catalog.xml")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	time.AfterFunc(100*time.Millisecond, func() { reader.Close(); close(released) })
+	t.Cleanup(func() { <-released })
+
+	// On 2026-12-01 the Christmas box is on sale: the catalog changes.
+	if _, err := Run(context.Background(), cfg, RunOptions{At: time.Date(2026, 12, 1, 10, 0, 0, 0, taipei(t))}); err != nil {
+		t.Fatalf("Run with the catalog open = %v, want the catalog replaced once the reader lets go", err)
+	}
+	if after, err := os.ReadFile(path); err != nil || bytes.Equal(after, before) {
+		t.Errorf("catalog.xml after the run: %v, changed %v; want the new catalog", err, !bytes.Equal(after, before))
 	}
 }
 
