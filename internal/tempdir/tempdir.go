@@ -29,7 +29,7 @@ func New(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		if err := removeAll(parent); err != nil {
+		if err := RemoveAll(parent); err != nil {
 			tb.Errorf("remove the test's folder: %v", err)
 		}
 	})
@@ -40,9 +40,9 @@ func New(tb testing.TB) string {
 	return dir
 }
 
-// removeAll is os.RemoveAll, falling back to removing one entry at a time,
-// deepest first.
-func removeAll(dir string) error {
+// RemoveAll is os.RemoveAll, falling back to removing one entry at a
+// time, deepest first, where it fails (on Wine; see New).
+func RemoveAll(dir string) error {
 	if os.RemoveAll(dir) == nil {
 		return nil
 	}
