@@ -30,6 +30,7 @@ import (
 
 	"feedgen/feedgen"
 	"feedgen/internal/redact"
+	"feedgen/internal/textlog"
 )
 
 // Exit codes, documented in the usage text and the README.
@@ -115,14 +116,9 @@ func (c *commonFlags) register(fs *flag.FlagSet, output bool) {
 func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 	cfg := feedgen.DefaultConfig()
 	if c.config != "" {
-		f, err := os.Open(c.config)
-		if err != nil {
-			return cfg, time.Time{}, fmt.Errorf("read config: %w", err)
-		}
-		cfg, err = feedgen.ParseConfig(f, cfg)
-		f.Close()
-		if err != nil {
-			return cfg, time.Time{}, fmt.Errorf("config %q: %w", c.config, err)
+		var err error
+		if cfg, err = feedgen.LoadConfig(c.config, cfg); err != nil {
+			return cfg, time.Time{}, err
 		}
 	}
 	for _, o := range []struct {
@@ -186,7 +182,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if gh != nil {
 		gh.DefaultAuthor(&cfg.Publish, os.Getenv)
 	}
-	opts := feedgen.RunOptions{At: at, Force: *force, DetectChange: gh != nil, Logger: newLogger(stderr, *verbose)}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	opts := feedgen.RunOptions{At: at, Force: *force, DetectChange: gh != nil, Logger: newLogger(stderr, level)}
 	sum, err := feedgen.Run(ctx, cfg, opts)
 	if sum != nil {
 		printSummary(stderr, sum)
@@ -200,18 +200,18 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail(stderr, err, exitFailed)
 	}
-	fmt.Fprintf(stderr, "feedgen: the report, for you alone (never published): %s\n", filepath.Join(cfg.Report, "report.json"))
+	fmt.Fprintf(stderr, "feedgen: the report, for you alone (never published): %s\n", feedgen.DisplayPath(filepath.Join(cfg.Report, "report.json")))
 	return exitOK
 }
 
 func writeMarkdown(path string, sum *feedgen.Summary) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("write summary: %w", err)
+		return fmt.Errorf("write summary %s: %w", feedgen.DisplayPath(path), err)
 	}
 	if err := sum.WriteMarkdown(f, true); err != nil {
 		f.Close()
-		return fmt.Errorf("write summary %q: %w", path, err)
+		return fmt.Errorf("write summary %s: %w", feedgen.DisplayPath(path), err)
 	}
 	return f.Close()
 }
@@ -273,16 +273,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return 0, false
 }
 
-func newLogger(w io.Writer, verbose bool) *slog.Logger {
-	level := slog.LevelWarn
-	if verbose {
-		level = slog.LevelDebug
-	}
-	return slog.New(redact.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
+// newLogger logs to w with paths as typed (see textlog) and without
+// credentials.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(redact.Handler(textlog.New(w, level)))
 }
 
 func printSummary(w io.Writer, s *feedgen.Summary) {
-	fmt.Fprintf(w, "feedgen: read %s: %d rows, %d products\n", s.Export, s.Rows, s.Products)
+	fmt.Fprintf(w, "feedgen: read %s: %d rows, %d products\n", feedgen.DisplayPath(s.Export), s.Rows, s.Products)
 	var by []string
 	for _, c := range s.ReasonCodes() {
 		by = append(by, fmt.Sprintf("%s %d", c, s.ExcludedBy[c]))
@@ -367,7 +365,7 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	if token := os.Getenv("FEEDGEN_REFRESH_TOKEN"); token != "" {
 		cfg.RefreshToken = token
 	}
-	log := slog.New(redact.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	log := newLogger(stderr, slog.LevelInfo)
 	hangup := make(chan os.Signal, 1)
 	signal.Notify(hangup, syscall.SIGHUP) // never delivered on Windows
 	defer signal.Stop(hangup)

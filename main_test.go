@@ -16,14 +16,18 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/encoding/unicode"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/tempdir"
 )
 
 var update = flag.Bool("update", false, "update testscript files with actual output")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removeCommands{m}, map[string]func(){
 		"feedgen": main,
 		// exits N feedgen ARGS… runs feedgen and succeeds only when it
 		// exits with status N, so scripts can tell 1 (run failed) from 2
@@ -47,15 +51,38 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// removeCommands removes the folder where testscript.Main puts the
+// commands (testscript-main…, its bin first on PATH) once the tests are
+// done, with tempdir.RemoveAll: under Wine the os.RemoveAll of testscript
+// fails ("Invalid function") and it exits 1 after the tests passed. What
+// this leaves, testscript reports.
+type removeCommands struct{ m *testing.M }
+
+func (r removeCommands) Run() int {
+	code := r.m.Run()
+	bin, _, _ := strings.Cut(os.Getenv("PATH"), string(filepath.ListSeparator))
+	if dir := filepath.Dir(bin); filepath.Base(bin) == "bin" && strings.HasPrefix(filepath.Base(dir), "testscript-main") {
+		tempdir.RemoveAll(dir)
+	}
+	return code
+}
+
 func TestScripts(t *testing.T) {
 	fixtures := badExports(t)
 	testdata, err := filepath.Abs("testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// testscript looks a command up in the test's working folder before
+	// PATH, as Windows does. That folder is the repository root, where the
+	// README builds feedgen.exe: os/exec would refuse to run it ("cannot
+	// run executable found relative to current directory"), or the scripts
+	// would run it instead of this binary. They run from an empty folder.
+	t.Chdir(tempdir.New(t))
 	testscript.Run(t, testscript.Params{
-		Dir:                 filepath.Join("testdata", "script"),
+		Dir:                 filepath.Join(testdata, "script"),
 		UpdateScripts:       *update,
+		WorkdirRoot:         tempdir.New(t), // which Wine, unlike testscript, can remove
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfile": waitFile,
@@ -86,7 +113,8 @@ var (
 )
 
 // badExports builds the damaged and wrong files that the scripts feed to
-// feedgen, from the sample export, once per test binary.
+// feedgen, from the sample export, and configs in the encodings an older
+// Notepad saves, once per test binary.
 func badExports(t *testing.T) map[string][]byte {
 	t.Helper()
 	fixturesOnce.Do(func() { fixtures, fixturesErr = makeBadExports() })
@@ -169,6 +197,18 @@ func makeBadExports() (map[string][]byte, error) {
 		return nil, err
 	}
 	files["bomb.xlsx"] = bomb
+
+	const config = "shop_url = 'https://shop.example.com'\n[rules]\nexclude_tags = ['贈品', '排除product feed']\n"
+	for name, enc := range map[string]encoding.Encoding{
+		"big5.toml":  traditionalchinese.Big5,
+		"utf16.toml": unicode.UTF16(unicode.LittleEndian, unicode.UseBOM),
+	} {
+		b, err := enc.NewEncoder().String(config)
+		if err != nil {
+			return nil, err
+		}
+		files[name] = []byte(b)
+	}
 	return files, nil
 }
 

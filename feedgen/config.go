@@ -1,6 +1,7 @@
 package feedgen
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // merchants run feedgen on Windows and in minimal containers, which lack a zone database
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -199,15 +201,36 @@ func DefaultConfig() Config {
 	}
 }
 
-// ConfigError is a problem with one key of the configuration.
+// ConfigError is a problem with one key of the configuration, or, with no
+// Key, with the file as a whole (its encoding).
 type ConfigError struct {
 	Key  string
 	Line int // in the config file, when known
 	Err  error
 }
 
-func (e *ConfigError) Error() string { return fmt.Sprintf("key %q: %v", e.Key, e.Err) }
+func (e *ConfigError) Error() string {
+	if e.Key == "" {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("key %q: %v", e.Key, e.Err)
+}
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// LoadConfig decodes the TOML file at path over base; see ParseConfig.
+// Its errors name the file.
+func LoadConfig(path string, base Config) (Config, error) {
+	f, err := openNamed(path)
+	if err != nil {
+		return base, fmt.Errorf("read config %s: %w", DisplayPath(path), err)
+	}
+	defer f.Close()
+	cfg, err := ParseConfig(f, base)
+	if err != nil {
+		return cfg, fmt.Errorf("config %s: %w", DisplayPath(path), err)
+	}
+	return cfg, nil
+}
 
 // ParseConfig decodes TOML from r over base. Unknown keys are errors: a
 // misspelt key would otherwise silently fall back to a default.
@@ -225,7 +248,14 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 		*s = slices.Clone(*s)
 	}
 	cfg.Feeds = nil
-	md, err := toml.NewDecoder(r).Decode(&cfg)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := checkUTF8(b); err != nil {
+		return Config{}, err
+	}
+	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(&cfg)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -253,6 +283,29 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 		return Config{}, &ConfigError{Key: keys[0], Err: fmt.Errorf("unknown key (all unknown: %s); see config.example.toml for the keys", strings.Join(keys, ", "))}
 	}
 	return cfg, cfg.Validate()
+}
+
+// ErrNotUTF8 is a config file saved in an encoding other than UTF-8, the
+// only one TOML allows. An older Notepad saves as ANSI, which is Big5 on
+// a Traditional Chinese Windows, and its "Unicode" is UTF-16; the byte
+// order mark it puts before UTF-8 is fine.
+var ErrNotUTF8 = errors.New("not UTF-8")
+
+// checkUTF8 says which encoding problem b has, before the TOML decoder
+// reports it as a broken byte or a NUL.
+func checkUTF8(b []byte) error {
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) || bytes.IndexByte(b, 0) >= 0 {
+		return &ConfigError{Err: fmt.Errorf("the file is saved as UTF-16 (Notepad's \"Unicode\"), %w: save it as UTF-8", ErrNotUTF8)}
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			line := bytes.Count(b[:i], []byte("\n")) + 1
+			return &ConfigError{Line: line, Err: fmt.Errorf("line %d: byte 0x%02x is %w: the file is saved in another encoding, such as ANSI (Big5); save it as UTF-8", line, b[i], ErrNotUTF8)}
+		}
+		i += n
+	}
+	return nil
 }
 
 // Validate checks values that TOML types cannot, and resolves the time zone.
@@ -299,10 +352,10 @@ func (c *Config) Validate() error {
 		return &ConfigError{Key: "report", Err: errors.New("must name a folder")}
 	}
 	if c.Export != "" && (within(c.Export, c.Out) || within(c.Out, c.Export)) {
-		return &ConfigError{Key: "out", Err: fmt.Errorf("%s holds the export %s, and what is in out is public: choose a folder apart from the export", c.Out, c.Export)}
+		return &ConfigError{Key: "out", Err: fmt.Errorf("%s holds the export %s, and what is in out is public: choose a folder apart from the export", DisplayPath(c.Out), DisplayPath(c.Export))}
 	}
 	if within(c.Report, c.Out) || within(c.Out, c.Report) {
-		return &ConfigError{Key: "report", Err: fmt.Errorf("%s must be a folder apart from out (%s): what is in out is public", c.Report, c.Out)}
+		return &ConfigError{Key: "report", Err: fmt.Errorf("%s must be a folder apart from out (%s): what is in out is public", DisplayPath(c.Report), DisplayPath(c.Out))}
 	}
 	if len(c.Columns.OptionNames) != len(c.Columns.OptionValues) {
 		return &ConfigError{Key: "columns.option_values", Err: fmt.Errorf("has %d entries but columns.option_names has %d; they go in pairs", len(c.Columns.OptionValues), len(c.Columns.OptionNames))}

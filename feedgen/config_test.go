@@ -3,9 +3,17 @@ package feedgen
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/encoding/unicode"
+
+	"feedgen/internal/tempdir"
 )
 
 func parse(t *testing.T, toml string) (Config, error) {
@@ -171,6 +179,67 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+// A merchant's config as Notepad saves it: Chinese tags, a Windows path.
+const notepadConfig = "out = 'public'\n# 排除的標籤\nexport = 'D:\\匯出\\商品匯出.xlsx'\n[rules]\nexclude_tags = [\"贈品\", \"清倉\"]\n"
+
+func encode(t *testing.T, enc encoding.Encoding, s string) string {
+	t.Helper()
+	b, err := enc.NewEncoder().String(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestConfigEncoding(t *testing.T) {
+	t.Run("UTF-8 with the byte order mark Notepad writes decodes", func(t *testing.T) {
+		cfg, err := parse(t, "\ufeff"+notepadConfig)
+		if err != nil {
+			t.Fatalf("ParseConfig = %v", err)
+		}
+		if want := []string{"贈品", "清倉"}; !reflect.DeepEqual(cfg.Rules.ExcludeTags, want) || cfg.Export != `D:\匯出\商品匯出.xlsx` {
+			t.Errorf("exclude_tags, export = %q, %q; want %q, D:\\匯出\\商品匯出.xlsx", cfg.Rules.ExcludeTags, cfg.Export, want)
+		}
+	})
+
+	tests := []struct {
+		name, file string
+		line       int
+		contains   string
+	}{
+		{"ANSI (Big5) names the line and the byte", encode(t, traditionalchinese.Big5, notepadConfig), 2, "line 2: byte 0xb1 is not UTF-8: the file is saved in another encoding, such as ANSI (Big5); save it as UTF-8"},
+		{"Notepad's Unicode (UTF-16 little-endian)", encode(t, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), notepadConfig), 0, "the file is saved as UTF-16 (Notepad's \"Unicode\"), not UTF-8: save it as UTF-8"},
+		{"UTF-16 big-endian", encode(t, unicode.UTF16(unicode.BigEndian, unicode.UseBOM), notepadConfig), 0, "saved as UTF-16"},
+		{"UTF-16 without a byte order mark", encode(t, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), notepadConfig), 0, "saved as UTF-16"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.file)
+			var ce *ConfigError
+			if !errors.Is(err, ErrNotUTF8) || !errors.As(err, &ce) || ce.Line != tt.line {
+				t.Fatalf("ParseConfig = %v, want ErrNotUTF8 in a ConfigError for line %d", err, tt.line)
+			}
+			if !strings.Contains(err.Error(), tt.contains) {
+				t.Errorf("ParseConfig error = %q, want it to contain %q", err, tt.contains)
+			}
+			if h := Hint(err); !strings.Contains(h, "另存新檔") || !strings.Contains(h, "UTF-8") {
+				t.Errorf("Hint = %q, want Notepad's Save As with encoding UTF-8", h)
+			}
+		})
+	}
+
+	t.Run("the error names the file", func(t *testing.T) {
+		path := filepath.Join(tempdir.New(t), "feedgen.toml")
+		if err := os.WriteFile(path, []byte(encode(t, traditionalchinese.Big5, notepadConfig)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadConfig(path, DefaultConfig())
+		if want := "config 「" + path + "」: line 2: byte 0xb1 is not UTF-8"; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("LoadConfig = %v, want it to start %s", err, want)
+		}
+	})
+}
+
 func TestConfigParseFraction(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -204,6 +273,46 @@ func TestConfigParseFraction(t *testing.T) {
 		if got := tt.in.String(); got != tt.want {
 			t.Errorf("Fraction(%v).String() = %q, want %q", float64(tt.in), got, tt.want)
 		}
+	}
+}
+
+// within keeps the export and the private report out of the public folder;
+// on Windows it must see through drive letters, case and either slash.
+func TestWithin(t *testing.T) {
+	foldsCase := runtime.GOOS == "windows" || runtime.GOOS == "darwin"
+	tests := []struct {
+		name, path, dir string
+		want, windows   bool // windows: a case for Windows paths only
+	}{
+		{"the folder itself", "public", "public", true, false},
+		{"a file inside", filepath.Join("public", "feeds", "catalog.xml"), "public", true, false},
+		{"the same folder written another way", filepath.Join(".", "public", "feeds", ".."), "public", true, false},
+		{"a sibling whose name starts the same", "public-old", "public", false, false},
+		{"the folder around it", ".", "public", false, false},
+		{"another case, where the file system ignores case", filepath.Join("Public", "商品匯出.xlsx"), "public", foldsCase, false},
+		{"a drive letter and case", `C:\Shop\Public\商品匯出.xlsx`, `c:\shop\public`, true, true},
+		{"forward slashes", `C:/商店/public/商品匯出.xlsx`, `C:\商店\public`, true, true},
+		{"another drive", `D:\商店\public`, `C:\商店\public`, false, true},
+		{"a network share", `\NAS\共用\Public\商品匯出.xlsx`, `\nas\共用\public`, true, true},
+		{"a relative path inside an absolute one", `public\商品匯出.xlsx`, "", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.windows && runtime.GOOS != "windows" {
+				t.Skip("a Windows path")
+			}
+			dir := tt.dir
+			if dir == "" { // the current folder, absolute
+				wd, err := os.Getwd()
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir = wd
+			}
+			if got := within(tt.path, dir); got != tt.want {
+				t.Errorf("within(%s, %s) = %v, want %v", tt.path, dir, got, tt.want)
+			}
+		})
 	}
 }
 

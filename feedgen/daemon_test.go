@@ -17,6 +17,8 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/jonboulle/clockwork"
 	"github.com/xuri/excelize/v2"
+
+	"feedgen/internal/tempdir"
 )
 
 // waitLimit bounds every wait in these tests; reaching it is a failure,
@@ -94,7 +96,7 @@ func TestDaemonLatestSlot(t *testing.T) {
 }
 
 func TestDaemonRejectsBadSettings(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	run := func(context.Context, string) (RunReport, error) { return RunReport{}, nil }
 	tests := map[string]Daemon{
 		"NoRun":            {Export: dir, OutDir: dir},
@@ -119,11 +121,11 @@ func TestDaemonRejectsBadSettings(t *testing.T) {
 func TestDaemonSchedule(t *testing.T) {
 	taipei := taipei(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 4, 44, 0, 0, taipei))
-	out := t.TempDir()
+	out := tempdir.New(t)
 	touch(t, filepath.Join(out, "catalog.xml"), time.Date(2026, 11, 22, 17, 0, 0, 0, taipei))
 	ran := make(chan time.Time, 10)
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 		OutDir:  out,
 		Catalog: []string{"catalog.xml"},
 		Clock:   clock,
@@ -180,13 +182,13 @@ func TestDaemonCatchUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := t.TempDir()
+			out := tempdir.New(t)
 			for name, mod := range tt.written {
 				touch(t, filepath.Join(out, name), mod)
 			}
 			runs := make(chan struct{}, 10)
 			h := startDaemon(t, &Daemon{
-				Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+				Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 				OutDir:  out,
 				Catalog: []string{"catalog.xml", "products.json"},
 				Clock:   clockwork.NewFakeClockAt(now),
@@ -210,12 +212,12 @@ func TestDaemonCatchUp(t *testing.T) {
 func TestDaemonCoalescesTriggers(t *testing.T) {
 	taipei := taipei(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 4, 44, 0, 0, taipei))
-	out := t.TempDir()
+	out := tempdir.New(t)
 	touch(t, filepath.Join(out, "catalog.xml"), clock.Now())
 	started := make(chan struct{})
 	release := make(chan struct{})
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 		OutDir:  out,
 		Catalog: []string{"catalog.xml"},
 		Clock:   clock,
@@ -262,11 +264,11 @@ func TestDaemonCoalescesTriggers(t *testing.T) {
 }
 
 func TestDaemonRecoversPanic(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	touch(t, filepath.Join(out, "catalog.xml"), time.Now())
 	var calls int
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 		OutDir:  out,
 		Catalog: []string{"catalog.xml"},
 		Run: func(context.Context, string) (RunReport, error) {
@@ -291,12 +293,12 @@ func TestDaemonRecoversPanic(t *testing.T) {
 }
 
 func TestDaemonStopsDuringRun(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	touch(t, filepath.Join(out, "catalog.xml"), time.Now())
 	started := make(chan struct{}, 1)
 	stopped := make(chan error, 1)
 	d := &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 		OutDir:  out,
 		Catalog: []string{"catalog.xml"},
 		Listen:  "127.0.0.1:0",

@@ -14,7 +14,8 @@
 //     forbids, HTML turned into plain text, white space folded;
 //   - feed.go, feed_table.go, preview.go: the catalog files (Google RSS and
 //     text feed, Meta CSV, LINE JSON, the preview page);
-//   - report.go: the run's report, in JSON and Markdown, and hints;
+//   - report.go: the run's report, in JSON and Markdown, hints, and how
+//     messages show a path (DisplayPath);
 //   - output.go (and output_linux.go): atomic replacement of the files
 //     behind a safety guard;
 //   - run.go and explain.go: the one-shot pipeline and its explanation;

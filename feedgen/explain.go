@@ -67,7 +67,7 @@ func WriteExplanations(w io.Writer, exps []Explanation, export string, products 
 		switch {
 		case !e.Found:
 			fmt.Fprintf(bw, "%s: not in the export (%s has %d products; the id is column A 「商品 id」, the number at the end of the product's admin URL)\n",
-				e.ID, filepath.Base(export), products)
+				e.ID, DisplayPath(filepath.Base(export)), products)
 		case e.Product != nil:
 			ids := make([]string, len(e.Product.Items))
 			for i, it := range e.Product.Items {

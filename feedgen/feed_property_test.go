@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/tempdir"
 )
 
 // checkFeedsWellFormed asserts what every channel needs of a file: the XML
@@ -94,7 +95,7 @@ func TestGeneratedExportsMakeWellFormedFeeds(t *testing.T) {
 	for _, opt := range []exportgen.BulkOptions{
 		{Products: 300, Seed: 1}, {Products: 300, Seed: 2, SharedStrings: true}, {Products: 57, Seed: 3},
 	} {
-		dir := t.TempDir()
+		dir := tempdir.New(t)
 		export := filepath.Join(dir, "export.xlsx")
 		var buf bytes.Buffer
 		if err := exportgen.WriteBulk(&buf, opt); err != nil {

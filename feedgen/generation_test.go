@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"feedgen/internal/tempdir"
 	"io"
 	"maps"
 	"os"
@@ -79,7 +80,7 @@ func countOf(name string) func(io.Reader) (int, error) {
 }
 
 func TestSinkDigest(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	f, _ := os.CreateTemp(dir, "plain")
 	gz, _ := os.CreateTemp(dir, "gz")
 	s := newSink(f, gz)
@@ -116,7 +117,7 @@ func TestSinkDigest(t *testing.T) {
 }
 
 func TestSinkErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	t.Run("a failing gzip copy fails the file", func(t *testing.T) {
 		f, _ := os.CreateTemp(dir, "plain")
 		gz, _ := os.CreateTemp(dir, "gz")
@@ -152,7 +153,7 @@ func interruptedCommit(t *testing.T, steps int) (dir string, before, after map[s
 	dir, before = published(t, 3)
 	// The new generation, written as a run would, and its journal; then
 	// the first steps renames done, as a crash after them leaves it.
-	next := t.TempDir()
+	next := tempdir.New(t)
 	if err := writeCatalog(next, testCatalog(5), DefaultFeeds(), 0.5, false); err != nil {
 		t.Fatal(err)
 	}

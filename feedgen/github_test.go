@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"feedgen/internal/tempdir"
 )
 
 func TestGitHubActionsFromEnv(t *testing.T) {
@@ -126,7 +128,7 @@ func readOutputs(t *testing.T, name string) map[string]string {
 }
 
 func TestGitHubSetOutput(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "output")
+	out := filepath.Join(tempdir.New(t), "output")
 	if err := os.WriteFile(out, []byte("earlier=kept\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func TestGitHubSetOutput(t *testing.T) {
 }
 
 func TestGitHubSetOutputErrors(t *testing.T) {
-	g := &GitHubActions{OutputFile: filepath.Join(t.TempDir(), "output")}
+	g := &GitHubActions{OutputFile: filepath.Join(tempdir.New(t), "output")}
 	for _, name := range []string{"", "a=b", "a\nb", "a<<b", "商品"} {
 		if err := g.SetOutput(name, "v"); err == nil {
 			t.Errorf("SetOutput(%q) succeeded, want an error", name)
@@ -172,7 +174,7 @@ func TestGitHubSetOutputErrors(t *testing.T) {
 }
 
 func TestGitHubAppendSummary(t *testing.T) {
-	summary := filepath.Join(t.TempDir(), "summary")
+	summary := filepath.Join(tempdir.New(t), "summary")
 	g := &GitHubActions{SummaryFile: summary}
 	for _, md := range []string{"## Catalog\n", "| items | 3 |\n"} {
 		if err := g.AppendSummary(md); err != nil {
@@ -185,7 +187,7 @@ func TestGitHubAppendSummary(t *testing.T) {
 }
 
 func TestGitHubAppendSummaryCapsAtOneMiB(t *testing.T) {
-	summary := filepath.Join(t.TempDir(), "summary")
+	summary := filepath.Join(tempdir.New(t), "summary")
 	earlier := strings.Repeat("x", 1000) + "\n"
 	if err := os.WriteFile(summary, []byte(earlier), 0o644); err != nil {
 		t.Fatal(err)

@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/tempdir"
 )
 
 func TestLockFolder(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	unlock, err := lockFolder(dir, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ func TestLockOfKilledProcess(t *testing.T) {
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	}
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLockOfKilledProcess$")
 	cmd.Env = append(os.Environ(), "FEEDGEN_TEST_HOLD_LOCK="+dir)
 	out, err := cmd.StdoutPipe()
@@ -99,8 +100,8 @@ func TestLockOfKilledProcess(t *testing.T) {
 // TestConcurrentRuns: runs of two different exports into one folder, at
 // the same time, leave the whole catalog of one of them, never a mix.
 func TestConcurrentRuns(t *testing.T) {
-	dir := t.TempDir()
-	small := filepath.Join(t.TempDir(), "small.xlsx")
+	dir := tempdir.New(t)
+	small := filepath.Join(tempdir.New(t), "small.xlsx")
 	f, err := os.Create(small)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +141,7 @@ func TestConcurrentRuns(t *testing.T) {
 }
 
 func TestPrepareFolderRemovesLeftovers(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	files := []string{
 		".catalog.xml.tmp-111",         // a killed run's: removed
 		".products.json.gz.tmp-222",    // a killed run's: removed

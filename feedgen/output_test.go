@@ -3,6 +3,7 @@ package feedgen
 import (
 	"bytes"
 	"errors"
+	"feedgen/internal/tempdir"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,7 +73,7 @@ func generationFiles(public ...string) []string {
 // with its files.
 func published(t *testing.T, n int) (string, map[string]string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	if err := writeCatalog(dir, testCatalog(n), DefaultFeeds(), 0.5, false); err != nil {
 		t.Fatalf("writeCatalog(%d items) = %v", n, err)
 	}
@@ -95,7 +96,7 @@ func countFile(t *testing.T, path string, count func(io.Reader) (int, error)) in
 
 func TestOutputWriteCatalog(t *testing.T) {
 	t.Run("the first write creates both feeds, nothing else, and the report in its folder", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "public", "feeds")
+		dir := filepath.Join(tempdir.New(t), "public", "feeds")
 		if err := writeCatalog(dir, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
 			t.Fatalf("writeCatalog = %v", err)
 		}
@@ -156,7 +157,7 @@ func TestGuard(t *testing.T) {
 	})
 
 	t.Run("an empty catalog is refused on the first run too", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := tempdir.New(t)
 		var ge *GuardError
 		if err := writeCatalog(dir, testCatalog(0), DefaultFeeds(), 1, false); !errors.As(err, &ge) {
 			t.Fatalf("writeCatalog(empty) = %v, want *GuardError", err)
@@ -248,7 +249,7 @@ func TestGuard(t *testing.T) {
 	})
 
 	t.Run("a published file that cannot be counted does not block", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := tempdir.New(t)
 		if err := os.WriteFile(filepath.Join(dir, "products.json"), []byte(`[{"product_id":"1`), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -321,7 +322,7 @@ func TestOutputWriteFailure(t *testing.T) {
 	}
 
 	t.Run("a write error on the first run leaves the folder empty", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := tempdir.New(t)
 		feeds := failingFeeds(t, 1)
 		if err := writeCatalog(dir, testCatalog(3), feeds, 0.5, false); !errors.Is(err, diskFull) {
 			t.Fatalf("writeCatalog = %v, want %v", err, diskFull)
@@ -490,7 +491,7 @@ func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force 
 // versions wrote into the public folder go at the next write; files of the
 // same names that feedgen did not write stay.
 func TestOutputRemovesLegacyPrivateFiles(t *testing.T) {
-	legacy, own := filepath.Join(t.TempDir(), "public"), filepath.Join(t.TempDir(), "public")
+	legacy, own := filepath.Join(tempdir.New(t), "public"), filepath.Join(tempdir.New(t), "public")
 	oldPreview, err := os.ReadFile(filepath.Join("..", "testdata", "golden", "report", "index.html"))
 	if err != nil {
 		t.Fatal(err)

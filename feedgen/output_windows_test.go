@@ -1,6 +1,7 @@
 package feedgen
 
 import (
+	"feedgen/internal/tempdir"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +13,7 @@ import (
 // as Excel opens catalog.csv, is held; one opened as feedgen's server and
 // export reader open theirs (os.Root, delete sharing) is not.
 func TestHeldOnWindows(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	path := filepath.Join(dir, "catalog.csv")
 	writeFile(t, path, []byte("id\n"))
 	if held(path) {

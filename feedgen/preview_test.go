@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"feedgen/internal/tempdir"
 )
 
 // hostileCatalog has product text that tries to run script in the preview.
@@ -66,7 +68,7 @@ func TestPreviewInBrowser(t *testing.T) {
 		}
 		t.Skip("chromium not installed")
 	}
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	page := filepath.Join(dir, "index.html")
 	f, err := os.Create(page)
 	if err != nil {

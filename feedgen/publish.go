@@ -239,7 +239,7 @@ func (p *BranchPublisher) target(ctx context.Context, g *gitRepo) (target, track
 func tokenConfig(repository, token string) ([]string, error) {
 	u, err := url.Parse(repository)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("a publish token needs an https repository address, not %q", redact.String(repository))
+		return nil, fmt.Errorf("a publish token needs an https repository address, not %s", DisplayPath(redact.String(repository)))
 	}
 	key := "http." + u.Scheme + "://" + u.Host + "/.extraheader"
 	basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
@@ -258,7 +258,7 @@ func cleanBranchDir(dir string) (string, error) {
 		return "", nil
 	}
 	if !fs.ValidPath(d) || strings.Contains(d, `\`) {
-		return "", fmt.Errorf("invalid folder %q on the branch: use a relative path with forward slashes", dir)
+		return "", fmt.Errorf("invalid folder %s on the branch: use a relative path with forward slashes", DisplayPath(dir))
 	}
 	return d, nil
 }
@@ -285,7 +285,7 @@ func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
 	if fi, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotRepo, err)
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s is not a folder", ErrNotRepo, dir)
+		return nil, fmt.Errorf("%w: %s is not a folder", ErrNotRepo, DisplayPath(dir))
 	}
 	name, email := p.AuthorName, p.AuthorEmail
 	if name == "" {
@@ -309,9 +309,9 @@ func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
 		var gerr *gitError
 		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "dubious ownership") {
 			// git's message names the safe.directory setting that fixes it.
-			return nil, fmt.Errorf("git refuses to use %s because another user owns it: %w", dir, err)
+			return nil, fmt.Errorf("git refuses to use %s because another user owns it: %w", DisplayPath(dir), err)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrNotRepo, dir, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrNotRepo, DisplayPath(dir), err)
 	}
 	g.shallow = out == "true"
 	return g, nil
@@ -429,7 +429,7 @@ func (g *gitRepo) checkBranch(ctx context.Context, branch string) error {
 			tree = p
 		}
 		if line == "branch refs/heads/"+branch {
-			return fmt.Errorf("%w: %s; publish to a branch nobody has checked out", ErrBranchCheckedOut, tree)
+			return fmt.Errorf("%w: %s; publish to a branch nobody has checked out", ErrBranchCheckedOut, DisplayPath(tree))
 		}
 	}
 	return nil
@@ -656,7 +656,7 @@ func (g *gitRepo) updateRef(ctx context.Context, ref, commit, old string) error 
 func (g *gitRepo) checkRemote(ctx context.Context, remote string) error {
 	if _, err := g.run(ctx, nil, nil, "remote", "get-url", remote); err != nil {
 		shown := redact.String(remote)
-		return fmt.Errorf("%w %q in %s: add it with: git remote add %s <url>: %w", ErrNoRemote, shown, g.dir, shown, err)
+		return fmt.Errorf("%w %q in %s: add it with: git remote add %s <url>: %w", ErrNoRemote, shown, DisplayPath(g.dir), shown, err)
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	"feedgen/internal/tempdir"
 )
 
 // isolateGit skips the test without git and hides the developer's git
@@ -24,7 +26,7 @@ func isolateGit(t testing.TB) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(t.TempDir(), "gitconfig"))
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(tempdir.New(t), "gitconfig"))
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	t.Setenv("GIT_CEILING_DIRECTORIES", os.TempDir())
 	for _, v := range []string{"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"} {
@@ -69,7 +71,7 @@ type publishRepos struct {
 func newPublishRepos(t testing.TB) publishRepos {
 	t.Helper()
 	isolateGit(t)
-	root := filepath.Join(t.TempDir(), "商店 資料")
+	root := filepath.Join(tempdir.New(t), "商店 資料")
 	r := publishRepos{
 		root:   root,
 		remote: filepath.Join(root, "遠端 shop.git"),
@@ -421,9 +423,9 @@ func TestPublishErrors(t *testing.T) {
 
 func TestPublishWithoutGit(t *testing.T) {
 	isolateGit(t)
-	t.Setenv("PATH", t.TempDir())
+	t.Setenv("PATH", tempdir.New(t))
 
-	_, err := (&BranchPublisher{RepoDir: t.TempDir(), Branch: "gh-pages"}).Publish(context.Background(), catalog("", ""), "")
+	_, err := (&BranchPublisher{RepoDir: tempdir.New(t), Branch: "gh-pages"}).Publish(context.Background(), catalog("", ""), "")
 
 	if !errors.Is(err, ErrGitMissing) {
 		t.Errorf("Publish error = %v, want ErrGitMissing", err)

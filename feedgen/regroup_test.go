@@ -20,6 +20,7 @@ import (
 
 	"feedgen/internal/exportgen"
 	"feedgen/internal/memtest"
+	"feedgen/internal/tempdir"
 )
 
 // writeSample writes sample rows as an export in dir and returns its path.
@@ -42,7 +43,7 @@ func writeSample(t *testing.T, dir, name string, rows []exportgen.Row) string {
 // drops the files it began).
 func runExport(t *testing.T, export string) (*Summary, string) {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "public")
+	out := filepath.Join(tempdir.New(t), "public")
 	cfg := sampleConfig(t, out)
 	cfg.Export, cfg.Feeds = export, allFeeds
 	sum, err := Run(t.Context(), cfg, RunOptions{At: exportgen.SampleAt})
@@ -134,7 +135,7 @@ func feedIDs(t *testing.T, out string) []string {
 // their new order, and its first row has the name 「陶瓷馬克杯 新版」 that
 // its rows disagree on, which it then takes, with the warning naming both.
 func TestSortedSampleGivesTheSameCatalog(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	want, wantOut := runExport(t, writeSample(t, dir, "sample.xlsx", exportgen.SampleRows()))
 	for _, descending := range []bool{false, true} {
 		name := map[bool]string{false: "ascending", true: "descending"}[descending]
@@ -199,7 +200,7 @@ func groupRows(rows []exportgen.Row) []exportgen.Row {
 // its first: its products gathered from all of their rows, in the order
 // of the sheet, in the order of their first rows.
 func TestSortedSampleReadsAsGrouped(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	for _, descending := range []bool{false, true} {
 		rows := exportgen.SortRows(exportgen.SampleRows(), "商品款式售價", descending)
 		sum, out := runExport(t, writeSample(t, dir, "sorted.xlsx", rows))
@@ -222,8 +223,8 @@ func TestSortedSampleReadsAsGrouped(t *testing.T) {
 // because its first row, now a variant's, had no product cells.
 func TestExplainSortedSample(t *testing.T) {
 	rows := exportgen.SortRows(exportgen.SampleRows(), "商品款式售價", true)
-	cfg := sampleConfig(t, t.TempDir())
-	cfg.Export = writeSample(t, t.TempDir(), "sorted.xlsx", rows)
+	cfg := sampleConfig(t, tempdir.New(t))
+	cfg.Export = writeSample(t, tempdir.New(t), "sorted.xlsx", rows)
 	exps, _, err := Explain(t.Context(), cfg, exportgen.SampleAt, []string{"1000111", "1000104"})
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Summary is what a run did. It is written beside the catalog as
@@ -187,8 +190,22 @@ func mdEscape(s string) string {
 	return b.String()
 }
 
-// Hint says what a merchant can do about an error from Run, Explain or
-// ParseConfig, or "" when the error says it all.
+// DisplayPath is a file or folder path as feedgen's messages show it: as
+// the merchant typed it, between 「」, so that C:\商店\匯出\商品匯出.xlsx
+// reads as in Explorer and a path with spaces stays in one piece. %q would
+// double every backslash on Windows ("C:\\商店\\…"). Only a path that
+// holds what cannot be shown (a control character or bytes that are not
+// UTF-8, which Unix allows in names) is Go-quoted, so that it can neither
+// break a line nor pass for something else.
+func DisplayPath(path string) string {
+	if !utf8.ValidString(path) || strings.ContainsFunc(path, func(r rune) bool { return !unicode.IsGraphic(r) }) {
+		return strconv.Quote(path)
+	}
+	return "「" + path + "」"
+}
+
+// Hint says what a merchant can do about an error from Run, Explain,
+// LoadConfig or ParseConfig, or "" when the error says it all.
 func Hint(err error) string {
 	var (
 		guard *GuardError
@@ -215,6 +232,10 @@ func Hint(err error) string {
 		return "no product export comes near this size: check the cell named (a picture or data pasted into 商品介紹?), or export again from CYBERBIZ"
 	case errors.Is(err, xlsx.ErrTooLarge):
 		return "a genuine export this large needs a higher max_unzip_mb in the config"
+	case errors.Is(err, ErrNotUTF8):
+		return "in Notepad: 檔案 > 另存新檔 (File > Save As), choose 編碼 (Encoding) UTF-8, and save"
+	case errors.Is(err, ErrNotFound):
+		return "check the file's name and folder; a path that does not start with a drive (C:\\) or / is taken from the folder feedgen runs in"
 	case errors.Is(err, ErrNoProducts):
 		return "export again with the products selected"
 	case errors.Is(err, xlsx.ErrNoSheet):

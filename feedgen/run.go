@@ -47,17 +47,22 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	}
 	at = at.In(cfg.Location())
 	start := time.Now()
+	// A missing export is said before the output folder, which the lock
+	// lives in, is made.
+	if _, err := os.Stat(cfg.Export); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read export %s: %w", DisplayPath(cfg.Export), ErrNotFound)
+	}
 	unlock, err := lockFolder(cfg.Out, lockWait, func(holder string) {
 		log.Info("waiting for another feedgen to finish with the folder", "folder", cfg.Out, "holder", holder)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+		return nil, fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 	}
 	defer unlock()
 	for _, dir := range []string{cfg.Out, cfg.Report} {
 		recovered, removed, freed, err := prepareFolder(dir)
 		if err != nil {
-			return nil, fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+			return nil, fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		}
 		if recovered {
 			log.Info("finished the catalog update a stopped run began", "folder", dir)
@@ -85,7 +90,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		info := b.info()
 		out, err := createCatalog(cfg.Out, cfg.Report, &info, cfg.Feeds, cfg.Preview)
 		if err != nil {
-			return fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+			return fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		}
 		stage = startCatalogStage(out)
 		return nil
@@ -117,13 +122,13 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	sum := summarize(ex, at, eligible, excluded)
 	sum.Export, sum.ExportSHA256 = filepath.Base(cfg.Export), ex.SHA256
 	if err := out.commit(sum, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
-		err = fmt.Errorf("write catalog to %q: %w", cfg.Out, err)
+		err = fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		sum.Failure = "The catalog files were left as they were: " + redact.String(err.Error())
 		return sum, err
 	}
 	if cfg.Publish.Branch != "" {
 		if err := publishCatalog(ctx, &cfg, sum, log); err != nil {
-			sum.Failure = fmt.Sprintf("The catalog was written to %s but not published to the branch %s: %s", cfg.Out, cfg.Publish.Branch, redact.String(err.Error()))
+			sum.Failure = fmt.Sprintf("The catalog was written to %s but not published to the branch %s: %s", DisplayPath(cfg.Out), cfg.Publish.Branch, redact.String(err.Error()))
 			return sum, err
 		}
 	}
@@ -139,22 +144,22 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
 	f, err := openExport(path)
 	if err != nil {
-		return nil, fmt.Errorf("read export %q: %w", path, err)
+		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read export %q: %w", path, err)
+		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("read export %q: is a folder, not an .xlsx file", path)
+		return nil, fmt.Errorf("read export %s: is a folder, not an .xlsx file", DisplayPath(path))
 	}
 	ex, err := streamExport(ctx, f, fi.Size(), cfg, begin, emit)
 	if err == nil {
 		ex.SHA256, err = hashRead(f, fi)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read export %q: %w", path, err)
+		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	return ex, nil
 }
@@ -198,7 +203,22 @@ func openExport(path string) (*os.File, error) {
 			return f, nil
 		}
 	}
-	return os.Open(path)
+	return openNamed(path)
+}
+
+// ErrNotFound is a file the merchant named that is not there. It says so
+// in feedgen's words: the system's differ from one platform to the next
+// ("no such file or directory", "The system cannot find the file
+// specified.") and repeat the path that the message names already.
+var ErrNotFound = errors.New("file not found")
+
+// openNamed opens a file the merchant named, an export or a config.
+func openNamed(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return f, err
 }
 
 func summarize(ex *Export, at time.Time, eligible int, excluded []Exclusion) *Summary {

@@ -55,7 +55,7 @@ func TestSampleExportUpToDate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := sampleConfig(t, t.TempDir())
+	cfg := sampleConfig(t, tempdir.New(t))
 	want, err := ReadExport(context.Background(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ var allFeeds = []Feed{
 // testdata/golden (the public folder) and testdata/golden/report (the
 // private one); -update rewrites the golden files.
 func TestGoldenSample(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	cfg := sampleConfig(t, out)
 	cfg.Feeds = allFeeds
 	sum, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt})
@@ -133,7 +133,7 @@ func TestGoldenSample(t *testing.T) {
 func TestRunDeterministic(t *testing.T) {
 	var outs [2]string
 	for i := range outs {
-		outs[i] = t.TempDir()
+		outs[i] = tempdir.New(t)
 		cfg := sampleConfig(t, outs[i])
 		cfg.Feeds = allFeeds
 		if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
@@ -163,7 +163,7 @@ func FuzzReadExport(f *testing.F) {
 	f.Add(sample)
 	f.Add(sample[:len(sample)/2])
 	f.Add([]byte("商品 id,商品名稱\n1,x\n"))
-	cfg := sampleConfig(f, f.TempDir())
+	cfg := sampleConfig(f, tempdir.New(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ex, err := ReadExport(context.Background(), bytes.NewReader(data), int64(len(data)), cfg)
 		if err != nil {
@@ -228,7 +228,7 @@ func BenchmarkRun100k(b *testing.B) {
 	}{{"inline", false}, {"shared", true}} {
 		b.Run(layout.name, func(b *testing.B) {
 			cfg := DefaultConfig()
-			cfg.Export, cfg.Out, cfg.ShopURL = exports[layout.shared], b.TempDir(), sampleShop
+			cfg.Export, cfg.Out, cfg.ShopURL = exports[layout.shared], tempdir.New(b), sampleShop
 			cfg.Report = cfg.Out + "-report"
 			if err := cfg.Validate(); err != nil {
 				b.Fatal(err)
@@ -251,7 +251,7 @@ func BenchmarkRun100k(b *testing.B) {
 // export is being read stops the run with that error; the files published
 // before stay byte for byte, and no temporary file is left.
 func TestRunWriteFailureKeepsPublishedCatalog(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	cfg := sampleConfig(t, out)
 	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
 		t.Fatal(err)
@@ -267,6 +267,38 @@ func TestRunWriteFailureKeepsPublishedCatalog(t *testing.T) {
 	}
 }
 
+// On Windows a file that is open cannot be renamed over, and a reader of
+// the published catalog (the daemon's HTTP server, an antivirus scan, the
+// merchant's browser) holds it open for a moment: the run waits for it to
+// let go rather than fail. Elsewhere the rename just succeeds.
+func TestRunReplacesACatalogHeldOpenForAMoment(t *testing.T) {
+	out := tempdir.New(t)
+	cfg := sampleConfig(t, out)
+	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(out, "catalog.xml")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	time.AfterFunc(100*time.Millisecond, func() { reader.Close(); close(released) })
+	t.Cleanup(func() { <-released })
+
+	// On 2026-12-01 the Christmas box is on sale: the catalog changes.
+	if _, err := Run(context.Background(), cfg, RunOptions{At: time.Date(2026, 12, 1, 10, 0, 0, 0, taipei(t))}); err != nil {
+		t.Fatalf("Run with the catalog open = %v, want the catalog replaced once the reader lets go", err)
+	}
+	if after, err := os.ReadFile(path); err != nil || bytes.Equal(after, before) {
+		t.Errorf("catalog.xml after the run: %v, changed %v; want the new catalog", err, !bytes.Equal(after, before))
+	}
+}
+
 // panickingWriter stands for a bug in a feed writer.
 type panickingWriter struct{}
 
@@ -278,7 +310,7 @@ func (panickingWriter) items() int                    { return 0 }
 // own; a panic there is the run's error, not the end of the process (the
 // daemon), and the published catalog stays.
 func TestRunWriterPanicFailsTheRun(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	cfg := sampleConfig(t, out)
 	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
 		t.Fatal(err)
@@ -301,6 +333,48 @@ func TestRunWriterPanicFailsTheRun(t *testing.T) {
 
 // TestReportJSONWithEmptyLists: a report with no exclusions or warnings is
 // still valid JSON with empty lists.
+// A file the merchant named that is not there is said in feedgen's words,
+// the same on every system, with a hint to check its name and folder.
+func TestMissingFileIsNotFound(t *testing.T) {
+	dir := tempdir.New(t)
+	export := filepath.Join(dir, "商品匯出.xlsx")
+	inMissingFolder := filepath.Join(dir, "匯出", "商品匯出.xlsx") // Windows: "The system cannot find the path specified."
+	config := filepath.Join(dir, "feedgen.toml")
+	cfg := sampleConfig(t, filepath.Join(dir, "public"))
+	run := func(path string) error {
+		cfg.Export = path
+		_, err := Run(context.Background(), cfg, RunOptions{})
+		return err
+	}
+	explain := func(path string) error {
+		cfg.Export = path
+		_, _, err := Explain(context.Background(), cfg, exportgen.SampleAt, []string{"1000101"})
+		return err
+	}
+	_, configErr := LoadConfig(config, DefaultConfig())
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"run", run(export), "read export 「" + export + "」: file not found"},
+		{"run, folder missing too", run(inMissingFolder), "read export 「" + inMissingFolder + "」: file not found"},
+		{"explain", explain(export), "read export 「" + export + "」: file not found"},
+		{"config", configErr, "read config 「" + config + "」: file not found"},
+	}
+	for _, tt := range tests {
+		if !errors.Is(tt.err, ErrNotFound) || tt.err.Error() != tt.want {
+			t.Errorf("%s: error = %v, want %s (ErrNotFound)", tt.name, tt.err, tt.want)
+		}
+		if h := Hint(tt.err); !strings.Contains(h, "name and folder") {
+			t.Errorf("%s: Hint = %q, want it to say to check the name and folder", tt.name, h)
+		}
+	}
+	if _, err := os.Stat(cfg.Out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stat %s = %v; a run without its export must write nothing", cfg.Out, err)
+	}
+}
+
 func TestReportJSONWithEmptyLists(t *testing.T) {
 	var buf bytes.Buffer
 	if err := (&Summary{Export: "x.xlsx", ExcludedBy: map[string]int{}}).WriteJSON(&buf); err != nil {
@@ -319,7 +393,7 @@ func TestReportJSONWithEmptyLists(t *testing.T) {
 
 func TestDescribeChangeByProductID(t *testing.T) {
 	old := []byte("[\n{\"product_id\":\"1\",\"price\":\"100\"},\n{\"product_id\":\"2\",\"price\":\"200\"},\n{\"product_id\":\"3\",\"price\":\"300\"}\n]\n")
-	cur := filepath.Join(t.TempDir(), "products.json")
+	cur := filepath.Join(tempdir.New(t), "products.json")
 	if err := os.WriteFile(cur, []byte("[\n{\"product_id\":\"1\",\"price\":\"100\"},\n{\"product_id\":\"2\",\"price\":\"250\"},\n{\"product_id\":\"4\",\"price\":\"400\"}\n]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -400,16 +474,14 @@ func TestOpenExportLetsOthersReplaceIt(t *testing.T) {
 	}
 }
 
-// TestOpenExportErrorsAndLinks: a missing export fails as os.Open does,
-// and a symbolic link to a file in another folder, which os.Root refuses
+// TestOpenExportErrorsAndLinks: a missing export is ErrNotFound, as any
+// file the merchant names, and a symbolic link to a file in another folder, which os.Root refuses
 // to follow, still opens.
 func TestOpenExportErrorsAndLinks(t *testing.T) {
 	dir := tempdir.Use(t)
 	missing := filepath.Join(dir, "missing.xlsx")
-	_, err := openExport(missing)
-	_, want := os.Open(missing)
-	if !errors.Is(err, fs.ErrNotExist) || err.Error() != want.Error() {
-		t.Errorf("openExport(missing) = %v, want %v", err, want)
+	if _, err := openExport(missing); !errors.Is(err, ErrNotFound) {
+		t.Errorf("openExport(missing) = %v, want ErrNotFound", err)
 	}
 	other, err := os.MkdirTemp(dir, "other-")
 	if err != nil {

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"feedgen/internal/tempdir"
 )
 
 // testHandler serves dir with a fake clock and records triggered runs.
@@ -62,14 +64,6 @@ func body(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
-// skipOnWine skips a test that commits over files the server holds open:
-// Windows renames over a file open with delete sharing, Wine 8 refuses.
-func skipOnWine(t *testing.T) {
-	if wine {
-		t.Skip("Wine refuses a rename over a file open with delete sharing, which Windows allows")
-	}
-}
-
 // writeGeneration commits files to dir as a run does: each with its gzip
 // copy, under a manifest.
 func writeGeneration(t *testing.T, dir string, files map[string]string) {
@@ -97,8 +91,8 @@ func writeGeneration(t *testing.T, dir string, files map[string]string) {
 const catalogXML = `<?xml version="1.0" encoding="UTF-8"?><rss><channel><item><g:id>1</g:id></item></channel></rss>` + "\n"
 
 func TestServeConditionalGET(t *testing.T) {
-	skipOnWine(t)
-	dir := t.TempDir()
+	skipOnWine(t, "it refuses a rename over a file open with delete sharing, which Windows allows")
+	dir := tempdir.New(t)
 	writeGeneration(t, dir, map[string]string{"catalog.xml": catalogXML})
 	h, _, _ := testHandler(t, dir)
 
@@ -128,7 +122,7 @@ func TestServeConditionalGET(t *testing.T) {
 }
 
 func TestServeGzip(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	writeGeneration(t, dir, map[string]string{"catalog.xml": catalogXML})
 	h, _, _ := testHandler(t, dir)
 	h.files = append(h.files, gzipName("catalog.xml"))
@@ -184,7 +178,7 @@ func TestServeGzip(t *testing.T) {
 }
 
 func TestServeContentTypes(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	tests := map[string]string{
 		"catalog.xml":   "application/xml; charset=utf-8",
 		"products.json": "application/json",
@@ -212,7 +206,7 @@ func TestServeContentTypes(t *testing.T) {
 }
 
 func TestServeRefreshLimit(t *testing.T) {
-	h, clock, triggered := testHandler(t, t.TempDir())
+	h, clock, triggered := testHandler(t, tempdir.New(t))
 	post := func() *http.Response {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/refresh", nil))
@@ -253,7 +247,7 @@ func TestServeRefreshLimit(t *testing.T) {
 }
 
 func TestServeRejectsTraversal(t *testing.T) {
-	root := t.TempDir()
+	root := tempdir.New(t)
 	dir := filepath.Join(root, "public")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -338,7 +332,7 @@ func rawGET(t *testing.T, addr, target string) *http.Response {
 }
 
 func TestServeHealthz(t *testing.T) {
-	h, _, _ := testHandler(t, t.TempDir())
+	h, _, _ := testHandler(t, tempdir.New(t))
 	taipei := taipei(t)
 	finished := time.Date(2026, 11, 23, 4, 46, 0, 0, taipei)
 	tests := []struct {
@@ -380,10 +374,10 @@ func TestServeHealthz(t *testing.T) {
 // TestServeThroughDaemon drives the real listener: a refresh runs the
 // pipeline, and /healthz and the catalog reflect it.
 func TestServeThroughDaemon(t *testing.T) {
-	out := t.TempDir()
+	out := tempdir.New(t)
 	writeGeneration(t, out, map[string]string{"catalog.xml": catalogXML})
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 		OutDir:  out,
 		Catalog: []string{"catalog.xml"},
 		Listen:  "127.0.0.1:0",
@@ -436,7 +430,7 @@ func TestServeThroughDaemon(t *testing.T) {
 // folder (a setup the config now refuses, but files get copied there), the
 // server hands out the catalog files and nothing else.
 func TestServeOnlyTheCatalog(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	writeGeneration(t, dir, map[string]string{"catalog.xml": catalogXML})
 	for _, name := range []string{"商品匯出.xlsx", "feedgen.toml", "report.json", "index.html"} {
 		writeFile(t, filepath.Join(dir, name), []byte(catalogXML))
@@ -460,9 +454,9 @@ func TestServeCapsConnections(t *testing.T) {
 	old := maxConnections
 	maxConnections = 2
 	t.Cleanup(func() { maxConnections = old })
-	out := t.TempDir()
+	out := tempdir.New(t)
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
 		OutDir:  out,
 		Catalog: []string{"catalog.xml"},
 		Listen:  "127.0.0.1:0",
@@ -496,8 +490,8 @@ func TestServeCapsConnections(t *testing.T) {
 // second answer a client holding the first with the second, whether it
 // asks with If-None-Match or If-Modified-Since.
 func TestServeValidatorsFollowContent(t *testing.T) {
-	skipOnWine(t)
-	out := filepath.Join(t.TempDir(), "public")
+	skipOnWine(t, "it refuses a rename over a file open with delete sharing, which Windows allows")
+	out := filepath.Join(tempdir.New(t), "public")
 	h, _, _ := testHandler(t, out)
 	h.files = []string{"catalog.xml", "products.json"}
 	if err := writeCatalog(out, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
@@ -552,7 +546,7 @@ func TestServeRefreshAuth(t *testing.T) {
 		{"no token, from this computer over IPv6", "", true, "[::1]:4000", "", http.StatusAccepted},
 		{"no token, listening on loopback", "", false, "203.0.113.5:4000", "", http.StatusAccepted},
 	} {
-		h, _, _ := testHandler(t, t.TempDir())
+		h, _, _ := testHandler(t, tempdir.New(t))
 		h.token, h.localOnly = c.token, c.localOnly
 		if got := post(h, c.remote, c.auth); got != c.want {
 			t.Errorf("%s: status %d, want %d", c.name, got, c.want)
@@ -572,8 +566,8 @@ func TestServeRefreshAuth(t *testing.T) {
 // without a refresh token says at start that /refresh is local only.
 func TestServeWarnsOfOpenRefresh(t *testing.T) {
 	h := startDaemon(t, &Daemon{
-		Export:  filepath.Join(t.TempDir(), "export.xlsx"),
-		OutDir:  t.TempDir(),
+		Export:  filepath.Join(tempdir.New(t), "export.xlsx"),
+		OutDir:  tempdir.New(t),
 		Catalog: []string{"catalog.xml"},
 		Listen:  "0.0.0.0:0",
 		Run:     func(context.Context, string) (RunReport, error) { return RunReport{}, nil },
@@ -586,7 +580,7 @@ func TestServeWarnsOfOpenRefresh(t *testing.T) {
 // answers a request from an older generation than one before it, whichever
 // file is asked for.
 func TestServeOneGenerationAtATime(t *testing.T) {
-	skipOnWine(t)
+	skipOnWine(t, "it refuses a rename over a file open with delete sharing, which Windows allows")
 	dir, _, after := interruptedCommit(t, 2) // catalog.xml and its .gz are new, the rest old
 	h, _, _ := testHandler(t, dir)
 	h.files = publicFiles(&Config{Feeds: DefaultFeeds()})
@@ -646,7 +640,7 @@ func TestServeOneGenerationAtATime(t *testing.T) {
 // TestServeHealthzReportsServedCatalog: after a failed run /healthz still
 // says which catalog is being served.
 func TestServeHealthzReportsServedCatalog(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "public")
+	dir := filepath.Join(tempdir.New(t), "public")
 	if err := writeCatalog(dir, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
 		t.Fatal(err)
 	}
@@ -665,7 +659,7 @@ func TestServeHealthzReportsServedCatalog(t *testing.T) {
 // BenchmarkServe32Clients: 32 clients fetch a 100k-item catalog at once,
 // gzip and identity alike; the server sends the bytes the run stored.
 func BenchmarkServe32Clients(b *testing.B) {
-	dir := filepath.Join(b.TempDir(), "public")
+	dir := filepath.Join(tempdir.New(b), "public")
 	if err := writeCatalog(dir, testCatalog(100_000), DefaultFeeds(), 0.5, false); err != nil {
 		b.Fatal(err)
 	}

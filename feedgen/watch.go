@@ -87,7 +87,7 @@ func newExportWatcher(dir, file string, debounce time.Duration, clock clockwork.
 		w.pollAt = clock.Now()
 	default:
 		w.fsw.Close()
-		return nil, fmt.Errorf("watch export folder %s: %w", w.dir, err)
+		return nil, fmt.Errorf("watch export folder %s: %w", DisplayPath(w.dir), err)
 	}
 	return w, nil
 }
@@ -346,7 +346,7 @@ func newestExport(dir string) (string, error) {
 			return e.path, nil
 		}
 	}
-	return "", fmt.Errorf("no complete .xlsx export in %s", dir)
+	return "", fmt.Errorf("no complete .xlsx export in %s", DisplayPath(dir))
 }
 
 func (a fileStamp) same(b fileStamp) bool {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/jonboulle/clockwork"
+
+	"feedgen/internal/tempdir"
 )
 
 // run is one call of the stand-in pipeline.
@@ -26,7 +28,7 @@ type run struct {
 // the returned channel.
 func watchDaemon(t *testing.T, export string, debounce time.Duration) (*harness, <-chan run) {
 	t.Helper()
-	out := t.TempDir()
+	out := tempdir.New(t)
 	touch(t, filepath.Join(out, "catalog.xml"), time.Now())
 	runs := make(chan run, 100)
 	h := startDaemon(t, &Daemon{
@@ -61,7 +63,7 @@ func noMoreRuns(t *testing.T, runs <-chan run) {
 
 func TestWatchSlowCopy(t *testing.T) {
 	const debounce = 50 * time.Millisecond
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	h, runs := watchDaemon(t, dir, debounce)
 	data := testWorkbook(t, "slow")
 	path := filepath.Join(dir, "export.xlsx")
@@ -94,7 +96,7 @@ func TestWatchSlowCopy(t *testing.T) {
 
 func TestWatchExcelSave(t *testing.T) {
 	const debounce = 50 * time.Millisecond
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	export := filepath.Join(dir, "export.xlsx")
 	writeFile(t, export, testWorkbook(t, "v1"))
 	_, runs := watchDaemon(t, export, debounce)
@@ -125,7 +127,7 @@ func TestWatchExcelSave(t *testing.T) {
 
 func TestWatchAtomicRename(t *testing.T) {
 	const debounce = 50 * time.Millisecond
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	_, runs := watchDaemon(t, dir, debounce)
 	temp := filepath.Join(dir, ".export.xlsx.tmp123")
 	writeFile(t, temp, testWorkbook(t, "renamed"))
@@ -142,7 +144,7 @@ func TestWatchAtomicRename(t *testing.T) {
 
 func TestWatchCorruptThenGood(t *testing.T) {
 	const debounce = 50 * time.Millisecond
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	h, runs := watchDaemon(t, dir, debounce)
 
 	// A complete zip that is not a workbook passes the readiness check and
@@ -169,7 +171,7 @@ func TestWatchCorruptThenGood(t *testing.T) {
 
 func TestWatchBurst(t *testing.T) {
 	const debounce = 200 * time.Millisecond
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	_, runs := watchDaemon(t, dir, debounce)
 	path := filepath.Join(dir, "export.xlsx")
 	versions := make([][]byte, 20)
@@ -199,7 +201,7 @@ func TestWatchIgnoresNoise(t *testing.T) {
 		"export.xlsx.crdownload", "Cedd4100", "export.csv",
 	}
 	t.Run("Folder", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := tempdir.New(t)
 		existing := filepath.Join(dir, "old.xlsx")
 		writeFile(t, existing, testWorkbook(t, "old"))
 		h, runs := watchDaemon(t, dir, debounce)
@@ -217,7 +219,7 @@ func TestWatchIgnoresNoise(t *testing.T) {
 		}
 	})
 	t.Run("File", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := tempdir.New(t)
 		export := filepath.Join(dir, "export.xlsx")
 		writeFile(t, export, testWorkbook(t, "export"))
 		h, runs := watchDaemon(t, export, debounce)
@@ -239,8 +241,9 @@ func TestWatchIgnoresNoise(t *testing.T) {
 }
 
 func TestWatchFolderComesBack(t *testing.T) {
+	skipOnWine(t, "removing a watched folder sends no event")
 	const debounce = 50 * time.Millisecond
-	dir := filepath.Join(t.TempDir(), "drop")
+	dir := filepath.Join(tempdir.New(t), "drop")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +264,7 @@ func TestWatchFolderComesBack(t *testing.T) {
 
 func TestWatchFolderMissingAtStart(t *testing.T) {
 	const debounce = 50 * time.Millisecond
-	dir := filepath.Join(t.TempDir(), "drop")
+	dir := filepath.Join(tempdir.New(t), "drop")
 	h, runs := watchDaemon(t, dir, debounce)
 	h.logs.waitSeen(t, "export folder does not exist; waiting for it")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -275,7 +278,7 @@ func TestWatchFolderMissingAtStart(t *testing.T) {
 }
 
 func TestWatchOverflowRescans(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	writeFile(t, filepath.Join(dir, "old.xlsx"), testWorkbook(t, "old"))
 	triggered := make(chan string, 10)
 	w, err := newExportWatcher(dir, "", 10*time.Millisecond, clockwork.NewRealClock(),
@@ -299,7 +302,7 @@ func TestWatchOverflowRescans(t *testing.T) {
 }
 
 func TestWatchNewestExport(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	base := time.Now().Add(-time.Hour)
 	good := testWorkbook(t, "x")
 	files := []struct {
@@ -327,7 +330,7 @@ func TestWatchNewestExport(t *testing.T) {
 	if filepath.Base(got) != "newer.XLSX" {
 		t.Errorf("newestExport = %s, want newer.XLSX", got)
 	}
-	if _, err := newestExport(t.TempDir()); err == nil {
+	if _, err := newestExport(tempdir.New(t)); err == nil {
 		t.Error("newestExport of an empty folder succeeded")
 	}
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Lints the example workflow with actionlint, pinned so results do not change
-# under us; Go fetches it from the module proxy on first use. A second pass
-# lints a copy that uses this checkout's action.yml in place of
-# OWNER/feedgen@v1, so the example's inputs are checked against the action.
+# Lints the project's own CI workflow and the example workflow with
+# actionlint, pinned so results do not change under us; Go fetches it from
+# the module proxy on first use. A second pass lints a copy of the example
+# that uses this checkout's action.yml in place of OWNER/feedgen@v1, so the
+# example's inputs are checked against the action.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 actionlint=github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-go run "$actionlint" examples/github-workflow.yml
+go run "$actionlint" .github/workflows/ci.yml examples/github-workflow.yml
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"feedgen/internal/tempdir"
 )
 
 const (
@@ -69,7 +71,7 @@ func inflateParts(b *testing.B, p string, names ...string) {
 // alone (the floor), inflating the sheet and the shared strings, reading
 // every row with this package's reader, and reading them with excelize.
 func BenchmarkWorkbookRows(b *testing.B) {
-	dir := b.TempDir()
+	dir := tempdir.New(b)
 	for _, shared := range []bool{false, true} {
 		name := "inline"
 		if shared {
