@@ -239,6 +239,7 @@ func (s *daemon) stop(cancel context.CancelFunc, wg *sync.WaitGroup, sched gocro
 			srv.Close()
 			errs = append(errs, fmt.Errorf("stop http server: %w", err))
 		}
+		srv.Handler.(*catalogHandler).close()
 	}
 	if err := sched.ShutdownWithContext(deadline); err != nil {
 		errs = append(errs, fmt.Errorf("stop scheduler: %w", err))

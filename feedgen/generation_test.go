@@ -122,6 +122,7 @@ func TestSinkErrors(t *testing.T) {
 		f, _ := os.CreateTemp(dir, "plain")
 		gz, _ := os.CreateTemp(dir, "gz")
 		gz.Close() // writes to it fail
+		defer f.Close()
 		s := newSink(f, gz)
 		if _, err := s.Write(bytes.Repeat([]byte("x"), 3*sinkBlock)); err != nil {
 			t.Fatal(err)

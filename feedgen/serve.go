@@ -362,6 +362,22 @@ func (h *catalogHandler) release(g *servedGeneration) {
 	}
 }
 
+// close lets go of the generation served, once its requests are done: on
+// Windows an open file cannot be removed.
+func (h *catalogHandler) close() {
+	h.mu.Lock()
+	g := h.served
+	h.served = nil
+	done := g != nil && g.refs == 0
+	if g != nil {
+		g.retired = true
+	}
+	h.mu.Unlock()
+	if done {
+		g.close()
+	}
+}
+
 // update loads the folder's generation and makes it the one served, when
 // it is whole and newer; otherwise the current one stays.
 func (h *catalogHandler) update() {

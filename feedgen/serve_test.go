@@ -32,7 +32,7 @@ func testHandler(t *testing.T, dir string) (*catalogHandler, *clockwork.FakeCloc
 	t.Helper()
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 10, 0, 0, 0, taipei(t)))
 	triggered := make(chan string, 10)
-	return &catalogHandler{
+	h := &catalogHandler{
 		dir:      dir,
 		files:    []string{"index.html", "report.bin", "catalog.xml", "products.json", "feed.tsv", "feed.txt", "feed.csv"},
 		status:   &runStatus{},
@@ -41,7 +41,9 @@ func testHandler(t *testing.T, dir string) (*catalogHandler, *clockwork.FakeCloc
 		clock:    clock,
 		interval: time.Hour,
 		log:      slog.New(newLogSink(t).handler()),
-	}, clock, triggered
+	}
+	t.Cleanup(h.close)
+	return h, clock, triggered
 }
 
 func get(t *testing.T, h http.Handler, target string, header ...string) *http.Response {
@@ -665,6 +667,7 @@ func BenchmarkServe32Clients(b *testing.B) {
 	}
 	h := &catalogHandler{dir: dir, files: publicFiles(&Config{Feeds: DefaultFeeds()}), status: &runStatus{},
 		nextRun: time.Now, clock: clockwork.NewRealClock(), log: slog.New(slog.DiscardHandler)}
+	defer h.close()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 32}}
