@@ -184,7 +184,7 @@ func (o *catalogOutput) create(dir, name string, public bool, open func(io.Write
 	}
 	of := &outputFile{dir: dir, name: name, temp: tmp}
 	o.files = append(o.files, of)
-	if public && os.Getenv("NOGZ") == "" {
+	if public {
 		if of.gz, err = os.CreateTemp(dir, tempPattern(gzipName(name))); err != nil {
 			return nil, fmt.Errorf("write %s: %w", gzipName(name), err)
 		}
