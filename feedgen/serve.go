@@ -341,7 +341,7 @@ func (h *catalogHandler) acquire() *servedGeneration {
 	h.mu.Lock()
 	g := h.served
 	h.mu.Unlock()
-	if fi, err := os.Stat(filepath.Join(h.dir, manifestFile)); err == nil && (g == nil || !sameVersion(fi, g.manifest)) {
+	if h.newer(g) {
 		h.update()
 	}
 	h.mu.Lock()
@@ -350,6 +350,13 @@ func (h *catalogHandler) acquire() *servedGeneration {
 		h.served.refs++
 	}
 	return h.served
+}
+
+// newer reports whether the folder's manifest is another than the one g
+// was loaded from; with g nil, whether there is one at all.
+func (h *catalogHandler) newer(g *servedGeneration) bool {
+	fi, err := os.Stat(filepath.Join(h.dir, manifestFile))
+	return err == nil && (g == nil || !sameVersion(fi, g.manifest))
 }
 
 func (h *catalogHandler) release(g *servedGeneration) {
@@ -386,7 +393,7 @@ func (h *catalogHandler) update() {
 	h.mu.Lock()
 	cur := h.served
 	h.mu.Unlock()
-	if fi, err := os.Stat(filepath.Join(h.dir, manifestFile)); err != nil || (cur != nil && sameVersion(fi, cur.manifest)) {
+	if !h.newer(cur) {
 		return // another request loaded it meanwhile
 	}
 	g, err := loadGeneration(h.dir, h.files)
