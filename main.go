@@ -108,7 +108,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, output bool) {
 		fs.StringVar(&c.report, "report", "", "private `folder` for the run's report and the preview with the excluded products (default \"report\")")
 		fs.StringVar(&c.maxDrop, "max-drop", "", "refuse to publish a catalog that lost more than this share of the published items, e.g. 50% or 0.5 (default 50%)")
 		fs.StringVar(&c.publishBranch, "publish-branch", "", "also commit the catalog onto `branch` (e.g. gh-pages) of the git repository here, and push it")
-		fs.StringVar(&c.publishRepository, "publish-repository", "", "push the branch to this other repository (`URL` or path) instead of the remote; FEEDGEN_PUBLISH_TOKEN authenticates an https one")
+		fs.StringVar(&c.publishRepository, "publish-repository", "", "push the branch to this other repository (`URL` or path) instead of the remote; FEEDGEN_PUBLISH_TOKEN authenticates an https one, FEEDGEN_PUBLISH_SSH_KEY (a deploy key) an ssh one")
 	}
 }
 
@@ -142,6 +142,7 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 	// A secret comes from the environment only: a config file may be in
 	// a repository.
 	cfg.Publish.Token = os.Getenv("FEEDGEN_PUBLISH_TOKEN")
+	cfg.Publish.SSHKey = os.Getenv("FEEDGEN_PUBLISH_SSH_KEY")
 	if err := cfg.Validate(); err != nil {
 		return cfg, time.Time{}, fmt.Errorf("config: %w", err)
 	}

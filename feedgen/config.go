@@ -131,6 +131,9 @@ type PublishConfig struct {
 	// so it comes only from the environment (FEEDGEN_PUBLISH_TOKEN), never
 	// from the config file.
 	Token string `toml:"-"`
+	// SSHKey, a deploy key's private text, authenticates the push to an
+	// ssh Repository; from the environment (FEEDGEN_PUBLISH_SSH_KEY) only.
+	SSHKey string `toml:"-"`
 	// Message starts each commit message; what changed is appended.
 	Message string `toml:"message"`
 	Push    bool   `toml:"push"`

@@ -64,7 +64,11 @@ type BranchPublisher struct {
 	// x-access-token user; it replaces any credentials git would send to
 	// that host, such as those actions/checkout leaves for its own repo.
 	Token string
-	Push  bool
+	// SSHKey, the text of a private key (a deploy key), authenticates to
+	// an ssh Repository; git's ssh then offers that key alone, not the
+	// user's own keys or agent.
+	SSHKey string
+	Push   bool
 	// AuthorName and AuthorEmail default to "feedgen" and
 	// "feedgen@users.noreply.github.com"; in GitHub Actions the caller may
 	// pass GITHUB_ACTOR-based values.
@@ -127,6 +131,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 	if err != nil {
 		return PublishResult{}, err
 	}
+	defer g.close()
 	ref := "refs/heads/" + p.Branch
 	if err := g.checkBranch(ctx, p.Branch); err != nil {
 		return PublishResult{}, err
@@ -215,20 +220,47 @@ func (p *BranchPublisher) logger() *slog.Logger {
 // Repository and a ref of feedgen's own, with the token's credentials set
 // up for git.
 func (p *BranchPublisher) target(ctx context.Context, g *gitRepo) (target, tracking string, err error) {
-	if p.Repository == "" {
+	repository := p.Repository
+	if repository == "" && isAddress(p.Remote) {
+		// A remote given by its address, as a merchant copies it from
+		// GitHub's page, is pushed to as an address: git knows no remote
+		// of that name.
+		repository = p.Remote
+	}
+	if repository == "" {
 		if err := g.checkRemote(ctx, p.Remote); err != nil {
 			return "", "", err
 		}
 		return p.Remote, "refs/remotes/" + p.Remote + "/" + p.Branch, nil
 	}
-	if p.Token != "" {
-		auth, err := tokenConfig(p.Repository, p.Token)
+	switch {
+	case p.Token != "" && p.SSHKey != "":
+		return "", "", errors.New("both a publish token and a deploy key are set: keep the one the repository address needs (a token for https, a deploy key for ssh)")
+	case p.Token != "":
+		auth, err := tokenConfig(repository, p.Token)
 		if err != nil {
 			return "", "", err
 		}
 		g.env = append(g.env, auth...)
+		g.authAdvice = "the publish token may not write to " + redact.String(repository) + ": give it Contents: Read and write on that repository (GitHub: Settings > Developer settings > Personal access tokens), and store it again in the secret"
+	case p.SSHKey != "":
+		auth, remove, err := deployKeyConfig(repository, p.SSHKey)
+		if err != nil {
+			return "", "", err
+		}
+		g.env = append(g.env, auth...)
+		g.cleanup = append(g.cleanup, remove)
+		g.authAdvice = "the deploy key may not write to " + redact.String(repository) + ": add its public half (the .pub file) to that repository under Settings > Deploy keys, with \"Allow write access\" ticked"
 	}
-	return p.Repository, "refs/feedgen/published/" + p.Branch, nil
+	return repository, "refs/feedgen/published/" + p.Branch, nil
+}
+
+// isAddress reports whether remote is a repository's address (a URL,
+// user@host:path, or a path) rather than a remote's name, which git
+// allows neither a colon nor a backslash in, nor to start with a dot or a
+// slash.
+func isAddress(remote string) bool {
+	return strings.ContainsAny(remote, `:\`) || strings.HasPrefix(remote, ".") || strings.HasPrefix(remote, "/")
 }
 
 // tokenConfig is the git configuration, as environment variables (so that
@@ -248,6 +280,64 @@ func tokenConfig(repository, token string) ([]string, error) {
 		"GIT_CONFIG_KEY_0=" + key, "GIT_CONFIG_VALUE_0=",
 		"GIT_CONFIG_KEY_1=" + key, "GIT_CONFIG_VALUE_1=AUTHORIZATION: basic " + basic,
 	}, nil
+}
+
+// deployKeyConfig writes key where only this user may read it, beside the
+// host keys GitHub publishes, and returns the git configuration that has
+// ssh offer that key alone, never prompt, and check github.com against the
+// published keys (other hosts against the user's known_hosts; one seen
+// for the first time is accepted, and not remembered). remove deletes
+// both files; the key is in no command line and no message.
+func deployKeyConfig(repository, key string) (env []string, remove func(), err error) {
+	if !isSSHAddress(repository) {
+		return nil, nil, fmt.Errorf("a deploy key needs an ssh repository address, such as git@github.com:OWNER/REPO.git, not %s", DisplayPath(redact.String(repository)))
+	}
+	// A secret pasted into a web form may lose its last line break or
+	// gain Windows ones; ssh refuses a key file with either.
+	key = strings.TrimSpace(strings.ReplaceAll(key, "\r\n", "\n")) + "\n"
+	if !strings.HasPrefix(key, "-----BEGIN ") || !strings.Contains(key, "PRIVATE KEY-----") {
+		return nil, nil, errors.New("the deploy key (FEEDGEN_PUBLISH_SSH_KEY) is not a private key: paste the whole private file, from -----BEGIN OPENSSH PRIVATE KEY----- to its END line, not the .pub file")
+	}
+	dir, err := os.MkdirTemp("", "feedgen-ssh-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("store the deploy key: %w", err)
+	}
+	remove = func() { os.RemoveAll(dir) }
+	keyFile, hostsFile := filepath.Join(dir, "deploy_key"), filepath.Join(dir, "known_hosts")
+	if err := errors.Join(os.WriteFile(keyFile, []byte(key), 0o600), os.WriteFile(hostsFile, []byte(githubHostKeys), 0o600)); err != nil {
+		remove()
+		return nil, nil, fmt.Errorf("store the deploy key: %w", err)
+	}
+	// Forward slashes: git runs this through its shell, and both the ssh
+	// of Windows and that of Git for Windows read C:/… paths.
+	ssh := "ssh -i " + shellQuote(filepath.ToSlash(keyFile)) +
+		" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o StrictHostKeyChecking=accept-new" +
+		" -o " + shellQuote("UserKnownHostsFile="+filepath.ToSlash(hostsFile)+" ~/.ssh/known_hosts")
+	return []string{"GIT_SSH_COMMAND=" + ssh}, remove, nil
+}
+
+// githubHostKeys are github.com's ssh host keys as GitHub publishes them
+// (docs.github.com, "GitHub's SSH key fingerprints": SHA256:+DiY3wvv…,
+// SHA256:p2QAMXNI…, SHA256:uNiVztks…), so that a deploy key is offered to
+// GitHub alone even on a runner that has never seen it.
+const githubHostKeys = `github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl
+github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=
+github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=
+`
+
+// isSSHAddress reports whether repository is reached over ssh: an ssh://
+// URL, or git's [user@]host:path form ("C:\…" being a Windows drive).
+func isSSHAddress(repository string) bool {
+	if scheme, _, ok := strings.Cut(repository, "://"); ok {
+		return scheme == "ssh" || scheme == "git+ssh" || scheme == "ssh+git"
+	}
+	host, _, ok := strings.Cut(repository, ":")
+	return ok && len(host) > 1 && !strings.ContainsAny(host, `/\`)
+}
+
+// shellQuote quotes s for the POSIX shell git runs GIT_SSH_COMMAND with.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // cleanBranchDir turns Dir into a slash-separated path relative to the
@@ -271,6 +361,17 @@ type gitRepo struct {
 	env     []string
 	ident   []string // author and committer identity for commit-tree
 	logger  *slog.Logger
+	// authAdvice says how to fix the credentials a remote refused.
+	authAdvice string
+	cleanup    []func() // run by close
+}
+
+// close removes what the repository's commands needed, such as a deploy
+// key's file.
+func (g *gitRepo) close() {
+	for _, f := range g.cleanup {
+		f()
+	}
 }
 
 func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
@@ -299,6 +400,8 @@ func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
 		dir:    dir,
 		env:    gitEnv(os.Environ()),
 		logger: p.logger(),
+		// The workflow's own token, as actions/checkout leaves it.
+		authAdvice: "in GitHub Actions give the workflow \"permissions: contents: write\"; elsewhere set up git credentials for the remote",
 		ident: []string{
 			"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email,
 			"GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email,
@@ -328,6 +431,9 @@ func gitEnv(environ []string) []string {
 		case "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
 			"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX":
 			continue
+		}
+		if strings.HasPrefix(kv, "FEEDGEN_PUBLISH_") {
+			continue // the secrets reach git only as the configuration made of them
 		}
 		env = append(env, kv)
 	}
@@ -619,6 +725,7 @@ func (p *BranchPublisher) ReadPublished(ctx context.Context, name string) ([]byt
 	if err != nil {
 		return nil, err
 	}
+	defer g.close()
 	tip, err := g.resolveCommit(ctx, "refs/heads/"+p.Branch)
 	if p.Push && err == nil {
 		target, tracking, err := p.target(ctx, g)
@@ -676,7 +783,7 @@ func (g *gitRepo) fetchBranch(ctx context.Context, remote, branch, tracking stri
 		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "couldn't find remote ref") {
 			return "", nil
 		}
-		return "", fmt.Errorf("fetch %s from %s: %w", branch, redact.String(remote), classifyRemoteError(err, remote))
+		return "", fmt.Errorf("fetch %s from %s: %w", branch, redact.String(remote), g.classifyRemoteError(err, remote))
 	}
 	return g.resolveCommit(ctx, tracking)
 }
@@ -711,7 +818,7 @@ func (g *gitRepo) push(ctx context.Context, remote, commit, ref string) error {
 				redact.String(remote), ErrPushRefused, err)
 		}
 	}
-	return fmt.Errorf("push to %s: %w", redact.String(remote), classifyRemoteError(err, remote))
+	return fmt.Errorf("push to %s: %w", redact.String(remote), g.classifyRemoteError(err, remote))
 }
 
 // authFailures are what git, GitHub and ssh print when credentials are
@@ -728,9 +835,24 @@ var authFailures = []string{
 	"the requested url returned error: 403",
 }
 
-// classifyRemoteError marks err as an authentication failure, with a hint,
-// when git's output says so.
-func classifyRemoteError(err error, remote string) error {
+// AuthError is a remote that refused the credentials git sent; Advice says
+// which ones to fix, as the repository and its credentials tell.
+type AuthError struct {
+	Remote string // without credentials
+	Advice string
+	Err    error
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("%v for %s: %v", ErrGitAuth, e.Remote, e.Err)
+}
+
+func (e *AuthError) Is(target error) bool { return target == ErrGitAuth }
+func (e *AuthError) Unwrap() error        { return e.Err }
+
+// classifyRemoteError makes err an AuthError when git's output says the
+// remote refused its credentials.
+func (g *gitRepo) classifyRemoteError(err error, remote string) error {
 	var gerr *gitError
 	if !errors.As(err, &gerr) {
 		return err
@@ -744,6 +866,5 @@ func classifyRemoteError(err error, remote string) error {
 	if !auth {
 		return err
 	}
-	return fmt.Errorf("%w for %s (in GitHub Actions, set \"permissions: contents: write\" in the workflow; elsewhere, configure git credentials for this remote): %w",
-		ErrGitAuth, redact.String(remote), err)
+	return &AuthError{Remote: redact.String(remote), Advice: g.authAdvice, Err: err}
 }

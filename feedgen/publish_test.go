@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -186,6 +189,38 @@ func TestPublishFirstCreatesOrphanBranchAndPushes(t *testing.T) {
 	}
 	if after := checkoutStateOf(t, r.user); after != before {
 		t.Errorf("checkout changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+// TestPublishRemoteGivenAsAddress: a merchant who writes the repository's
+// address where the remote's name goes gets it pushed to, not "no such
+// git remote".
+func TestPublishRemoteGivenAsAddress(t *testing.T) {
+	r := newPublishRepos(t)
+	for _, remote := range []string{r.remote, "file://" + filepath.ToSlash(r.remote)} {
+		p := r.publisher()
+		p.Remote = remote
+
+		res := publish(t, p, catalog("<rss>"+remote+"</rss>", "[]"), "")
+
+		if !res.Pushed {
+			t.Fatalf("remote %s: Publish = %+v, want pushed", remote, res)
+		}
+		if got := runGit(t, r.remote, "rev-parse", "refs/heads/gh-pages"); got != res.Commit {
+			t.Errorf("remote %s: gh-pages = %s, want %s", remote, got, res.Commit)
+		}
+	}
+}
+
+func TestIsAddress(t *testing.T) {
+	for remote, want := range map[string]bool{
+		"origin": false, "upstream/fork": false, "my-remote_2": false,
+		"https://github.com/shop/catalog.git": true, "git@github.com:shop/catalog.git": true,
+		"../catalog.git": true, "/srv/git/catalog.git": true, `C:\git\catalog.git`: true, `\\server\share\catalog.git`: true,
+	} {
+		if got := isAddress(remote); got != want {
+			t.Errorf("isAddress(%q) = %v, want %v", remote, got, want)
+		}
 	}
 }
 
@@ -450,8 +485,8 @@ func TestPublishAuthFailureRedactsCredentials(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("error leaks the token: %v", err)
 	}
-	if !strings.Contains(err.Error(), "permissions: contents: write") {
-		t.Errorf("error %q gives no hint", err)
+	if h := Hint(err); !strings.Contains(h, "permissions: contents: write") {
+		t.Errorf("hint %q for %v does not say what the workflow needs", h, err)
 	}
 }
 
@@ -469,7 +504,7 @@ func TestPublishRecognisesAuthFailures(t *testing.T) {
 		{"error: cannot open .git/FETCH_HEAD: Permission denied", false},
 	}
 	for _, tt := range tests {
-		err := classifyRemoteError(&gitError{Args: []string{"push"}, Stderr: tt.stderr, Err: errors.New("exit status 128")}, "origin")
+		err := (&gitRepo{}).classifyRemoteError(&gitError{Args: []string{"push"}, Stderr: tt.stderr, Err: errors.New("exit status 128")}, "origin")
 		if got := errors.Is(err, ErrGitAuth); got != tt.auth {
 			t.Errorf("classifyRemoteError(%q) is auth failure: %v, want %v", tt.stderr, got, tt.auth)
 		}
@@ -590,5 +625,139 @@ func TestPublishFinishesAPushWhenStopped(t *testing.T) {
 	}
 	if got := runGit(t, r.user, "rev-parse", "gh-pages"); got != res.Commit {
 		t.Errorf("local gh-pages at %s, want the published %s", got, res.Commit)
+	}
+}
+
+// fakeSSH puts an ssh on PATH that records what git gave it — its
+// arguments, the key file and its mode, the known hosts, its environment,
+// and, when a real ssh is installed, the configuration that ssh makes of
+// those arguments — in the folder it returns, and then runs git's remote
+// command here, as the server would.
+func fakeSSH(t *testing.T) (seen string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in for ssh is a shell script")
+	}
+	bin, seen := tempdir.New(t), tempdir.New(t)
+	realSSH, _ := exec.LookPath("ssh")
+	writeFile(t, filepath.Join(bin, "ssh"), []byte(`#!/bin/sh
+printf '%s\n' "$@" > "$SEEN/args"
+env > "$SEEN/env"
+prev=
+for a; do
+	if [ "$prev" = -i ]; then cp "$a" "$SEEN/key"; ls -l "$a" | cut -c1-10 > "$SEEN/mode"; fi
+	case $a in
+	UserKnownHostsFile=*) f=${a#UserKnownHostsFile=}; cp "${f%% *}" "$SEEN/known_hosts" ;;
+	esac
+	prev=$a
+done
+if [ -n "$REAL_SSH" ]; then "$REAL_SSH" -G "$@" > "$SEEN/config" 2>/dev/null </dev/null; fi
+for last; do :; done
+exec sh -c "$last"
+`))
+	if err := os.Chmod(filepath.Join(bin, "ssh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("SEEN", seen)
+	t.Setenv("REAL_SSH", realSSH)
+	return seen
+}
+
+// TestPublishDeployKey: with a deploy key, git's ssh gets that key alone,
+// from a file only this user may read that is gone once Publish returns,
+// with GitHub's published host keys and no prompts; the push lands, and
+// neither git nor ssh sees the secret in its environment.
+func TestPublishDeployKey(t *testing.T) {
+	r := newPublishRepos(t)
+	seen := fakeSSH(t)
+	// As pasted into a secret from Windows: CRLF, no final line break.
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\r\n-----END OPENSSH PRIVATE KEY-----"
+	t.Setenv("FEEDGEN_PUBLISH_SSH_KEY", key)
+	p := r.publisher()
+	p.Repository, p.SSHKey = "git@example.invalid:"+r.remote, key
+
+	res := publish(t, p, catalog("<rss/>", "[]"), "")
+
+	if !res.Pushed {
+		t.Fatalf("Publish = %+v, want pushed", res)
+	}
+	if got := runGit(t, r.remote, "rev-parse", "refs/heads/gh-pages"); got != res.Commit {
+		t.Errorf("remote gh-pages = %s, want %s", got, res.Commit)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(seen, name))
+		if err != nil {
+			t.Fatalf("the fake ssh recorded no %s: %v", name, err)
+		}
+		return string(b)
+	}
+	if got, want := read("key"), strings.ReplaceAll(key, "\r\n", "\n")+"\n"; got != want {
+		t.Errorf("key file = %q, want %q", got, want)
+	}
+	if got := strings.TrimSpace(read("mode")); got != "-rw-------" {
+		t.Errorf("key file mode %s, want -rw-------", got)
+	}
+	if got := read("known_hosts"); !strings.Contains(got, "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n") {
+		t.Errorf("known hosts lack GitHub's ed25519 key:\n%s", got)
+	}
+	if env := read("env"); strings.Contains(env, "FEEDGEN_PUBLISH") || strings.Contains(env, "b3BlbnNzaC1rZXktdjEAAAAA") {
+		t.Error("ssh's environment holds the deploy key")
+	}
+	args := strings.Split(read("args"), "\n")
+	i := slices.Index(args, "-i")
+	if i < 0 || i+1 >= len(args) {
+		t.Fatalf("ssh got no -i: %q", args)
+	}
+	if _, err := os.Stat(filepath.Dir(args[i+1])); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the key's folder %s is still there after Publish (%v)", filepath.Dir(args[i+1]), err)
+	}
+	if os.Getenv("REAL_SSH") != "" {
+		config := read("config")
+		for _, want := range []string{"identitiesonly yes", "identityagent none", "batchmode yes", "stricthostkeychecking accept-new", "userknownhostsfile " + filepath.Dir(args[i+1]) + "/known_hosts "} {
+			if !strings.Contains(config, want) {
+				t.Errorf("ssh -G of the arguments lacks %q:\n%s", want, config)
+			}
+		}
+	}
+}
+
+func TestPublishDeployKeyErrors(t *testing.T) {
+	r := newPublishRepos(t)
+	const secret = "b3BlbnNzaC1rZXktdjEAAAAA"
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\n" + secret + "\n-----END OPENSSH PRIVATE KEY-----\n"
+	tests := []struct {
+		name, repository, token, key, want string
+	}{
+		{"PublicHalf", "git@github.com:shop/catalog.git", "", "ssh-ed25519 AAAAC3Nza" + secret + " me@pc", "not the .pub file"},
+		{"HTTPSAddress", "https://github.com/shop/catalog.git", "", key, "a deploy key needs an ssh repository address"},
+		{"Path", r.remote, "", key, "a deploy key needs an ssh repository address"},
+		{"TokenToo", "git@github.com:shop/catalog.git", "ghp_x", key, "both a publish token and a deploy key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := r.publisher()
+			p.Repository, p.Token, p.SSHKey = tt.repository, tt.token, tt.key
+			_, err := p.Publish(context.Background(), catalog("<rss/>", "[]"), "")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Publish error = %v, want %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error shows the key: %v", err)
+			}
+		})
+	}
+}
+
+func TestIsSSHAddress(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"git@github.com:shop/catalog.git": true, "github.com:shop/catalog.git": true,
+		"ssh://git@github.com/shop/catalog.git": true, "git+ssh://github.com/x.git": true,
+		"https://github.com/shop/catalog.git": false, "file:///srv/catalog.git": false,
+		"/srv/catalog.git": false, `C:\git\catalog.git`: false, "../catalog.git": false,
+	} {
+		if got := isSSHAddress(addr); got != want {
+			t.Errorf("isSSHAddress(%q) = %v, want %v", addr, got, want)
+		}
 	}
 }

@@ -210,6 +210,7 @@ func Hint(err error) string {
 	var (
 		guard *GuardError
 		cols  *ColumnError
+		auth  *AuthError
 	)
 	switch {
 	case errors.As(err, &guard):
@@ -240,14 +241,14 @@ func Hint(err error) string {
 		return "export again with the products selected"
 	case errors.Is(err, xlsx.ErrNoSheet):
 		return "set sheet in the config to one of the sheet names"
-	case errors.Is(err, ErrGitAuth):
-		return "in GitHub Actions give the workflow \"permissions: contents: write\"; elsewhere set up git credentials for the remote"
+	case errors.As(err, &auth):
+		return auth.Advice
 	case errors.Is(err, ErrGitMissing):
 		return "install git, or run without -publish-branch; the catalog folder was written"
 	case errors.Is(err, ErrNotRepo):
 		return "run feedgen inside a clone of the repository, or set repo under [publish]"
 	case errors.Is(err, ErrNoRemote):
-		return "add the remote (git remote add origin URL), or set push = false under [publish]"
+		return "give remote the name of one of the repository's remotes (git remote -v lists them), or the repository's address, or set push = false under [publish]"
 	case errors.Is(err, ErrBranchCheckedOut):
 		return "that branch is checked out in a working tree; switch the tree to another branch, or publish to another branch"
 	case errors.Is(err, ErrPushRefused):

@@ -251,7 +251,7 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 	pc := cfg.Publish
 	p := &BranchPublisher{
 		RepoDir: pc.Repo, Branch: pc.Branch, Dir: pc.Dir, Remote: pc.Remote, Push: pc.Push,
-		Repository: pc.Repository, Token: pc.Token,
+		Repository: pc.Repository, Token: pc.Token, SSHKey: pc.SSHKey,
 		AuthorName: pc.AuthorName, AuthorEmail: pc.AuthorEmail,
 		Volatile: func(name string) bool { return name == publicPreviewFile || name == gzipName(publicPreviewFile) },
 		Remove:   legacyPrivateFiles,
