@@ -17,10 +17,7 @@ import (
 // operating system's (flock, LockFileEx): a process that dies releases it,
 // so a lock left by a killed run is simply taken. Who holds it is written
 // beside it, for the message of the run that waits.
-const (
-	lockFile   = ".feedgen.lock"
-	holderFile = ".feedgen.lock.holder"
-)
+const lockFile = ".feedgen.lock"
 
 // lockWait is how long a run waits for another to finish; tests shorten it.
 var lockWait = 5 * time.Minute
@@ -37,10 +34,9 @@ func (h holder) String() string {
 	return fmt.Sprintf("%s (process %d on %s, since %s)", h.Command, h.PID, h.Host, h.Since.Format("2006-01-02 15:04:05"))
 }
 
-// LockedError is a folder another feedgen kept locked for longer than a run
-// waits.
+// LockedError is a lock another feedgen kept for longer than a run waits.
 type LockedError struct {
-	Dir    string
+	Doing  string // what the holder does under the lock: "writing to 「public」"
 	Holder string // who holds it, "" when it did not say
 	Waited time.Duration
 }
@@ -50,7 +46,7 @@ func (e *LockedError) Error() string {
 	if e.Holder != "" {
 		who += " " + e.Holder
 	}
-	return fmt.Sprintf("%s is still writing to %s after %s of waiting", who, e.Dir, e.Waited.Round(time.Second))
+	return fmt.Sprintf("%s is still %s after %s of waiting", who, e.Doing, e.Waited.Round(time.Second))
 }
 
 // lockFolder takes dir's lock, waiting up to wait for another holder, and
@@ -60,7 +56,15 @@ func lockFolder(dir string, wait time.Duration, waiting func(holder string)) (un
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
-	mu := lockedfile.MutexAt(filepath.Join(dir, lockFile))
+	return lockAt(filepath.Join(dir, lockFile), "writing to "+DisplayPath(dir), wait, waiting)
+}
+
+// lockAt takes the lock of the file name, as lockFolder does; doing says
+// what its holder does, for the message of a run that gives up waiting.
+// Who holds it is written to name+".holder".
+func lockAt(name, doing string, wait time.Duration, waiting func(holder string)) (unlock func(), err error) {
+	holderName := name + ".holder"
+	mu := lockedfile.MutexAt(name)
 	type result struct {
 		unlock func()
 		err    error
@@ -87,7 +91,7 @@ func lockFolder(dir string, wait time.Duration, waiting func(holder string)) (un
 	case r = <-got:
 	case <-time.After(100 * time.Millisecond):
 		if waiting != nil {
-			waiting(readHolder(dir))
+			waiting(readHolder(holderName))
 		}
 		select {
 		case r = <-got:
@@ -97,29 +101,29 @@ func lockFolder(dir string, wait time.Duration, waiting func(holder string)) (un
 			select {
 			case r = <-got:
 			default:
-				return nil, &LockedError{Dir: dir, Holder: readHolder(dir), Waited: wait}
+				return nil, &LockedError{Doing: doing, Holder: readHolder(holderName), Waited: wait}
 			}
 		}
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, r.err)
+		return nil, fmt.Errorf("lock %s: %w", DisplayPath(name), r.err)
 	}
-	writeHolder(dir)
+	writeHolder(holderName)
 	return func() {
-		os.Remove(filepath.Join(dir, holderFile))
+		os.Remove(holderName)
 		r.unlock()
 	}, nil
 }
 
-func writeHolder(dir string) {
+func writeHolder(name string) {
 	host, _ := os.Hostname()
 	b, _ := json.Marshal(holder{PID: os.Getpid(), Host: host, Command: commandLine(), Since: time.Now()})
 	// Best effort: the note only makes a waiting run's message better.
-	_ = os.WriteFile(filepath.Join(dir, holderFile), b, 0o644)
+	_ = os.WriteFile(name, b, 0o644)
 }
 
-func readHolder(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, holderFile))
+func readHolder(name string) string {
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return ""
 	}

@@ -132,6 +132,11 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		return PublishResult{}, err
 	}
 	defer g.close()
+	unlock, err := g.lock(ctx)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	defer unlock()
 	ref := "refs/heads/" + p.Branch
 	if err := g.checkBranch(ctx, p.Branch); err != nil {
 		return PublishResult{}, err
@@ -364,6 +369,28 @@ type gitRepo struct {
 	// authAdvice says how to fix the credentials a remote refused.
 	authAdvice string
 	cleanup    []func() // run by close
+}
+
+// publishLockFile is the lock a publish holds in the repository's git
+// folder, shared by its work trees, from reading the branch to pushing it:
+// two runs with different output folders, or the daemon beside a manual
+// run, then publish one after the other instead of failing each other's
+// update of the branch.
+const publishLockFile = "feedgen-publish.lock"
+
+// lock takes the repository's publish lock, waiting as long as a run waits
+// for its output folder.
+func (g *gitRepo) lock(ctx context.Context) (unlock func(), err error) {
+	gitDir, err := g.run(ctx, nil, nil, "rev-parse", "--git-common-dir")
+	if err != nil {
+		return nil, fmt.Errorf("find the git folder of %s: %w", DisplayPath(g.dir), err)
+	}
+	if !filepath.IsAbs(gitDir) {
+		gitDir = filepath.Join(g.dir, gitDir)
+	}
+	return lockAt(filepath.Join(gitDir, publishLockFile), "publishing from the repository "+DisplayPath(g.dir), lockWait, func(holder string) {
+		g.logger.Info("waiting for another feedgen to finish publishing", "repository", g.dir, "holder", holder)
+	})
 }
 
 // close removes what the repository's commands needed, such as a deploy

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -13,10 +14,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"feedgen/internal/tempdir"
 )
@@ -759,5 +762,65 @@ func TestIsSSHAddress(t *testing.T) {
 		if got := isSSHAddress(addr); got != want {
 			t.Errorf("isSSHAddress(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// TestPublishOneAtATime: publishes into one repository from several
+// writers at once (two runs with different output folders, the daemon and
+// a manual run) all succeed, one after the other, and the branch ends with
+// one writer's files, whole. Without the publish lock the writers fail
+// each other's update of the branch.
+func TestPublishOneAtATime(t *testing.T) {
+	r := newPublishRepos(t)
+	const writers = 6
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for i := range writers {
+		wg.Go(func() {
+			p := r.publisher()
+			p.Push = false
+			n := strconv.Itoa(i)
+			_, errs[i] = p.Publish(context.Background(), catalog("<rss>"+n+"</rss>", "["+n+"]"), "writer "+n)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	files := branchFiles(t, r.user, "gh-pages")
+	n := strings.TrimSuffix(strings.TrimPrefix(files["catalog.xml"], "<rss>"), "</rss>")
+	if files["products.json"] != "["+n+"]" {
+		t.Errorf("branch mixes writers: %v", files)
+	}
+	if got := runGit(t, r.user, "rev-list", "--count", "gh-pages"); got != strconv.Itoa(writers) {
+		t.Errorf("gh-pages has %s commits, want one per writer (%d)", got, writers)
+	}
+}
+
+// TestPublishWaitsForTheHolder: a publish that finds another feedgen
+// publishing from the repository waits a bounded time, then says who.
+func TestPublishWaitsForTheHolder(t *testing.T) {
+	r := newPublishRepos(t)
+	held, err := lockAt(filepath.Join(r.user, ".git", publishLockFile), "publishing", time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock := sync.OnceFunc(held)
+	defer unlock()
+	defer func(w time.Duration) { lockWait = w }(lockWait)
+	lockWait = 200 * time.Millisecond
+
+	_, err = r.publisher().Publish(context.Background(), catalog("<rss/>", "[]"), "")
+
+	var locked *LockedError
+	if !errors.As(err, &locked) || !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) || !strings.Contains(err.Error(), "publishing from the repository") {
+		t.Fatalf("Publish = %v, want a LockedError naming this process", err)
+	}
+	unlock()
+	lockWait = 5 * time.Second
+	if _, err := r.publisher().Publish(context.Background(), catalog("<rss/>", "[]"), ""); err != nil {
+		t.Errorf("Publish once the holder let go = %v", err)
 	}
 }
