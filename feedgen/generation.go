@@ -102,7 +102,7 @@ func decodeManifest(path string) (*manifest, error) {
 	}
 	var m manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s is damaged: %w", path, err)
+		return nil, fmt.Errorf("%s is damaged: %w", DisplayPath(path), err)
 	}
 	return &m, nil
 }
@@ -176,7 +176,7 @@ func recoverCommit(dir string) (bool, error) {
 		return false, err
 	}
 	if _, err := applyJournal(dir, m); err != nil {
-		return true, fmt.Errorf("finish the catalog update an interrupted run began in %s: %w", dir, err)
+		return true, fmt.Errorf("finish the catalog update an interrupted run began in %s: %w", DisplayPath(dir), err)
 	}
 	return true, nil
 }

@@ -72,10 +72,10 @@ func validateFeeds(feeds []Feed) error {
 			f.File = ff.file
 		}
 		if f.File != filepath.Base(f.File) || strings.ContainsAny(f.File, `/\:`) || strings.HasPrefix(f.File, ".") {
-			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%q must be a plain file name inside the output folder", f.File)}
+			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s must be a plain file name inside the output folder", DisplayPath(f.File))}
 		}
 		if reservedFiles[f.File] || seen[f.File] {
-			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%q is already written by another feed or by feedgen itself", f.File)}
+			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s is already written by another feed or by feedgen itself", DisplayPath(f.File))}
 		}
 		seen[f.File] = true
 	}
@@ -578,7 +578,7 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
+		return fmt.Errorf("sync %s: %w", DisplayPath(dir), err)
 	}
 	return nil
 }
