@@ -206,6 +206,14 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		warns = append(warns, Warning{Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
 			"product %s: description is %d characters as plain text; Google gets the first %d, Meta the first %d", p.ID, n, googleLimits.description, metaLimits.description)})
 	}
+	// A string has no more characters than bytes, so most HTML, far
+	// shorter, is never counted.
+	if len(cp.HTML) > lineLimits.longDescription {
+		if n := runeCount(cp.HTML); n > lineLimits.longDescription {
+			warns = append(warns, Warning{Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
+				"product %s: description is %d characters of HTML; LINE gets the first %d (cut before an unfinished tag)", p.ID, n, lineLimits.longDescription)})
+		}
+	}
 	var err error
 	if cp.Link, err = productLink(cfg.ShopURL, p.Handle); err != nil {
 		invalid(cols.Handle, p.rowOf(fHandle), p.Handle, "missing link: "+err.Error())

@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -433,6 +434,31 @@ func TestLineJSONLinkHasNoQuery(t *testing.T) {
 		Images: []string{"https://cdn.example.com/1.jpg"}, Items: []Item{{ID: "1001", Price: "100", Availability: InStock}}}
 	if got, want := lineObject(p).Link, testShop+"/products/t"; got != want {
 		t.Errorf("lineObject(…).Link = %q, want %q", got, want)
+	}
+}
+
+// TestLineLongDescriptionIsCapped: a 商品介紹 over the 60,000 characters
+// LINE's consumers take is cut before an unfinished tag, with a warning
+// that names the row; Google and Meta get the plain text as before.
+func TestLineLongDescriptionIsCapped(t *testing.T) {
+	p := mappable(Variant{ID: "5001", Row: 4, Price: "100"})
+	p.Description = "<p>" + strings.Repeat("好", lineLimits.longDescription-5) + `<img src="https://cdn.example.com/a.jpg"></p>`
+	cp, reasons, warns := mapProduct(p, testConfig(t))
+	if len(reasons) != 0 {
+		t.Fatalf("mapProduct reasons = %v", reasons)
+	}
+	got := lineObject(&cp).LDescription
+	if want := "<p>" + strings.Repeat("好", lineLimits.longDescription-5); got != want {
+		t.Errorf("l_description ends %q (%d characters), want it cut before the <img tag", got[max(0, len(got)-20):], runeCount(got))
+	}
+	if !slices.ContainsFunc(warns, func(w Warning) bool {
+		return w.Row == p.Row && strings.Contains(w.Message, "LINE gets the first 60000")
+	}) {
+		t.Errorf("warnings = %v, want one for the product's row about LINE's 60000", warns)
+	}
+	p.Description = "<p>短</p>"
+	if cp, _, warns := mapProduct(p, testConfig(t)); lineObject(&cp).LDescription != "<p>短</p>" || len(warns) != 0 {
+		t.Errorf("a short description became %q, %v", lineObject(&cp).LDescription, warns)
 	}
 }
 

@@ -400,7 +400,7 @@ func lineObject(p *CatalogProduct) lineProduct {
 		ProductID:           p.ID,
 		ProductName:         p.Name,
 		Description:         p.Summary,
-		LDescription:        p.HTML,
+		LDescription:        truncateHTML(p.HTML, lineLimits.longDescription),
 		Link:                withoutQuery(p.Link),
 		ImageLink:           p.Images[0],
 		AdditionalImageLink: strings.Join(additionalImages(p), ","),
@@ -479,6 +479,10 @@ var (
 	googleLimits = fieldLimits{title: 150, description: 5000}
 	metaLimits   = fieldLimits{title: 200, description: 9999}
 )
+
+// lineLimits: LINE publishes no limits, but the known consumers of its
+// feed warn above 60,000 characters of l_description (see FACTS.md).
+var lineLimits = struct{ longDescription int }{longDescription: 60000}
 
 // maxAdditionalImages is Google's limit, the lowest of the channels'.
 const maxAdditionalImages = 10

@@ -35,6 +35,28 @@ func truncate(s string, n int) string {
 	return s
 }
 
+// truncateHTML cuts the markup s to at most n characters as truncate
+// does, moved back so that it ends neither inside a tag nor inside a
+// character reference: what is left is markup a browser closes itself,
+// not a tag or an "&am" shown as text.
+func truncateHTML(s string, n int) string {
+	t := truncate(s, n)
+	if len(t) == len(s) {
+		return s
+	}
+	for {
+		i := strings.LastIndexByte(t, '<')
+		if i < 0 || strings.IndexByte(t[i:], '>') >= 0 {
+			break
+		}
+		t = t[:i]
+	}
+	if i := strings.LastIndexByte(t, '&'); i >= 0 && !strings.ContainsAny(t[i:], "; \t\n<>") {
+		t = t[:i]
+	}
+	return t
+}
+
 // runeCount counts the characters of valid UTF-8 s as bytes that start
 // one: the same as utf8.RuneCountInString, without decoding.
 func runeCount(s string) int {

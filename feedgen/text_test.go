@@ -268,6 +268,50 @@ func FuzzHTMLToTextMatchesTokenizer(f *testing.F) {
 
 // FuzzTruncate: on valid UTF-8, truncate keeps the first n characters;
 // on any input it returns a prefix that splits no character.
+func TestTruncateHTML(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"<p>abc</p>", 20, "<p>abc</p>"},
+		{"<p>abcdef</p>", 6, "<p>abc"},
+		{`<p>ab<img src="x.jpg"></p>`, 10, "<p>ab"},
+		{`<p>ab<img src="x.jpg"></p>`, 22, `<p>ab<img src="x.jpg">`},
+		{"<p>a &amp; b</p>", 7, "<p>a "},
+		{"<p>a &amp; b</p>", 10, "<p>a &amp;"},
+		{"<p>AT&T rocks</p>", 6, "<p>AT"},
+		{"<p>AT&T rocks</p>", 8, "<p>AT&T "},
+		{"紅色<b>T恤</b>", 4, "紅色<b"[:len("紅色")]},
+	} {
+		if got := truncateHTML(tt.s, tt.n); got != tt.want {
+			t.Errorf("truncateHTML(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
+
+// FuzzTruncateHTML: the cut is a prefix within the limit that ends
+// outside any tag the prefix opened.
+func FuzzTruncateHTML(f *testing.F) {
+	for _, s := range []string{"<p>abc</p>", `<a href="x">紅色</a>`, "a &amp; b", "<<>>", "<<00"} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		if n < 0 || n > 1<<16 {
+			return
+		}
+		got := truncateHTML(s, n)
+		if !strings.HasPrefix(s, got) || runeCount(got) > n {
+			t.Fatalf("truncateHTML(%q, %d) = %q: not a prefix within the limit", s, n, got)
+		}
+		if got != s {
+			if i := strings.LastIndexByte(got, '<'); i >= 0 && !strings.Contains(got[i:], ">") {
+				t.Fatalf("truncateHTML(%q, %d) = %q ends inside a tag", s, n, got)
+			}
+		}
+	})
+}
+
 func FuzzTruncate(f *testing.F) {
 	for _, s := range []string{"", "abc", "紅色T恤", "👍🏻👍🏻", "a\xffb", "\xb4\x85紅"} {
 		f.Add(s, 2)
