@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -192,6 +193,21 @@ func makeBadExports() (map[string][]byte, error) {
 		files[name] = bytes.Clone(buf.Bytes())
 	}
 
+	// 商品介紹 of the T-shirt, replaced in the shared strings: past the
+	// reader's 4 MiB a cell, and past Excel's own 32,767 characters (which
+	// excelize refuses to write) but within the reader's limit.
+	const tshirt = "&lt;p&gt;100% 純棉&amp;nbsp;&lt;b&gt;舒適&lt;/b&gt;好穿&lt;/p&gt;&lt;ul&gt;&lt;li&gt;S–L&lt;/li&gt;&lt;/ul&gt;"
+	for name, text := range map[string]string{
+		"oversized-cell.xlsx":   strings.Repeat("好", 2<<20),
+		"long-description.xlsx": "&lt;p&gt;" + strings.Repeat("棉", 69990) + "&lt;img src=&quot;https://cdn.example.com/x.jpg&quot;&gt;&lt;/p&gt;",
+	} {
+		b, err := replaceSharedString(sample, tshirt, text)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		files[name] = b
+	}
+
 	bomb, err := zipBomb()
 	if err != nil {
 		return nil, err
@@ -210,6 +226,49 @@ func makeBadExports() (map[string][]byte, error) {
 		files[name] = []byte(b)
 	}
 	return files, nil
+}
+
+// replaceSharedString copies the workbook xlsx with the shared string old
+// (as escaped in the XML) made new, byte for byte otherwise.
+func replaceSharedString(xlsx []byte, old, new string) ([]byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(xlsx), int64(len(xlsx)))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if f.Name != "xl/sharedStrings.xml" {
+			if err := zw.Copy(f); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		si := "<si><t>" + old + "</t></si>"
+		if bytes.Count(body, []byte(si)) != 1 {
+			return nil, fmt.Errorf("the shared string %q is not in the workbook once", old)
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(bytes.Replace(body, []byte(si), []byte("<si><t>"+new+"</t></si>"), 1)); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // zipBomb is a small .xlsx whose worksheet declares 8 GiB uncompressed, the
