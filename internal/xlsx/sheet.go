@@ -43,6 +43,7 @@ const (
 type Rows struct {
 	p      xmlParser
 	part   string
+	sheet  string // the sheet's name, as the merchant sees it in Excel
 	sst    *sharedStrings
 	cache  spillCache
 	state  int    // readHeader, readRows or readDone
@@ -118,7 +119,9 @@ func (r *Rows) Next() bool {
 		r.err = failure(r.part, r.where(), r.p.explain(err))
 	case ok:
 		if err := r.fill(); err != nil {
-			r.err = fmt.Errorf("%s: row %d: %w", r.part, r.num, err)
+			// A cell over a limit is the merchant's to find: by the
+			// sheet's name, not its part's.
+			r.err = fmt.Errorf("sheet %q, row %d: %w", r.sheet, r.num, err)
 			ok = false
 		}
 	}

@@ -207,7 +207,7 @@ func (wb *Workbook) Rows(sheet string) (*Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Rows{p: xmlParser{s: s}, part: e.part, sst: sst}, nil
+	return &Rows{p: xmlParser{s: s}, part: e.part, sheet: e.name, sst: sst}, nil
 }
 
 func quoteList(names []string) string {
