@@ -200,7 +200,10 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		invalid(cols.Name, p.Row, "", fmt.Sprintf("missing title (%s is blank)", cols.Name))
 	} else if n := runeCount(cp.Name); n > googleLimits.title {
 		warns = append(warns, Warning{Row: p.rowOf(fName), Column: cols.Name, Message: fmt.Sprintf(
-			"product %s: title is %d characters; Google gets the first %d, Meta the first %d", p.ID, n, googleLimits.title, metaLimits.title)})
+			"product %s: title is %d characters; Google gets the first %d, Meta and LINE the first %d", p.ID, n, googleLimits.title, metaLimits.title)})
+		// No channel takes more, and every variant's title repeats the
+		// name: a name of megabytes would be written once per variant.
+		cp.Name = truncate(cp.Name, metaLimits.title)
 	}
 	if n := runeCount(cp.Description); n > googleLimits.description {
 		warns = append(warns, Warning{Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
@@ -228,7 +231,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	}
 	multi := len(p.Variants) > 1
 	for i, v := range p.Variants {
-		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), Options: cleanOptions(v.Options), Title: cleanText(p.Name), Availability: availability(v)}
+		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
 		if multi {
 			it.GroupID = cp.ID
 			it.ID = it.VariantID

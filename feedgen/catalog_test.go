@@ -1,8 +1,10 @@
 package feedgen
 
 import (
+	"feedgen/internal/memtest"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -434,6 +436,31 @@ func TestLineJSONLinkHasNoQuery(t *testing.T) {
 		Images: []string{"https://cdn.example.com/1.jpg"}, Items: []Item{{ID: "1001", Price: "100", Availability: InStock}}}
 	if got, want := lineObject(p).Link, testShop+"/products/t"; got != want {
 		t.Errorf("lineObject(…).Link = %q, want %q", got, want)
+	}
+}
+
+// TestLongNameIsCappedOnce: a name longer than any channel takes is cut
+// to Meta's and LINE's 200 characters before the variants' titles repeat
+// it, so that a name of megabytes is not written once per variant.
+func TestLongNameIsCappedOnce(t *testing.T) {
+	var variants []Variant
+	for i := range 300 {
+		variants = append(variants, Variant{ID: strconv.Itoa(5000 + i), Row: 2 + i, Price: "100", Options: []Option{{Name: "尺寸", Value: strconv.Itoa(i)}}})
+	}
+	p := mappable(variants...)
+	p.Name = strings.Repeat("長", 1<<20)
+	var cp CatalogProduct
+	grew := memtest.PeakDuring(func() { cp, _, _ = mapProduct(p, testConfig(t)) })
+	if grew > 64<<20 {
+		t.Errorf("mapping 300 variants of a 3 MB name took %d MB", grew>>20)
+	}
+	if got := lineObject(&cp).ProductName; got != strings.Repeat("長", 200) {
+		t.Errorf("LINE product_name has %d characters, want the first 200", runeCount(got))
+	}
+	for _, it := range cp.Items[:3] {
+		if want := strings.Repeat("長", 200) + " - " + it.Options[0].Value; it.Title != want {
+			t.Errorf("item %s title has %d characters, want the first 200 of the name and its option", it.VariantID, runeCount(it.Title))
+		}
 	}
 }
 
