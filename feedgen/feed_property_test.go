@@ -5,10 +5,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"feedgen/internal/exportgen"
 	"feedgen/internal/tempdir"
@@ -30,13 +33,16 @@ func checkFeedsWellFormed(t *testing.T, files map[string][]byte, items, products
 	if len(rss.Items) != items {
 		t.Errorf("catalog.xml has %d items, want %d", len(rss.Items), items)
 	}
-	lines := strings.Split(strings.TrimSuffix(string(files["google-tsv"]), "\n"), "\n")
-	if len(lines) != items+1 {
-		t.Errorf("catalog.tsv has %d lines, want a header and %d items", len(lines), items)
+	rows, err := parseGoogleText(files["google-tsv"])
+	if err != nil {
+		t.Fatalf("catalog.txt: %v", err)
 	}
-	for i, line := range lines {
-		if n := strings.Count(line, "\t") + 1; n != len(googleTSVColumns) {
-			t.Fatalf("catalog.tsv line %d has %d columns, want %d: %q", i+1, n, len(googleTSVColumns), line)
+	if len(rows) != items+1 {
+		t.Errorf("catalog.txt has %d lines, want a header and %d items", len(rows), items)
+	}
+	for i, row := range rows {
+		if len(row) != len(googleTSVColumns) {
+			t.Fatalf("catalog.txt line %d has %d columns, want %d: %q", i+1, len(row), len(googleTSVColumns), row)
 		}
 	}
 	cr := csv.NewReader(bytes.NewReader(files["meta-csv"]))
@@ -55,6 +61,53 @@ func checkFeedsWellFormed(t *testing.T, files map[string][]byte, items, products
 	if len(objs) != products {
 		t.Errorf("products.json has %d products, want %d", len(objs), products)
 	}
+}
+
+// parseGoogleText reads a text feed as Google does with quoting on
+// (answer/14998273): tab-separated values, one item a line; a value that
+// starts with a quote runs to the closing quote, a doubled quote in it
+// standing for one. Each line must end where its last value does.
+func parseGoogleText(b []byte) ([][]string, error) {
+	var rows [][]string
+	s := string(b)
+	for len(s) > 0 {
+		var row []string
+		for {
+			var v string
+			if strings.HasPrefix(s, `"`) {
+				i := 1
+				for {
+					j := strings.IndexByte(s[i:], '"')
+					if j < 0 {
+						return nil, fmt.Errorf("line %d: a quoted value is never closed", len(rows)+1)
+					}
+					i += j + 1
+					if !strings.HasPrefix(s[i:], `"`) {
+						break
+					}
+					i++
+				}
+				v, s = strings.ReplaceAll(s[1:i-1], `""`, `"`), s[i:]
+				if s != "" && s[0] != '\t' && s[0] != '\n' {
+					return nil, fmt.Errorf("line %d: text after a closing quote: %.20q", len(rows)+1, s)
+				}
+			} else {
+				end := strings.IndexAny(s, "\t\n")
+				if end < 0 {
+					end = len(s)
+				}
+				v, s = s[:end], s[end:]
+			}
+			row = append(row, v)
+			if s == "" || s[0] == '\n' {
+				s = strings.TrimPrefix(s, "\n")
+				break
+			}
+			s = s[1:] // the tab
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
 // writeFormats writes c in every format.
@@ -85,8 +138,47 @@ func FuzzFeedsWellFormed(f *testing.F) {
 				{ID: "5002", GroupID: "1001", SKU: name, Title: option, Price: "120", Availability: Backorder},
 			}}
 		c := &Catalog{CatalogInfo: CatalogInfo{Title: name, ShopURL: "https://shop.example.com", Currency: "TWD"}, Products: []CatalogProduct{p}}
-		checkFeedsWellFormed(t, writeFormats(t, c), 2, 1)
+		files := writeFormats(t, c)
+		checkFeedsWellFormed(t, files, 2, 1)
+		// Google reads back the brand the writer meant (a valid UTF-8
+		// brand short of the limits, which nothing cuts).
+		if rows, _ := parseGoogleText(files["google-tsv"]); utf8.ValidString(brand) && len(brand) < 70 {
+			want := strings.TrimSpace(flattenSpace(cleanText(brand)))
+			if got := strings.TrimSpace(rows[1][slices.Index(googleTSVColumns, "brand")]); got != want {
+				t.Errorf("Google reads brand %q, want %q", got, want)
+			}
+		}
 	})
+}
+
+// TestGoogleTextQuotesAsGoogleReads: values with quotes, as in 12" 鑄鐵鍋,
+// are quoted with their quotes doubled, so Google reads each column whole.
+func TestGoogleTextQuotesAsGoogleReads(t *testing.T) {
+	p := CatalogProduct{ID: "1001", Name: `12" 鑄鐵鍋`, Description: `"限定" 款`, Link: "https://shop.example.com/products/x",
+		Images: []string{"https://cdn.example.com/1.jpg"}, Brand: `"木標"`, ProductType: `鍋具 > 12"`,
+		Items: []Item{{ID: "1001", Title: `12" 鑄鐵鍋`, Price: "100", Availability: InStock}}}
+	c := &Catalog{CatalogInfo: CatalogInfo{ShopURL: "https://shop.example.com", Currency: "TWD"}, Products: []CatalogProduct{p}}
+	var buf bytes.Buffer
+	if err := writeAll(&buf, c, "google-tsv", true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "\t\"12\"\" 鑄鐵鍋\"\t") {
+		t.Errorf("title not quoted with its quote doubled:\n%s", buf.String())
+	}
+	rows, err := parseGoogleText(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for i, col := range googleTSVColumns {
+		got[col] = rows[1][i]
+	}
+	want := map[string]string{"title": `12" 鑄鐵鍋`, "description": `"限定" 款`, "brand": `"木標"`, "product_type": `鍋具 > 12"`, "price": "100 TWD"}
+	for col, w := range want {
+		if got[col] != w {
+			t.Errorf("Google reads %s = %q, want %q", col, got[col], w)
+		}
+	}
 }
 
 // TestGeneratedExportsMakeWellFormedFeeds runs the whole pipeline over

@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// The tabular feeds: Google's text feed (tab-separated, no quoting) and
-// Meta's CSV. Both have a header row of attribute names and one row per item.
+// The tabular feeds: Google's text feed (tab-separated) and Meta's CSV.
+// Both have a header row of attribute names and one row per item.
 
 var googleTSVColumns = []string{
 	"id", "item_group_id", "title", "description", "link", "image_link", "additional_image_link",
@@ -30,8 +30,11 @@ func newGoogleTSV(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, erro
 	return t, t.err
 }
 
-// row writes one line. Google's text feed has no quoting, so tabs and line
-// breaks inside values become spaces.
+// row writes one line. Tabs and line breaks inside values become spaces,
+// which keeps each item on one line for any reader. Google reads a value
+// that starts with a quote as quoted, up to the closing quote, tabs and
+// all (answer/14998273): a value with a quote in it is quoted, its quotes
+// doubled, so that `12" pan` is neither cut nor swallows the next column.
 func (t *googleTSV) row(vals []string) {
 	for i, v := range vals {
 		if t.err != nil {
@@ -40,8 +43,12 @@ func (t *googleTSV) row(vals []string) {
 		if i > 0 {
 			t.err = t.bw.WriteByte('\t')
 		}
+		v = flattenSpace(v)
+		if t.err == nil && strings.IndexByte(v, '"') >= 0 {
+			v = `"` + strings.ReplaceAll(v, `"`, `""`) + `"`
+		}
 		if t.err == nil {
-			_, t.err = t.bw.WriteString(flattenSpace(v))
+			_, t.err = t.bw.WriteString(v)
 		}
 	}
 	if t.err == nil {

@@ -36,7 +36,7 @@ type feedFormat struct {
 
 var feedFormats = map[string]feedFormat{
 	"google-xml": {file: "catalog.xml", open: newGoogleXML, count: countXMLItems},
-	"google-tsv": {file: "catalog.tsv", open: newGoogleTSV, count: countLines},
+	"google-tsv": {file: "catalog.txt", open: newGoogleTSV, count: countLines},
 	"meta-csv":   {file: "catalog.csv", open: newMetaCSV, count: countCSVRecords},
 	"line-json":  {file: "products.json", open: newLineJSON, count: countJSONItems},
 }
@@ -73,6 +73,10 @@ func validateFeeds(feeds []Feed) error {
 		}
 		if f.File != filepath.Base(f.File) || strings.ContainsAny(f.File, `/\:`) || strings.HasPrefix(f.File, ".") {
 			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s must be a plain file name inside the output folder", DisplayPath(f.File))}
+		}
+		if f.Format == "google-tsv" && !strings.EqualFold(filepath.Ext(f.File), ".txt") {
+			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s: Google takes a text feed only in a file named .txt; name it %s, and give Google the new address",
+				DisplayPath(f.File), strings.TrimSuffix(f.File, filepath.Ext(f.File))+".txt")}
 		}
 		if reservedFiles[f.File] || seen[f.File] {
 			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s is already written by another feed or by feedgen itself", DisplayPath(f.File))}

@@ -77,7 +77,7 @@ func TestSampleExportUpToDate(t *testing.T) {
 var allFeeds = []Feed{
 	{Format: "google-xml", File: "catalog.xml"},
 	{Format: "line-json", File: "products.json"},
-	{Format: "google-tsv", File: "catalog.tsv"},
+	{Format: "google-tsv", File: "catalog.txt"},
 	{Format: "meta-csv", File: "catalog.csv"},
 }
 
