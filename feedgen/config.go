@@ -141,6 +141,9 @@ type PublishConfig struct {
 	// default to the actor who started the workflow.
 	AuthorName  string `toml:"author_name"`
 	AuthorEmail string `toml:"author_email"`
+	// MaxFileMB is the largest file the branch's host takes: GitHub
+	// refuses a push with a file over 100 MB.
+	MaxFileMB int `toml:"max_file_mb"`
 }
 
 // Rules are the merchant's eligibility settings.
@@ -169,7 +172,7 @@ func DefaultConfig() Config {
 		Schedule:        []TimeOfDay{{Hour: 4, Minute: 45}, {Hour: 16, Minute: 45}},
 		Debounce:        time.Second,
 		RefreshInterval: time.Hour,
-		Publish:         PublishConfig{Remote: "origin", Message: "Update catalog", Push: true},
+		Publish:         PublishConfig{Remote: "origin", Message: "Update catalog", Push: true, MaxFileMB: 100},
 		Columns: Columns{
 			ProductID:    "商品 id",
 			VariantID:    "商品款式 id",
@@ -344,6 +347,9 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Schedule) == 0 {
 		return &ConfigError{Key: "schedule", Err: errors.New("needs at least one time, such as [\"04:45\", \"16:45\"]")}
+	}
+	if c.Publish.MaxFileMB <= 0 {
+		return &ConfigError{Key: "publish.max_file_mb", Err: fmt.Errorf("must be positive, got %d", c.Publish.MaxFileMB)}
 	}
 	if c.Publish.Push && c.Publish.Branch != "" && c.Publish.Remote == "" && c.Publish.Repository == "" {
 		return &ConfigError{Key: "publish.remote", Err: errors.New("is required when publish.push is true")}

@@ -584,11 +584,13 @@ func (g *gitRepo) hashFiles(ctx context.Context, files fs.FS, dir string, volati
 		if err != nil || !d.Type().IsRegular() {
 			return err
 		}
-		b, err := fs.ReadFile(files, name)
+		// Streamed to git: a catalog of 100k products is 130 MB.
+		f, err := files.Open(name)
 		if err != nil {
 			return err
 		}
-		blob, err := g.run(ctx, nil, bytes.NewReader(b), "hash-object", "-w", "--no-filters", "--stdin")
+		blob, err := g.run(ctx, nil, f, "hash-object", "-w", "--no-filters", "--stdin")
+		f.Close()
 		if err != nil {
 			return fmt.Errorf("store %s: %w", name, err)
 		}

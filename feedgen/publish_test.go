@@ -1,6 +1,7 @@
 package feedgen
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"feedgen/internal/exportgen"
 	"feedgen/internal/tempdir"
 )
 
@@ -822,5 +824,42 @@ func TestPublishWaitsForTheHolder(t *testing.T) {
 	lockWait = 5 * time.Second
 	if _, err := r.publisher().Publish(context.Background(), catalog("<rss/>", "[]"), ""); err != nil {
 		t.Errorf("Publish once the holder let go = %v", err)
+	}
+}
+
+// TestRunRefusesAFileOverTheHostsLimit: a catalog file over max_file_mb
+// (GitHub refuses files over 100 MB) stops the publish before anything is
+// committed, naming the file and its size; the folder is written, and the
+// hint offers the .gz copy's address.
+func TestRunRefusesAFileOverTheHostsLimit(t *testing.T) {
+	r := newPublishRepos(t)
+	dir := tempdir.New(t)
+	export := filepath.Join(dir, "export.xlsx")
+	var buf bytes.Buffer
+	if err := exportgen.WriteBulk(&buf, exportgen.BulkOptions{Products: 1500, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, export, buf.Bytes())
+	cfg := sampleConfig(t, filepath.Join(dir, "out"))
+	cfg.Export = export
+	cfg.Publish.Repo, cfg.Publish.Branch, cfg.Publish.MaxFileMB = r.user, "gh-pages", 1
+
+	_, err := Run(t.Context(), cfg, RunOptions{At: exportgen.SampleAt})
+
+	var large *FileTooLargeError
+	if !errors.As(err, &large) || large.Name != "catalog.xml" || large.Size <= 1<<20 {
+		t.Fatalf("Run = %v, want catalog.xml over the 1 MB limit", err)
+	}
+	if !strings.Contains(err.Error(), "catalog.xml is ") || !strings.Contains(err.Error(), "nothing was pushed") {
+		t.Errorf("error %q should name the file, its size and that nothing was pushed", err)
+	}
+	if h := Hint(err); !strings.Contains(h, "catalog.xml.gz") {
+		t.Errorf("hint %q does not offer the .gz copy", h)
+	}
+	if out := runGit(t, r.remote, "branch", "--list", "gh-pages"); out != "" {
+		t.Errorf("the remote got a gh-pages branch: %q", out)
+	}
+	if fi, err := os.Stat(filepath.Join(cfg.Out, "catalog.xml")); err != nil || fi.Size() != large.Size {
+		t.Errorf("the catalog folder was not written: %v", err)
 	}
 }

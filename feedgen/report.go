@@ -211,6 +211,7 @@ func Hint(err error) string {
 		guard *GuardError
 		cols  *ColumnError
 		auth  *AuthError
+		large *FileTooLargeError
 	)
 	switch {
 	case errors.As(err, &guard):
@@ -243,6 +244,10 @@ func Hint(err error) string {
 		return "set sheet in the config to one of the sheet names"
 	case errors.As(err, &auth):
 		return auth.Advice
+	case errors.As(err, &large) && large.GzipSize > 0 && large.GzipSize <= large.Limit:
+		return fmt.Sprintf("the catalog folder was written. Serve it from a host without this limit (feedgen daemon, or any web host) and give the channel the address of %s (%s), which Google fetches; or make fewer items with expand_variants = false under [[feed]]", gzipName(large.Name), megabytes(large.GzipSize))
+	case errors.As(err, &large):
+		return "the catalog folder was written. Serve it from a host without this limit (feedgen daemon, or any web host), or make fewer items with expand_variants = false under [[feed]]"
 	case errors.Is(err, ErrGitMissing):
 		return "install git, or run without -publish-branch; the catalog folder was written"
 	case errors.Is(err, ErrNotRepo):

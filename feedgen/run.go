@@ -258,6 +258,9 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 		Logger:   log,
 	}
 	names := publicFiles(cfg)
+	if err := checkFileSizes(cfg.Out, names, int64(pc.MaxFileMB)<<20, log); err != nil {
+		return fmt.Errorf("publish to branch %q: %w", pc.Branch, err)
+	}
 	message := fmt.Sprintf("%s: %d products, %d items", pc.Message, sum.Eligible, sum.Items)
 	for _, f := range sum.Feeds {
 		if f.Format != "line-json" {
@@ -280,6 +283,46 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 	}
 	sum.Published = &res
 	sum.Changed = res.Changed
+	return nil
+}
+
+// FileTooLargeError is a catalog file over the size the branch's host
+// takes; nothing was pushed.
+type FileTooLargeError struct {
+	Name        string
+	Size, Limit int64
+	GzipSize    int64 // of its .gz copy, 0 if none
+}
+
+func (e *FileTooLargeError) Error() string {
+	return fmt.Sprintf("%s is %s, over the %s a file may be (publish.max_file_mb; GitHub refuses larger files): nothing was pushed",
+		e.Name, megabytes(e.Size), megabytes(e.Limit))
+}
+
+func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+
+// gitHubWarnSize is where GitHub starts to warn about a file in a push.
+const gitHubWarnSize = 50 << 20
+
+// checkFileSizes refuses a publish with a file over limit before anything
+// is committed: the push would fail at the end, with the server's words.
+func checkFileSizes(dir string, names []string, limit int64, log *slog.Logger) error {
+	for _, name := range names {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		switch {
+		case fi.Size() > limit:
+			e := &FileTooLargeError{Name: name, Size: fi.Size(), Limit: limit}
+			if gz, err := os.Stat(filepath.Join(dir, gzipName(name))); err == nil {
+				e.GzipSize = gz.Size()
+			}
+			return e
+		case fi.Size() > gitHubWarnSize && limit > gitHubWarnSize:
+			log.Warn("catalog file nears the size the branch's host takes", "file", name, "mb", fi.Size()>>20, "limit_mb", limit>>20)
+		}
+	}
 	return nil
 }
 
