@@ -81,7 +81,7 @@ func (p *CatalogProduct) cleaned() *CatalogProduct {
 	}
 	c.Items = make([]Item, len(p.Items))
 	for i, it := range p.Items {
-		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
+		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.GTIN, &it.MPN, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
 			*s = cleanText(*s)
 		}
 		it.Options = cleanOptions(it.Options)
@@ -107,7 +107,8 @@ type Item struct {
 	ID           string // g:id: the variant id, or the product id for a single-variant product
 	GroupID      string // g:item_group_id: the product id when the product has several variants
 	VariantID    string
-	SKU          string
+	SKU          string // the shop's own number: never sent as an identifier
+	GTIN, MPN    string // from the columns the config maps to them, else ""
 	Title        string
 	Options      []Option
 	Price        string // decimal, no currency
@@ -231,7 +232,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	}
 	multi := len(p.Variants) > 1
 	for i, v := range p.Variants {
-		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
+		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), GTIN: strings.TrimSpace(cleanText(v.GTIN)), MPN: strings.TrimSpace(cleanText(v.MPN)), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
 		if multi {
 			it.GroupID = cp.ID
 			it.ID = it.VariantID

@@ -99,6 +99,12 @@ type Columns struct {
 	Price       string `toml:"price"`
 	ListPrice   string `toml:"list_price"`
 	SKU         string `toml:"sku"`
+	// GTIN and MPN are the columns of a variant's barcode (EAN, UPC) and
+	// its manufacturer's part number, for Google's and Meta's identifiers.
+	// None by default: a CYBERBIZ export has neither, and its SKU is the
+	// shop's own number, which Google says is not an MPN.
+	GTIN string `toml:"gtin"`
+	MPN  string `toml:"mpn"`
 	ManageStock string `toml:"manage_stock"`
 	Stock       string `toml:"stock"`
 	OutOfStock  string `toml:"when_out_of_stock"`

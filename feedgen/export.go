@@ -41,8 +41,8 @@ type Variant struct {
 	ID  string
 	Row int
 
-	SKU, Price, ListPrice, ManageStock, Stock, OutOfStock string
-	Options                                               []Option
+	SKU, GTIN, MPN, Price, ListPrice, ManageStock, Stock, OutOfStock string
+	Options                                                          []Option
 }
 
 // Option is one variant option, such as 顏色 = 紅.
@@ -187,6 +187,8 @@ func (c *Columns) layout() []column {
 		{key: "price", header: c.Price, required: true, product: noProduct, variant: func(v *Variant) *string { return &v.Price }},
 		{key: "list_price", header: c.ListPrice, product: noProduct, variant: func(v *Variant) *string { return &v.ListPrice }},
 		{key: "sku", header: c.SKU, product: noProduct, variant: func(v *Variant) *string { return &v.SKU }},
+		{key: "gtin", header: c.GTIN, product: noProduct, variant: func(v *Variant) *string { return &v.GTIN }},
+		{key: "mpn", header: c.MPN, product: noProduct, variant: func(v *Variant) *string { return &v.MPN }},
 		{key: "manage_stock", header: c.ManageStock, product: noProduct, variant: func(v *Variant) *string { return &v.ManageStock }},
 		{key: "stock", header: c.Stock, product: noProduct, variant: func(v *Variant) *string { return &v.Stock }},
 		{key: "when_out_of_stock", header: c.OutOfStock, product: noProduct, variant: func(v *Variant) *string { return &v.OutOfStock }},
@@ -676,7 +678,7 @@ func collectProducts(read func(begin func(*Export) error, emit func(*Product) er
 // checkProductSize adds the variant v just read on row num to p's size
 // and fails once p is over its bounds.
 func checkProductSize(p *Product, v *Variant, num int) error {
-	n := len(v.ID) + len(v.SKU) + len(v.Price) + len(v.ListPrice) + len(v.ManageStock) + len(v.Stock) + len(v.OutOfStock)
+	n := len(v.ID) + len(v.SKU) + len(v.GTIN) + len(v.MPN) + len(v.Price) + len(v.ListPrice) + len(v.ManageStock) + len(v.Stock) + len(v.OutOfStock)
 	for _, o := range v.Options {
 		n += len(o.Name) + len(o.Value)
 	}

@@ -85,7 +85,9 @@ func (g *googleXML) product(p *CatalogProduct) error {
 		x.elem("g:price", money(it.Price, g.currency))
 		x.elem("g:sale_price", money(it.SalePrice, g.currency))
 		x.write(g.about)
-		x.elem("g:mpn", it.SKU)
+		x.elem("g:gtin", it.GTIN)
+		x.elem("g:mpn", it.MPN)
+		x.elem("g:identifier_exists", identifierExists(it))
 		x.raw("</item>\n")
 		g.n++
 	}
@@ -471,6 +473,16 @@ func productItems(p *CatalogProduct, expand bool) []Item {
 }
 
 var availabilityRank = map[string]int{OutOfStock: 0, Backorder: 1, InStock: 2}
+
+// identifierExists is Google's identifier_exists for it: "no" when it has
+// neither GTIN nor MPN (answer/6324478), so that Google does not flag a
+// product it cannot look up; "" (not sent) otherwise.
+func identifierExists(it Item) string {
+	if it.GTIN == "" && it.MPN == "" {
+		return "no"
+	}
+	return ""
+}
 
 // fieldLimits are a channel's maximum lengths, in characters.
 type fieldLimits struct{ title, description int }

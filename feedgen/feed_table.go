@@ -13,7 +13,7 @@ import (
 
 var googleTSVColumns = []string{
 	"id", "item_group_id", "title", "description", "link", "image_link", "additional_image_link",
-	"availability", "price", "sale_price", "brand", "product_type", "condition", "mpn",
+	"availability", "price", "sale_price", "brand", "product_type", "condition", "gtin", "mpn", "identifier_exists",
 }
 
 type googleTSV struct {
@@ -62,7 +62,7 @@ func (t *googleTSV) product(p *CatalogProduct) error {
 		t.row([]string{
 			it.ID, it.GroupID, truncate(it.Title, googleLimits.title), truncate(p.Description, googleLimits.description),
 			p.Link, p.Images[0], extra, it.Availability, money(it.Price, t.currency), money(it.SalePrice, t.currency),
-			p.Brand, p.ProductType, "new", it.SKU,
+			p.Brand, p.ProductType, "new", it.GTIN, it.MPN, identifierExists(it),
 		})
 		t.n++
 	}
@@ -80,7 +80,7 @@ func (t *googleTSV) items() int { return t.n }
 
 var metaCSVColumns = []string{
 	"id", "item_group_id", "title", "description", "availability", "condition", "price", "sale_price",
-	"link", "image_link", "additional_image_link", "brand", "mpn", "product_type",
+	"link", "image_link", "additional_image_link", "brand", "gtin", "mpn", "product_type",
 }
 
 type metaCSV struct {
@@ -103,16 +103,12 @@ var metaAvailability = map[string]string{InStock: "in stock", OutOfStock: "out o
 func (m *metaCSV) product(p *CatalogProduct) error {
 	extra := strings.Join(additionalImages(p), ",")
 	for _, it := range productItems(p, m.expand) {
-		// Meta wants one of brand, gtin or mpn: the SKU stands in as the
-		// part number when the product has no brand.
-		mpn := it.SKU
-		if p.Brand == "" && mpn == "" {
-			mpn = it.ID
-		}
+		// Meta wants one of brand, gtin or mpn; none is ever made up (the
+		// run warns of a product without a brand).
 		rec := []string{
 			it.ID, it.GroupID, truncate(it.Title, metaLimits.title), truncate(p.Description, metaLimits.description),
 			metaAvailability[it.Availability], "new", money(it.Price, m.currency), money(it.SalePrice, m.currency),
-			p.Link, p.Images[0], extra, p.Brand, mpn, p.ProductType,
+			p.Link, p.Images[0], extra, p.Brand, it.GTIN, it.MPN, p.ProductType,
 		}
 		for i := range rec {
 			rec[i] = flattenSpace(rec[i])

@@ -2,9 +2,13 @@ package feedgen
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"feedgen/internal/exportgen"
 	"io"
+	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -29,6 +33,9 @@ type googleRSS struct {
 			Brand       string   `xml:"http://base.google.com/ns/1.0 brand"`
 			Type        string   `xml:"http://base.google.com/ns/1.0 product_type"`
 			MPN         string   `xml:"http://base.google.com/ns/1.0 mpn"`
+			GTIN        string   `xml:"http://base.google.com/ns/1.0 gtin"`
+			// IdentifierExists is "no" for an item with neither.
+			IdentifierExists string `xml:"http://base.google.com/ns/1.0 identifier_exists"`
 		} `xml:"item"`
 	} `xml:"channel"`
 }
@@ -43,7 +50,7 @@ func TestCleanTextKeepsGoogleXMLWellFormed(t *testing.T) {
 		Link:   testShop + "/products/x?a=1&b=2",
 		Images: []string{"https://cdn.example.com/1.jpg?a=1&b=2", "https://cdn.example.com/2.jpg"},
 		Items: []Item{
-			{ID: "5001", GroupID: "1001", Title: nasty, SKU: "SKU<&>\x01", Price: "1280", SalePrice: "1000", Availability: InStock},
+			{ID: "5001", GroupID: "1001", Title: nasty, SKU: "SKU", MPN: "MPN<&>\x01", GTIN: "4710\x01", Price: "1280", SalePrice: "1000", Availability: InStock},
 			{ID: "5002", GroupID: "1001", Title: "]]>", Price: "99.5", Availability: OutOfStock},
 		},
 	}}}
@@ -87,7 +94,11 @@ func TestCleanTextKeepsGoogleXMLWellFormed(t *testing.T) {
 		{"g:image_link", it.Image, "https://cdn.example.com/1.jpg?a=1&b=2"},
 		{"g:price", it.Price, "1280 TWD"},
 		{"g:sale_price", it.Sale, "1000 TWD"},
-		{"g:mpn", it.MPN, "SKU<&>"},
+		{"g:mpn", it.MPN, "MPN<&>"},
+		{"g:gtin", it.GTIN, "4710"},
+		{"g:identifier_exists", it.IdentifierExists, ""},
+		{"second g:identifier_exists", got.Channel.Items[1].IdentifierExists, "no"},
+		{"second g:mpn", got.Channel.Items[1].MPN, ""},
 		{"second g:title", got.Channel.Items[1].Title, "]]>"},
 		{"second g:price", got.Channel.Items[1].Price, "99.5 TWD"},
 		{"second g:sale_price", got.Channel.Items[1].Sale, ""},
@@ -125,4 +136,50 @@ func FuzzLineJSONMatchesEncodingJSON(f *testing.F) {
 			t.Errorf("appendLineProduct =\n%s\nencoding/json =\n%s", got, want)
 		}
 	})
+}
+
+// TestIdentifiersOnlyFromMappedColumns: Google and Meta get a GTIN or MPN
+// only from the columns the config maps to them, never the shop's SKU nor
+// a made-up value; an item with neither says identifier_exists = no.
+func TestIdentifiersOnlyFromMappedColumns(t *testing.T) {
+	rows := exportgen.SampleRows()
+	rows[0]["商品款式廠商編號"] = "ACME-TS-01"
+	var buf bytes.Buffer
+	if err := exportgen.WriteSample(&buf, "商品", rows); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.ShopURL, cfg.Columns.MPN = testShop, "商品款式廠商編號"
+	ex, err := ReadExport(t.Context(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCatalog(ex, &cfg, exportgen.SampleAt)
+	files := writeFormats(t, c)
+
+	xmlFeed := string(files["google-xml"])
+	if !strings.Contains(xmlFeed, "<g:id>5000101</g:id>") || !strings.Contains(xmlFeed, "<g:mpn>ACME-TS-01</g:mpn>") {
+		t.Errorf("catalog.xml lacks the mapped MPN of 5000101")
+	}
+	if n := strings.Count(xmlFeed, "<g:mpn>"); n != 1 {
+		t.Errorf("catalog.xml has %d MPNs, want the one mapped", n)
+	}
+	if got, want := strings.Count(xmlFeed, "<g:identifier_exists>no</g:identifier_exists>"), c.Items()-1; got != want {
+		t.Errorf("catalog.xml says identifier_exists no on %d items, want %d (all but 5000101)", got, want)
+	}
+	for _, sku := range []string{"TEE-W-S", "TEE-W-M"} {
+		if strings.Contains(xmlFeed, sku) || strings.Contains(string(files["meta-csv"]), sku) || strings.Contains(string(files["google-tsv"]), sku) {
+			t.Errorf("the SKU %s went out as an identifier", sku)
+		}
+	}
+	records, err := csv.NewReader(bytes.NewReader(files["meta-csv"])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mpn := slices.Index(metaCSVColumns, "mpn")
+	for _, rec := range records[1:] {
+		if want := map[bool]string{true: "ACME-TS-01"}[rec[0] == "5000101"]; rec[mpn] != want {
+			t.Errorf("Meta item %s has mpn %q, want %q", rec[0], rec[mpn], want)
+		}
+	}
 }
