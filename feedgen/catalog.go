@@ -104,7 +104,7 @@ func cleanOptions(opts []Option) []Option {
 
 // Item is one variant as a feed item.
 type Item struct {
-	ID           string // g:id: the variant id, or the product id for a single-variant product
+	ID           string // g:id: the variant id (商品款式 id), for a product of one variant too
 	GroupID      string // g:item_group_id: the product id when the product has several variants
 	VariantID    string
 	SKU          string // the shop's own number: never sent as an identifier
@@ -233,12 +233,15 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	multi := len(p.Variants) > 1
 	for i, v := range p.Variants {
 		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), GTIN: strings.TrimSpace(cleanText(v.GTIN)), MPN: strings.TrimSpace(cleanText(v.MPN)), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
+		// An item is its variant, whether or not the product has others:
+		// Google and Meta keep an item's history by its id, which must not
+		// change when a second size is added (answer/6324405).
+		it.ID = it.VariantID
+		if it.ID == "" {
+			it.ID = fmt.Sprintf("%s-%d", cp.ID, i+1)
+		}
 		if multi {
 			it.GroupID = cp.ID
-			it.ID = it.VariantID
-			if it.ID == "" {
-				it.ID = fmt.Sprintf("%s-%d", cp.ID, i+1)
-			}
 			if len(it.Options) > 0 {
 				vals := make([]string, len(it.Options))
 				for j, o := range it.Options {
@@ -246,8 +249,6 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 				}
 				it.Title += " - " + strings.Join(vals, " / ")
 			}
-		} else {
-			it.ID = cp.ID
 		}
 		if st := strings.TrimSpace(v.Stock); st != "" {
 			if _, err := parseStock(st); err != nil {

@@ -227,14 +227,24 @@ func itemsOf(c CatalogProduct) []string {
 func TestBuildCatalog(t *testing.T) {
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, taipei(t))
 
-	t.Run("a single-variant product's id is the product id, with no group", func(t *testing.T) {
+	t.Run("adding a variant changes no item's id", func(t *testing.T) {
+		one := mappable(Variant{ID: "5001", Row: 2, Price: "1280", Options: []Option{{Name: "尺寸", Value: "M"}}})
+		two := mappable(one.Variants[0], Variant{ID: "5002", Row: 3, Price: "1280", Options: []Option{{Name: "尺寸", Value: "L"}}})
+		before := buildCatalog(&Export{Products: []*Product{one}}, testConfig(t), at).Products[0].Items
+		after := buildCatalog(&Export{Products: []*Product{two}}, testConfig(t), at).Products[0].Items
+		if before[0].ID != "5001" || after[0].ID != "5001" || after[1].ID != "5002" {
+			t.Errorf("item ids %s before, %s and %s after; want 5001 to stay 5001", before[0].ID, after[0].ID, after[1].ID)
+		}
+	})
+
+	t.Run("a single-variant product's item is its variant, with no group", func(t *testing.T) {
 		p := mappable(Variant{ID: "5001", Row: 2, SKU: "TS-1", Price: "1280"})
 		c := buildCatalog(&Export{Products: []*Product{p}}, testConfig(t), at)
 		if len(c.Products) != 1 || len(c.Excluded) != 0 {
 			t.Fatalf("catalog has %d products, excluded %+v; want 1 and none", len(c.Products), c.Excluded)
 		}
 		got := c.Products[0].Items
-		want := []Item{{ID: "1001", VariantID: "5001", SKU: "TS-1", Title: "T恤", Price: "1280", Availability: InStock}}
+		want := []Item{{ID: "5001", VariantID: "5001", SKU: "TS-1", Title: "T恤", Price: "1280", Availability: InStock}}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Items = %+v, want %+v", got, want)
 		}
