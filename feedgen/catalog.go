@@ -35,6 +35,9 @@ type CatalogInfo struct {
 	ShopURL  string
 	Currency string
 	At       time.Time
+	// BackorderDate is the availability_date of items on backorder, as
+	// Google writes it; "" sends none.
+	BackorderDate string
 }
 
 // Items counts the variant items of the catalog.
@@ -137,7 +140,8 @@ func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
 }
 
 func (b *catalogBuilder) info() CatalogInfo {
-	return CatalogInfo{Title: catalogTitle(b.cfg), ShopURL: b.cfg.ShopURL, Currency: b.cfg.Currency, At: b.at}
+	return CatalogInfo{Title: catalogTitle(b.cfg), ShopURL: b.cfg.ShopURL, Currency: b.cfg.Currency, At: b.at,
+		BackorderDate: backorderDate(b.at, b.cfg.BackorderDays)}
 }
 
 // add returns the product's catalog entry, or its exclusion, and what is
@@ -152,6 +156,17 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 		reasons = invalid
 	}
 	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}, nil
+}
+
+// backorderDate is midnight, days after at, in at's zone, as Google's
+// availability_date is written: a date that moves once a day, so that a
+// catalog that did not change is byte for byte the same all day.
+func backorderDate(at time.Time, days int) string {
+	if days <= 0 {
+		return ""
+	}
+	y, m, d := at.Date()
+	return time.Date(y, m, d+days, 0, 0, 0, 0, at.Location()).Format("2006-01-02T15:04-0700")
 }
 
 func catalogTitle(cfg *Config) string {

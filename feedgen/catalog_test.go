@@ -1,6 +1,7 @@
 package feedgen
 
 import (
+	"bytes"
 	"feedgen/internal/memtest"
 	"reflect"
 	"slices"
@@ -550,4 +551,41 @@ func FuzzMapProductLeavesTextClean(f *testing.F) {
 			t.Fatalf("mapProduct(%q) =\n%+v\nwhich cleaning changes to\n%+v", s, cp, *want)
 		}
 	})
+}
+
+// TestBackorderDate: an item on backorder gets Google's availability_date,
+// backorder_days after the run at midnight in the shop's zone, the same
+// all day; other items get none.
+func TestBackorderDate(t *testing.T) {
+	tz := taipei(t)
+	for _, tt := range []struct {
+		at   time.Time
+		days int
+		want string
+	}{
+		{time.Date(2026, 11, 23, 5, 0, 0, 0, tz), 14, "2026-12-07T00:00+0800"},
+		{time.Date(2026, 11, 23, 23, 59, 0, 0, tz), 14, "2026-12-07T00:00+0800"},
+		{time.Date(2026, 12, 31, 16, 45, 0, 0, tz), 1, "2027-01-01T00:00+0800"},
+		{time.Date(2026, 12, 31, 16, 45, 0, 0, tz), 0, ""},
+	} {
+		if got := backorderDate(tt.at, tt.days); got != tt.want {
+			t.Errorf("backorderDate(%v, %d) = %q, want %q", tt.at, tt.days, got, tt.want)
+		}
+	}
+	cfg := testConfig(t)
+	cfg.BackorderDays = 3
+	p := mappable(Variant{ID: "5001", Row: 2, Price: "100", ManageStock: "是", Stock: "0", OutOfStock: "繼續銷售"},
+		Variant{ID: "5002", Row: 3, Price: "100"})
+	c := buildCatalog(&Export{Products: []*Product{p}}, cfg, time.Date(2026, 11, 23, 5, 0, 0, 0, tz))
+	var buf bytes.Buffer
+	if err := WriteGoogleXML(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "<g:availability_date>2026-11-26T00:00+0800</g:availability_date>"); n != 1 {
+		t.Errorf("catalog.xml has %d availability dates 2026-11-26, want the backorder item's alone:\n%s", n, buf.String())
+	}
+	cfg.BackorderDays = 400
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "backorder_days") {
+		t.Errorf("Validate with backorder_days = 400: %v, want an error naming it", err)
+	}
 }

@@ -42,6 +42,10 @@ type Config struct {
 	Currency string `toml:"currency"`
 	// Brand is used for products whose 商品廠商 is blank.
 	Brand string `toml:"brand"`
+	// BackorderDays is how many days after the run a variant on backorder
+	// (stock 0, 庫存不足時 = 繼續銷售) is said to be available again: Google
+	// requires an availability_date with backorder (answer/6324470).
+	BackorderDays int `toml:"backorder_days"`
 	// MaxDrop is the largest share of the published items a new catalog may
 	// lose before the run refuses to replace it.
 	MaxDrop Fraction `toml:"max_drop"`
@@ -103,8 +107,8 @@ type Columns struct {
 	// its manufacturer's part number, for Google's and Meta's identifiers.
 	// None by default: a CYBERBIZ export has neither, and its SKU is the
 	// shop's own number, which Google says is not an MPN.
-	GTIN string `toml:"gtin"`
-	MPN  string `toml:"mpn"`
+	GTIN        string `toml:"gtin"`
+	MPN         string `toml:"mpn"`
 	ManageStock string `toml:"manage_stock"`
 	Stock       string `toml:"stock"`
 	OutOfStock  string `toml:"when_out_of_stock"`
@@ -171,6 +175,7 @@ func DefaultConfig() Config {
 		Report:          "report",
 		Timezone:        "Asia/Taipei",
 		Currency:        "TWD",
+		BackorderDays:   14,
 		MaxDrop:         0.5,
 		MaxUnzipMB:      2048,
 		Feeds:           DefaultFeeds(),
@@ -338,6 +343,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxDrop < 0 || c.MaxDrop > 1 {
 		return &ConfigError{Key: "max_drop", Err: fmt.Errorf("%v is outside 0%%–100%%", c.MaxDrop)}
+	}
+	if c.BackorderDays < 1 || c.BackorderDays > 365 {
+		return &ConfigError{Key: "backorder_days", Err: fmt.Errorf("must be 1 to 365 days (Google takes an availability date up to a year ahead), got %d", c.BackorderDays)}
 	}
 	if c.MaxUnzipMB <= 0 {
 		return &ConfigError{Key: "max_unzip_mb", Err: fmt.Errorf("must be positive, got %d", c.MaxUnzipMB)}

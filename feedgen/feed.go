@@ -43,11 +43,12 @@ func writeAll(w io.Writer, c *Catalog, format string, expand bool, open func(io.
 func WriteGoogleXML(w io.Writer, c *Catalog) error { return writeAll(w, c, "google-xml", true, nil) }
 
 type googleXML struct {
-	bw       *bufio.Writer
-	x        xmlWriter
-	currency string
-	expand   bool
-	n        int
+	bw            *bufio.Writer
+	x             xmlWriter
+	currency      string
+	backorderDate string
+	expand        bool
+	n             int
 	// shared and about hold a product's elements that every variant
 	// repeats, escaped once per product, not once per variant: the
 	// description is most of a catalog's bytes.
@@ -56,7 +57,7 @@ type googleXML struct {
 
 func newGoogleXML(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	g := &googleXML{bw: bw, x: xmlWriter{w: bw}, currency: cleanText(info.Currency), expand: expand}
+	g := &googleXML{bw: bw, x: xmlWriter{w: bw}, currency: cleanText(info.Currency), backorderDate: cleanText(info.BackorderDate), expand: expand}
 	g.x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:g=\"" + googleNS + "\">\n<channel>\n")
 	g.x.elem("title", cleanText(info.Title))
 	g.x.elem("link", cleanText(info.ShopURL))
@@ -82,6 +83,9 @@ func (g *googleXML) product(p *CatalogProduct) error {
 		x.elem("g:title", truncate(it.Title, googleLimits.title))
 		x.write(g.shared)
 		x.elem("g:availability", it.Availability)
+		if it.Availability == Backorder {
+			x.elem("g:availability_date", g.backorderDate)
+		}
 		x.elem("g:price", money(it.Price, g.currency))
 		x.elem("g:sale_price", money(it.SalePrice, g.currency))
 		x.write(g.about)

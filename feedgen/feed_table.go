@@ -13,19 +13,20 @@ import (
 
 var googleTSVColumns = []string{
 	"id", "item_group_id", "title", "description", "link", "image_link", "additional_image_link",
-	"availability", "price", "sale_price", "brand", "product_type", "condition", "gtin", "mpn", "identifier_exists",
+	"availability", "availability_date", "price", "sale_price", "brand", "product_type", "condition", "gtin", "mpn", "identifier_exists",
 }
 
 type googleTSV struct {
-	bw       *bufio.Writer
-	currency string
-	expand   bool
-	n        int
-	err      error
+	bw            *bufio.Writer
+	currency      string
+	backorderDate string
+	expand        bool
+	n             int
+	err           error
 }
 
 func newGoogleTSV(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
-	t := &googleTSV{bw: bufio.NewWriterSize(w, 64<<10), currency: cleanText(info.Currency), expand: expand}
+	t := &googleTSV{bw: bufio.NewWriterSize(w, 64<<10), currency: cleanText(info.Currency), backorderDate: cleanText(info.BackorderDate), expand: expand}
 	t.row(googleTSVColumns)
 	return t, t.err
 }
@@ -59,9 +60,13 @@ func (t *googleTSV) row(vals []string) {
 func (t *googleTSV) product(p *CatalogProduct) error {
 	extra := strings.Join(additionalImages(p), ",")
 	for _, it := range productItems(p, t.expand) {
+		date := ""
+		if it.Availability == Backorder {
+			date = t.backorderDate
+		}
 		t.row([]string{
 			it.ID, it.GroupID, truncate(it.Title, googleLimits.title), truncate(p.Description, googleLimits.description),
-			p.Link, p.Images[0], extra, it.Availability, money(it.Price, t.currency), money(it.SalePrice, t.currency),
+			p.Link, p.Images[0], extra, it.Availability, date, money(it.Price, t.currency), money(it.SalePrice, t.currency),
 			p.Brand, p.ProductType, "new", it.GTIN, it.MPN, identifierExists(it),
 		})
 		t.n++
