@@ -276,12 +276,12 @@ func (d *Daemon) withDefaults() (*daemon, error) {
 	}
 	for _, name := range s.Catalog {
 		if name != filepath.Base(name) || name == "." || name == ".." {
-			return nil, fmt.Errorf("daemon: catalog file %q must be a plain file name inside the output folder", name)
+			return nil, fmt.Errorf("daemon: catalog file %s must be a plain file name inside the output folder", DisplayPath(name))
 		}
 	}
 	export, err := filepath.Abs(s.Export)
 	if err != nil {
-		return nil, fmt.Errorf("daemon: resolve export path %q: %w", s.Export, err)
+		return nil, fmt.Errorf("daemon: resolve export path %s: %w", DisplayPath(s.Export), err)
 	}
 	s.exportDir = export
 	if !isExportFolder(export) {
