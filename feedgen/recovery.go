@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"errors"
+	"time"
 
 	"feedgen/internal/xlsx"
 )
@@ -57,4 +58,44 @@ func classify(err error) failure {
 		return badExport
 	}
 	return passing
+}
+
+// retryDelays are the waits before the retries of a run that failed for a
+// passing reason, each counted from the failure before. A failed 04:45 run
+// is tried again at 04:46, 04:51 and 05:06; after that, or sooner when it
+// comes first, the next scheduled run takes over.
+var retryDelays = [...]time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute}
+
+// nextSlot returns the first scheduled time after now.
+func nextSlot(now time.Time, loc *time.Location, slots []TimeOfDay) time.Time {
+	now = now.In(loc)
+	var next time.Time
+	for _, t := range slots {
+		at := time.Date(now.Year(), now.Month(), now.Day(), t.Hour, t.Minute, 0, 0, loc)
+		if !at.After(now) {
+			at = time.Date(now.Year(), now.Month(), now.Day()+1, t.Hour, t.Minute, 0, 0, loc)
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next
+}
+
+// exportVersion is the export a run would read, as far as a look at the
+// folder tells: which file, and its size and time of change.
+type exportVersion struct {
+	path  string    // "" when a drop folder holds no complete export
+	stamp fileStamp // zero when the file is missing
+}
+
+func (v exportVersion) same(w exportVersion) bool {
+	return v.path == w.path && v.stamp.same(w.stamp)
+}
+
+// refusal is an export the last run failed on by its own fault.
+type refusal struct {
+	export exportVersion
+	at     time.Time
+	err    error
 }
