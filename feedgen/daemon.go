@@ -67,7 +67,9 @@ type RunReport struct {
 
 // Daemon keeps the catalog in OutDir up to date: it runs the pipeline at
 // fixed times of day, whenever a new export is saved, on SIGHUP and on
-// request over HTTP, one run at a time.
+// request over HTTP, one run at a time. A run that failed for a passing
+// reason is retried within minutes; an export that was refused is left
+// alone by the schedule until it changes (see classify).
 type Daemon struct {
 	// Export is an .xlsx file, or a folder where exports are dropped; in a
 	// folder the newest complete .xlsx wins.
