@@ -347,7 +347,7 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	cf.register(fs, true)
 	listen := fs.String("listen", "", "serve the catalog, /healthz and POST /refresh over HTTP at `address`, e.g. 127.0.0.1:8080")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: feedgen daemon [flags]\n\nKeep the catalog up to date until stopped (Ctrl-C, SIGTERM): run at the\nscheduled times (04:45 and 16:45 Asia/Taipei by default), at start when the\ncatalog is missing or older than the last scheduled time, and as soon as a new\nexport is saved. -export may name a folder: the newest .xlsx dropped there\nwins. SIGHUP runs at once. A failed run leaves the last good catalog in place.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: feedgen daemon [flags]\n\nKeep the catalog up to date until stopped (Ctrl-C, SIGTERM): run at the\nscheduled times (04:45 and 16:45 Asia/Taipei by default), at start when the\ncatalog is missing or older than the last scheduled time, and as soon as a new\nexport is saved. -export may name a folder: the newest .xlsx dropped there\nwins. SIGHUP runs at once. A failed run leaves the last good catalog in place\nand is retried after 1, 5 and 15 minutes, unless the export was refused: then\nthe scheduled runs wait for a new export.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {

@@ -67,7 +67,9 @@ type RunReport struct {
 
 // Daemon keeps the catalog in OutDir up to date: it runs the pipeline at
 // fixed times of day, whenever a new export is saved, on SIGHUP and on
-// request over HTTP, one run at a time.
+// request over HTTP, one run at a time. A run that failed for a passing
+// reason is retried within minutes; an export that was refused is left
+// alone by the schedule until it changes (see classify).
 type Daemon struct {
 	// Export is an .xlsx file, or a folder where exports are dropped; in a
 	// folder the newest complete .xlsx wins.
@@ -276,12 +278,12 @@ func (d *Daemon) withDefaults() (*daemon, error) {
 	}
 	for _, name := range s.Catalog {
 		if name != filepath.Base(name) || name == "." || name == ".." {
-			return nil, fmt.Errorf("daemon: catalog file %q must be a plain file name inside the output folder", name)
+			return nil, fmt.Errorf("daemon: catalog file %s must be a plain file name inside the output folder", DisplayPath(name))
 		}
 	}
 	export, err := filepath.Abs(s.Export)
 	if err != nil {
-		return nil, fmt.Errorf("daemon: resolve export path %q: %w", s.Export, err)
+		return nil, fmt.Errorf("daemon: resolve export path %s: %w", DisplayPath(s.Export), err)
 	}
 	s.exportDir = export
 	if !isExportFolder(export) {
@@ -339,7 +341,7 @@ func (s *daemon) schedule() (gocron.Scheduler, error) {
 	}
 	s.job, err = sched.NewJob(
 		gocron.DailyJob(1, gocron.NewAtTimes(at[0], at[1:]...)),
-		gocron.NewTask(func() { s.trigger("schedule") }),
+		gocron.NewTask(func() { s.trigger(reasonSchedule) }),
 		gocron.WithName("catalog"),
 	)
 	if err != nil {
@@ -406,55 +408,144 @@ func (s *daemon) trigger(reason string) {
 	}
 }
 
+// Reasons for a run that the worker tells apart from the others.
+const (
+	reasonSchedule = "schedule"
+	reasonRetry    = "retry"
+)
+
 // work is the only goroutine that runs the pipeline, so runs never overlap.
+// It also does what the last failure calls for (see failure): a retry a
+// little later, or no scheduled runs of an export that was refused.
 func (s *daemon) work(ctx context.Context) {
+	w := worker{retry: s.Clock.NewTimer(time.Hour)}
+	w.retry.Stop()
+	defer w.retry.Stop()
 	for {
+		var reason string
 		select {
 		case <-ctx.Done():
 			return
-		case reason := <-s.kick:
-			if ctx.Err() != nil {
-				return
-			}
-			s.runOnce(ctx, reason)
+		case reason = <-s.kick:
+		case <-w.retry.Chan():
+			reason = reasonRetry
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.runOnce(ctx, &w, reason)
+	}
+}
+
+// worker is what work keeps from one run to the next.
+type worker struct {
+	retry   clockwork.Timer // fires when a failed run is to be tried again
+	retries int             // retries since the last run that was not one
+	refused *refusal        // the export the last run failed on by its own fault
+}
+
+// cancelRetry drops the pending retry, which the run about to start
+// stands for. A tick of a timer that fired meanwhile is taken out of the
+// channel, where it would later pass for a retry.
+func (w *worker) cancelRetry() {
+	if !w.retry.Stop() {
+		select {
+		case <-w.retry.Chan():
+		default:
 		}
 	}
 }
 
 // runOnce runs the pipeline, records the result for /healthz and logs it.
-// A failure is not fatal: the next trigger tries again.
-func (s *daemon) runOnce(ctx context.Context, reason string) {
+// A failure is not fatal (see failed). A scheduled run of an export that
+// was refused and has not changed since is skipped; any other trigger
+// runs it, since a new export or the merchant asked.
+func (s *daemon) runOnce(ctx context.Context, w *worker, reason string) {
+	export, err := s.currentExport()
+	if r := w.refused; reason == reasonSchedule && r != nil && r.export.same(export) {
+		s.log.Warn(fmt.Sprintf("skipping the scheduled run: the export was refused at %s and has not changed; %s",
+			r.at.In(s.Location).Format("15:04"), s.newExportWanted(r.export.path)),
+			"export", r.export.path, "err", r.err, "next_run", s.nextRun())
+		return
+	}
+	w.cancelRetry()
+	if reason == reasonRetry {
+		w.retries++
+	} else {
+		w.retries = 0
+	}
 	start := time.Now()
-	path, err := s.exportPath()
 	var rep RunReport
 	if err == nil {
-		s.log.Info("run started", "reason", reason, "export", path)
-		rep, err = s.call(ctx, path)
+		s.log.Info("run started", "reason", reason, "export", export.path)
+		rep, err = s.call(ctx, export.path)
 	}
 	if err != nil && ctx.Err() != nil {
-		s.log.Info("run stopped by shutdown", "export", path, "err", err)
+		s.log.Info("run stopped by shutdown", "export", export.path, "err", err)
 		return
 	}
-	s.status.record(s.Clock.Now(), rep, err)
+	now := s.Clock.Now()
+	s.status.record(now, rep, err)
+	w.refused = nil
 	if err != nil {
-		s.log.Error("run failed", "reason", reason, "export", path, "err", err, "next_run", s.nextRun())
+		s.failed(w, reason, export, now, err)
 		return
 	}
-	s.log.Info("run finished", "reason", reason, "export", path, "items", rep.Items,
+	s.log.Info("run finished", "reason", reason, "export", export.path, "items", rep.Items,
 		"duration", time.Since(start).Round(time.Millisecond), "next_run", s.nextRun())
 }
 
-// exportPath returns the export a run reads: the file itself, or the newest
-// complete .xlsx in the drop folder.
-func (s *daemon) exportPath() (string, error) {
-	if s.file != "" {
-		return filepath.Join(s.exportDir, s.file), nil
+// failed logs a run that failed at now, saying in its message what comes
+// next, and arranges it: a retry after a passing failure, until the
+// retries are used up or the next scheduled run comes first; nothing
+// after a bad export, until it is replaced.
+func (s *daemon) failed(w *worker, reason string, export exportVersion, now time.Time, err error) {
+	attrs := []any{"reason", reason, "export", export.path, "err", err}
+	if hint := Hint(err); hint != "" {
+		attrs = append(attrs, "hint", hint)
 	}
-	path, err := newestExport(s.exportDir)
-	if err != nil {
-		return "", fmt.Errorf("find export: %w", err)
+	next := nextSlot(now, s.Location, s.Schedule)
+	switch classify(err) {
+	case badExport:
+		w.refused = &refusal{export: export, at: now, err: err}
+		s.status.expect(time.Time{}, true)
+		s.log.Error("run failed; "+s.newExportWanted(export.path), append(attrs, "next_run", next)...)
+		return
+	case passing:
+		if w.retries < len(retryDelays) {
+			if at := now.Add(retryDelays[w.retries]).In(s.Location); at.Before(next) {
+				w.retry.Reset(at.Sub(now))
+				s.status.expect(at, false)
+				s.log.Error("run failed; trying again at "+at.Format("15:04"), append(attrs, "retry_at", at)...)
+				return
+			}
+		}
 	}
-	return path, nil
+	s.log.Error("run failed; trying again at "+next.Format("15:04")+", the next scheduled run", append(attrs, "next_run", next)...)
+}
+
+// newExportWanted says what the merchant must do once the export at path
+// was refused; path is "" when the drop folder held none.
+func (s *daemon) newExportWanted(path string) string {
+	if path == "" {
+		return "save an export in " + DisplayPath(s.exportDir)
+	}
+	return "replace " + DisplayPath(path) + " with a new export"
+}
+
+// currentExport returns the export a run reads: the file itself, or the
+// newest complete .xlsx in the drop folder.
+func (s *daemon) currentExport() (exportVersion, error) {
+	path := filepath.Join(s.exportDir, s.file)
+	if s.file == "" {
+		var err error
+		if path, err = newestExport(s.exportDir); err != nil {
+			return exportVersion{}, fmt.Errorf("find export: %w", err)
+		}
+	}
+	// A missing file has the zero stamp; the run says it is missing.
+	stamp, _ := stampOf(path)
+	return exportVersion{path: path, stamp: stamp}, nil
 }
 
 // call runs the pipeline and turns a panic into a failed run, so that a bug
@@ -471,22 +562,40 @@ func (s *daemon) call(ctx context.Context, path string) (rep RunReport, err erro
 
 // runStatus is the outcome of the last run, for /healthz.
 type runStatus struct {
-	mu       sync.Mutex
+	mu   sync.Mutex
+	last runOutcome
+}
+
+// runOutcome is how the last run ended and what its failure awaits.
+type runOutcome struct {
 	finished time.Time // zero until the first run ends
 	items    int
 	err      error
+	retryAt  time.Time // when the failed run is tried again; zero for no retry
+	// awaitingExport is set after the export was refused: until it is
+	// replaced, scheduled runs are skipped.
+	awaitingExport bool
 }
 
+// record sets the outcome of a run that ended at at. A failed run's retry
+// or wait for an export is set after it, with expect.
 func (st *runStatus) record(at time.Time, rep RunReport, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.finished, st.items, st.err = at, rep.Items, err
+	st.last = runOutcome{finished: at, items: rep.Items, err: err}
 }
 
-func (st *runStatus) get() (finished time.Time, items int, err error) {
+// expect sets what the failed run recorded last awaits.
+func (st *runStatus) expect(retryAt time.Time, awaitingExport bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.finished, st.items, st.err
+	st.last.retryAt, st.last.awaitingExport = retryAt, awaitingExport
+}
+
+func (st *runStatus) get() runOutcome {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.last
 }
 
 // scheduleString lists the slots for logs; a JSON log handler would

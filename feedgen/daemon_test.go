@@ -2,9 +2,11 @@ package feedgen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -367,11 +369,33 @@ func startDaemon(t *testing.T, d *Daemon) *harness {
 // clock; advancing before that would skip the slot.
 func blockUntilTimer(t *testing.T, clock *clockwork.FakeClock) {
 	t.Helper()
+	blockUntilTimers(t, clock, 1)
+}
+
+// blockUntilTimers waits until n timers are armed on the fake clock: the
+// scheduler's and a retry's.
+func blockUntilTimers(t *testing.T, clock *clockwork.FakeClock, n int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	if err := clock.BlockUntilContext(ctx, 1); err != nil {
-		t.Fatalf("scheduler did not arm its timer: %v", err)
+	if err := clock.BlockUntilContext(ctx, n); err != nil {
+		t.Fatalf("%d timers were not armed: %v", n, err)
 	}
+}
+
+// health returns the daemon's /healthz; its Listen must be set.
+func (h *harness) health(t *testing.T) health {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: waitLimit}).Get("http://" + h.logs.httpAddr(t) + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got health
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 func receive[T any](t *testing.T, ch <-chan T, what string) T {
@@ -456,7 +480,9 @@ func newLogSink(t *testing.T) *logSink {
 func (s *logSink) handler() slog.Handler { return recordHandler{sink: s} }
 
 // waitFor returns the next record with message msg after the previous
-// record waitFor returned.
+// record waitFor returned. A message matches whole, or up to the "; "
+// after which the daemon says what comes next: "run failed" matches "run
+// failed; trying again at 04:46".
 func (s *logSink) waitFor(t *testing.T, msg string) slog.Record {
 	t.Helper()
 	return s.wait(t, msg, &s.next)
@@ -478,7 +504,7 @@ func (s *logSink) wait(t *testing.T, msg string, from *int) slog.Record {
 		for *from < len(s.records) {
 			r := s.records[*from]
 			*from++
-			if r.Message == msg {
+			if r.Message == msg || strings.HasPrefix(r.Message, msg+"; ") {
 				s.mu.Unlock()
 				return r
 			}

@@ -21,5 +21,6 @@
 //   - run.go and explain.go: the one-shot pipeline and its explanation;
 //   - publish.go and github.go: committing to a branch, GitHub Actions;
 //   - daemon.go, watch.go, serve.go: the schedule, the watched export
-//     folder, and the catalog over HTTP.
+//     folder, and the catalog over HTTP; recovery.go: what a failed run
+//     calls for (a retry, or a new export).
 package feedgen

@@ -93,14 +93,18 @@ func (h *catalogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // health is the JSON body of /healthz. Time is when the last run ended;
 // Serving is the catalog the server hands out, which after a failed run is
-// still the last good one.
+// still the last good one. After a failure, RetryAt is when the run is
+// tried again before the next scheduled one, and AwaitingExport says that
+// the export was refused and scheduled runs wait for a new one.
 type health struct {
-	Time    time.Time      `json:"time,omitzero"`
-	Result  string         `json:"result"` // "ok", "failed" or "never"
-	Error   string         `json:"error,omitempty"`
-	Items   int            `json:"items"`
-	NextRun time.Time      `json:"next_run,omitzero"`
-	Serving *servedCatalog `json:"serving,omitempty"`
+	Time           time.Time      `json:"time,omitzero"`
+	Result         string         `json:"result"` // "ok", "failed" or "never"
+	Error          string         `json:"error,omitempty"`
+	Items          int            `json:"items"`
+	NextRun        time.Time      `json:"next_run,omitzero"`
+	RetryAt        time.Time      `json:"retry_at,omitzero"`
+	AwaitingExport bool           `json:"awaiting_export,omitempty"`
+	Serving        *servedCatalog `json:"serving,omitempty"`
 }
 
 type servedCatalog struct {
@@ -115,18 +119,19 @@ func (h *catalogHandler) health(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "GET, HEAD")
 		return
 	}
-	finished, items, err := h.status.get()
-	body := health{Time: finished, Result: "ok", Items: items, NextRun: h.nextRun()}
+	last := h.status.get()
+	body := health{Time: last.finished, Result: "ok", Items: last.items, NextRun: h.nextRun(),
+		RetryAt: last.retryAt, AwaitingExport: last.awaitingExport}
 	if g := h.acquire(); g != nil {
 		body.Serving = &servedCatalog{Generated: g.generated, Items: max(g.items, 0)}
 		h.release(g)
 	}
 	code := http.StatusOK
 	switch {
-	case finished.IsZero():
+	case last.finished.IsZero():
 		body.Result = "never"
-	case err != nil:
-		body.Result, body.Error = "failed", redact.String(err.Error())
+	case last.err != nil:
+		body.Result, body.Error = "failed", redact.String(last.err.Error())
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, body)

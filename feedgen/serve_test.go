@@ -349,6 +349,18 @@ func TestServeHealthz(t *testing.T) {
 		{"Failed", func() { h.status.record(finished, RunReport{}, errors.New("read export: workbook is damaged")) },
 			http.StatusServiceUnavailable,
 			health{Time: finished, Result: "failed", Error: "read export: workbook is damaged"}},
+		{"Retrying", func() {
+			h.status.record(finished, RunReport{}, errors.New("catalog.csv is held open by another program"))
+			h.status.expect(finished.Add(time.Minute), false)
+		}, http.StatusServiceUnavailable,
+			health{Time: finished, Result: "failed", Error: "catalog.csv is held open by another program", RetryAt: finished.Add(time.Minute)}},
+		{"AwaitingExport", func() {
+			h.status.record(finished, RunReport{}, errors.New("read export: workbook is damaged"))
+			h.status.expect(time.Time{}, true)
+		}, http.StatusServiceUnavailable,
+			health{Time: finished, Result: "failed", Error: "read export: workbook is damaged", AwaitingExport: true}},
+		{"OKAfterFailure", func() { h.status.record(finished, RunReport{Items: 42}, nil) }, http.StatusOK,
+			health{Time: finished, Result: "ok", Items: 42}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -366,7 +378,8 @@ func TestServeHealthz(t *testing.T) {
 			}
 			tt.want.NextRun = time.Date(2026, 11, 23, 16, 45, 0, 0, taipei)
 			if !got.Time.Equal(tt.want.Time) || !got.NextRun.Equal(tt.want.NextRun) ||
-				got.Result != tt.want.Result || got.Error != tt.want.Error || got.Items != tt.want.Items {
+				got.Result != tt.want.Result || got.Error != tt.want.Error || got.Items != tt.want.Items ||
+				!got.RetryAt.Equal(tt.want.RetryAt) || got.AwaitingExport != tt.want.AwaitingExport {
 				t.Errorf("healthz = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -390,20 +403,7 @@ func TestServeThroughDaemon(t *testing.T) {
 	base := "http://" + h.logs.httpAddr(t)
 	client := &http.Client{Timeout: waitLimit}
 
-	healthz := func() health {
-		t.Helper()
-		resp, err := client.Get(base + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var got health
-		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
-	if got := healthz(); got.Result != "never" || got.NextRun.IsZero() {
+	if got := h.health(t); got.Result != "never" || got.NextRun.IsZero() {
 		t.Errorf("healthz before any run = %+v, want never with a next run", got)
 	}
 	resp, err := client.Post(base+"/refresh", "", nil)
@@ -415,7 +415,7 @@ func TestServeThroughDaemon(t *testing.T) {
 		t.Fatalf("POST /refresh: status %d, want 202", resp.StatusCode)
 	}
 	h.logs.waitFor(t, "run finished")
-	if got := healthz(); got.Result != "ok" || got.Items != 7 {
+	if got := h.health(t); got.Result != "ok" || got.Items != 7 {
 		t.Errorf("healthz after the run = %+v, want ok with 7 items", got)
 	}
 	resp, err = client.Get(base + "/catalog.xml")

@@ -334,6 +334,9 @@ func listExports(dir string) ([]exportFile, error) {
 	return exports, nil
 }
 
+// errNoExport is a drop folder without a complete export to read.
+var errNoExport = errors.New("no complete .xlsx export")
+
 // newestExport returns the newest export in dir that is complete, skipping
 // any that are still being copied.
 func newestExport(dir string) (string, error) {
@@ -346,7 +349,7 @@ func newestExport(dir string) (string, error) {
 			return e.path, nil
 		}
 	}
-	return "", fmt.Errorf("no complete .xlsx export in %s", DisplayPath(dir))
+	return "", fmt.Errorf("%w in %s", errNoExport, DisplayPath(dir))
 }
 
 func (a fileStamp) same(b fileStamp) bool {
