@@ -37,12 +37,15 @@ func TestClassifyFailures(t *testing.T) {
 		want failure
 	}{
 		{"HeldFile", write(&HeldFileError{File: "catalog.csv", Wait: 30 * time.Second}), passing},
-		{"Locked", write(&LockedError{Dir: "public", Holder: "feedgen run", Waited: 5 * time.Minute}), passing},
+		{"Locked", write(&LockedError{Doing: "writing to 「public」", Holder: "feedgen run", Waited: 5 * time.Minute}), passing},
 		{"DiskFull", write(&fs.PathError{Op: "write", Path: ".catalog.xml.tmp-1", Err: syscall.ENOSPC}), passing},
 		{"ReplaceFailed", write(&ReplaceError{File: "catalog.xml", Err: fs.ErrPermission}), passing},
 		{"ExportUnreadable", read(readErr), passing},
 		{"ExportChangedWhileRead", read(errExportChanged), passing},
 		{"PushRejected", publish(ErrPushRejected), passing},
+		{"PublishLocked", publish(&LockedError{Doing: "publishing from the repository 「.」", Waited: 5 * time.Minute}), passing},
+		{"PushAuth", publish(&AuthError{Remote: "origin", Err: errors.New("exit status 128")}), passing},
+		{"FileTooLargeForHost", publish(&FileTooLargeError{Name: "catalog.xml", Size: 200 << 20, Limit: 100 << 20}), passing},
 		{"PushRefused", publish(ErrPushRefused), passing},
 		{"GitAuth", publish(ErrGitAuth), passing},
 		{"GitFailed", publish(&gitError{Args: []string{"push"}, Err: &exec.ExitError{}, Stderr: "Could not resolve host: github.com"}), passing},
@@ -132,7 +135,7 @@ func TestDaemonRetriesPassingFailure(t *testing.T) {
 	public := DisplayPath("public")
 	failures := map[string]error{
 		"HeldFile": fmt.Errorf("write catalog to %s: %w", public, &HeldFileError{File: "catalog.csv", Wait: 30 * time.Second}),
-		"Locked":   fmt.Errorf("write catalog to %s: %w", public, &LockedError{Dir: "public", Holder: "feedgen run", Waited: 5 * time.Minute}),
+		"Locked":   fmt.Errorf("write catalog to %s: %w", public, &LockedError{Doing: "writing to " + DisplayPath("public"), Holder: "feedgen run", Waited: 5 * time.Minute}),
 	}
 	for name, failErr := range failures {
 		t.Run(name, func(t *testing.T) {
