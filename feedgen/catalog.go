@@ -84,7 +84,7 @@ func (p *CatalogProduct) cleaned() *CatalogProduct {
 	}
 	c.Items = make([]Item, len(p.Items))
 	for i, it := range p.Items {
-		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.GTIN, &it.MPN, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
+		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.GTIN, &it.MPN, &it.Link, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
 			*s = cleanText(*s)
 		}
 		it.Options = cleanOptions(it.Options)
@@ -112,6 +112,7 @@ type Item struct {
 	VariantID    string
 	SKU          string // the shop's own number: never sent as an identifier
 	GTIN, MPN    string // from the columns the config maps to them, else ""
+	Link         string // the variant's own landing page; "" is the product's (see ItemLink)
 	Title        string
 	Options      []Option
 	Price        string // decimal, no currency
@@ -133,6 +134,9 @@ type catalogBuilder struct {
 	cfg   *Config
 	rules *rules
 	at    time.Time
+	// sharedPages counts the products whose variants differ in price or
+	// availability but link to one page, for the run's note.
+	sharedPages int
 }
 
 func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
@@ -151,11 +155,72 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 	if len(reasons) == 0 {
 		cp, invalid, warns := mapProduct(p, b.cfg)
 		if len(invalid) == 0 {
+			if b.cfg.VariantLink == "" && variantsDiffer(cp.Items) {
+				b.sharedPages++
+			}
 			return &cp, nil, warns
 		}
 		reasons = invalid
 	}
 	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}, nil
+}
+
+// variantsDiffer reports whether a shopper landing on the product's page,
+// which shows its default variant, could see another price or
+// availability than an item promised.
+func variantsDiffer(items []Item) bool {
+	for _, it := range items[min(1, len(items)):] {
+		if it.Price != items[0].Price || it.SalePrice != items[0].SalePrice || it.Availability != items[0].Availability {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedPagesNote is the run's note about the products variantsDiffer
+// finds, nil when there are none.
+func (b *catalogBuilder) sharedPagesNote() *Warning {
+	if b.sharedPages == 0 {
+		return nil
+	}
+	return &Warning{Message: fmt.Sprintf("%d products have variants that differ in price or availability, and every variant links to the product's page, which shows its default variant; "+
+		"if your shop opens a variant by its address (on CYBERBIZ ?sku= on some plans), set variant_link = \"{link}?sku={sku}\" in the config", b.sharedPages)}
+}
+
+// ItemLink is it's landing page: its own, else its product's.
+func (p *CatalogProduct) ItemLink(it *Item) string {
+	if it.Link != "" {
+		return it.Link
+	}
+	return p.Link
+}
+
+// variantLinkFields are the placeholders of a variant_link template.
+var variantLinkFields = []string{"{link}", "{variant_id}", "{sku}"}
+
+// checkVariantLink accepts a template that starts with the product's page,
+// so that every link stays on the shop, and names only known fields.
+func checkVariantLink(tmpl string) error {
+	if tmpl == "" {
+		return nil
+	}
+	if !strings.HasPrefix(tmpl, "{link}") {
+		return fmt.Errorf("%q must start with {link}, the product's page, such as \"{link}?sku={sku}\"", tmpl)
+	}
+	rest := tmpl
+	for _, f := range variantLinkFields {
+		rest = strings.ReplaceAll(rest, f, "")
+	}
+	if strings.ContainsAny(rest, "{} \t") {
+		return fmt.Errorf("%q: use only %s, and no spaces", tmpl, strings.Join(variantLinkFields, ", "))
+	}
+	return nil
+}
+
+// variantLink fills the template with the product's page and the
+// variant's id and SKU, each escaped for a query.
+func variantLink(tmpl, link string, it Item) string {
+	return strings.NewReplacer("{link}", link, "{variant_id}", url.QueryEscape(it.VariantID), "{sku}", url.QueryEscape(it.SKU)).Replace(tmpl)
 }
 
 // backorderDate is midnight, days after at, in at's zone, as Google's
@@ -257,6 +322,9 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		}
 		if multi {
 			it.GroupID = cp.ID
+			if cfg.VariantLink != "" && cp.Link != "" {
+				it.Link = variantLink(cfg.VariantLink, cp.Link, it)
+			}
 			if len(it.Options) > 0 {
 				vals := make([]string, len(it.Options))
 				for j, o := range it.Options {

@@ -46,6 +46,11 @@ type Config struct {
 	// (stock 0, 庫存不足時 = 繼續銷售) is said to be available again: Google
 	// requires an availability_date with backorder (answer/6324470).
 	BackorderDays int `toml:"backorder_days"`
+	// VariantLink, when set, is the landing page of each variant of a
+	// product that has several, as a template of the product's page:
+	// "{link}?sku={sku}" or "{link}?variant={variant_id}". Empty, every
+	// variant links to the product page, which shows the default variant.
+	VariantLink string `toml:"variant_link"`
 	// MaxDrop is the largest share of the published items a new catalog may
 	// lose before the run refuses to replace it.
 	MaxDrop Fraction `toml:"max_drop"`
@@ -346,6 +351,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BackorderDays < 1 || c.BackorderDays > 365 {
 		return &ConfigError{Key: "backorder_days", Err: fmt.Errorf("must be 1 to 365 days (Google takes an availability date up to a year ahead), got %d", c.BackorderDays)}
+	}
+	if err := checkVariantLink(c.VariantLink); err != nil {
+		return &ConfigError{Key: "variant_link", Err: err}
 	}
 	if c.MaxUnzipMB <= 0 {
 		return &ConfigError{Key: "max_unzip_mb", Err: fmt.Errorf("must be positive, got %d", c.MaxUnzipMB)}

@@ -49,10 +49,10 @@ type googleXML struct {
 	backorderDate string
 	expand        bool
 	n             int
-	// shared and about hold a product's elements that every variant
-	// repeats, escaped once per product, not once per variant: the
-	// description is most of a catalog's bytes.
-	shared, about []byte
+	// description, images and about hold a product's elements that every
+	// variant repeats, escaped once per product, not once per variant:
+	// the description is most of a catalog's bytes.
+	description, images, about []byte
 }
 
 func newGoogleXML(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
@@ -67,11 +67,10 @@ func newGoogleXML(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, erro
 
 func (g *googleXML) product(p *CatalogProduct) error {
 	x := &g.x
-	g.shared = appendXMLElem(g.shared[:0], "g:description", truncate(p.Description, googleLimits.description))
-	g.shared = appendXMLElem(g.shared, "g:link", p.Link)
-	g.shared = appendXMLElem(g.shared, "g:image_link", p.Images[0])
+	g.description = appendXMLElem(g.description[:0], "g:description", truncate(p.Description, googleLimits.description))
+	g.images = appendXMLElem(g.images[:0], "g:image_link", p.Images[0])
 	for _, img := range additionalImages(p) {
-		g.shared = appendXMLElem(g.shared, "g:additional_image_link", img)
+		g.images = appendXMLElem(g.images, "g:additional_image_link", img)
 	}
 	g.about = appendXMLElem(g.about[:0], "g:brand", p.Brand)
 	g.about = appendXMLElem(g.about, "g:product_type", p.ProductType)
@@ -81,7 +80,9 @@ func (g *googleXML) product(p *CatalogProduct) error {
 		x.elem("g:id", it.ID)
 		x.elem("g:item_group_id", it.GroupID)
 		x.elem("g:title", truncate(it.Title, googleLimits.title))
-		x.write(g.shared)
+		x.write(g.description)
+		x.elem("g:link", p.ItemLink(&it))
+		x.write(g.images)
 		x.elem("g:availability", it.Availability)
 		if it.Availability == Backorder {
 			x.elem("g:availability_date", g.backorderDate)

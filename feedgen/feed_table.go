@@ -66,7 +66,7 @@ func (t *googleTSV) product(p *CatalogProduct) error {
 		}
 		t.row([]string{
 			it.ID, it.GroupID, truncate(it.Title, googleLimits.title), truncate(p.Description, googleLimits.description),
-			p.Link, p.Images[0], extra, it.Availability, date, money(it.Price, t.currency), money(it.SalePrice, t.currency),
+			p.ItemLink(&it), p.Images[0], extra, it.Availability, date, money(it.Price, t.currency), money(it.SalePrice, t.currency),
 			p.Brand, p.ProductType, "new", it.GTIN, it.MPN, identifierExists(it),
 		})
 		t.n++
@@ -113,7 +113,7 @@ func (m *metaCSV) product(p *CatalogProduct) error {
 		rec := []string{
 			it.ID, it.GroupID, truncate(it.Title, metaLimits.title), truncate(p.Description, metaLimits.description),
 			metaAvailability[it.Availability], "new", money(it.Price, m.currency), money(it.SalePrice, m.currency),
-			p.Link, p.Images[0], extra, p.Brand, it.GTIN, it.MPN, p.ProductType,
+			p.ItemLink(&it), p.Images[0], extra, p.Brand, it.GTIN, it.MPN, p.ProductType,
 		}
 		for i := range rec {
 			rec[i] = flattenSpace(rec[i])

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -180,6 +181,47 @@ func TestIdentifiersOnlyFromMappedColumns(t *testing.T) {
 	for _, rec := range records[1:] {
 		if want := map[bool]string{true: "ACME-TS-01"}[rec[0] == "5000101"]; rec[mpn] != want {
 			t.Errorf("Meta item %s has mpn %q, want %q", rec[0], rec[mpn], want)
+		}
+	}
+}
+
+// TestVariantLink: with variant_link set, each variant of a product with
+// several lands on its own page in Google's and Meta's feeds, its SKU
+// escaped; LINE keeps the product's page, and the run's note is gone.
+func TestVariantLink(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.VariantLink = "{link}?sku={sku}"
+	p := mappable(Variant{ID: "5001", Row: 2, SKU: "TEE W/S", Price: "100"}, Variant{ID: "5002", Row: 3, SKU: "TEE-W-M", Price: "120"})
+	b := newCatalogBuilder(cfg, &Export{}, time.Date(2026, 11, 23, 5, 0, 0, 0, taipei(t)))
+	cp, _, _ := b.add(p)
+	c := &Catalog{CatalogInfo: b.info(), Products: []CatalogProduct{*cp}}
+	files := writeFormats(t, c)
+	for _, format := range []string{"google-xml", "google-tsv", "meta-csv"} {
+		for _, want := range []string{testShop + "/products/t-shirt?sku=TEE+W%2FS", testShop + "/products/t-shirt?sku=TEE-W-M"} {
+			if !strings.Contains(string(files[format]), want) {
+				t.Errorf("%s lacks the variant link %s", format, want)
+			}
+		}
+	}
+	if got := lineObject(cp).Link; got != testShop+"/products/t-shirt" {
+		t.Errorf("LINE link = %q, want the product's page", got)
+	}
+	if note := b.sharedPagesNote(); note != nil {
+		t.Errorf("note %q with variant_link set", note.Message)
+	}
+	cfg.VariantLink = ""
+	b = newCatalogBuilder(cfg, &Export{}, time.Now())
+	if cp, _, _ := b.add(p); cp == nil || b.sharedPagesNote() == nil {
+		t.Error("no note about variants that differ in price sharing one page")
+	}
+	for tmpl, want := range map[string]string{
+		"https://evil.example/?u={link}": "must start with {link}",
+		"{link}?sku={SKU}":               "use only {link}, {variant_id}, {sku}",
+		"{link}?v={variant_id} x":        "no spaces",
+	} {
+		cfg.VariantLink = tmpl
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "variant_link") {
+			t.Errorf("Validate(variant_link = %q) = %v, want %q", tmpl, err, want)
 		}
 	}
 }

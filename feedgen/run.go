@@ -118,6 +118,9 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		return nil, err
 	}
 	out := stage.out
+	if note := b.sharedPagesNote(); note != nil {
+		ex.warn(*note)
+	}
 	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "rows_apart", ex.RowsApart, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
 	sum.Export, sum.ExportSHA256 = filepath.Base(cfg.Export), ex.SHA256
