@@ -15,7 +15,7 @@ const googleNS = "http://base.google.com/ns/1.0"
 type feedWriter interface {
 	product(p *CatalogProduct) error
 	// finish writes what follows the products and flushes.
-	finish(excluded []Exclusion) error
+	finish(excluded *exclusionList) error
 	// items is how many items were written, for the safety guard.
 	items() int
 }
@@ -35,7 +35,7 @@ func writeAll(w io.Writer, c *Catalog, format string, expand bool, open func(io.
 			return err
 		}
 	}
-	return fw.finish(c.Excluded)
+	return fw.finish(listedExclusions(c.Excluded))
 }
 
 // WriteGoogleXML writes c as a Google Merchant Center RSS 2.0 feed: one
@@ -99,7 +99,7 @@ func (g *googleXML) product(p *CatalogProduct) error {
 	return x.err
 }
 
-func (g *googleXML) finish([]Exclusion) error {
+func (g *googleXML) finish(*exclusionList) error {
 	g.x.raw("</channel>\n</rss>\n")
 	if g.x.err != nil {
 		return g.x.err
@@ -392,7 +392,7 @@ func (l *lineJSON) product(p *CatalogProduct) error {
 	return err
 }
 
-func (l *lineJSON) finish([]Exclusion) error {
+func (l *lineJSON) finish(*exclusionList) error {
 	if _, err := l.bw.WriteString("\n]\n"); err != nil {
 		return err
 	}

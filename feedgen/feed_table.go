@@ -74,7 +74,7 @@ func (t *googleTSV) product(p *CatalogProduct) error {
 	return t.err
 }
 
-func (t *googleTSV) finish([]Exclusion) error {
+func (t *googleTSV) finish(*exclusionList) error {
 	if t.err != nil {
 		return t.err
 	}
@@ -126,7 +126,7 @@ func (m *metaCSV) product(p *CatalogProduct) error {
 	return nil
 }
 
-func (m *metaCSV) finish([]Exclusion) error {
+func (m *metaCSV) finish(*exclusionList) error {
 	m.w.Flush()
 	if err := m.w.Error(); err != nil {
 		return err

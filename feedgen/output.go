@@ -218,7 +218,7 @@ func (o *catalogOutput) add(p *CatalogProduct) error {
 // commit finishes every file, records the feeds in sum, writes the report,
 // and replaces the published files. It aborts, leaving them untouched, on
 // any error or when the guard refuses.
-func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChange bool) (err error) {
+func (o *catalogOutput) commit(sum *Summary, excluded *exclusionList, maxDrop Fraction, force, detectChange bool) (err error) {
 	defer func() {
 		if err != nil {
 			o.abort()
@@ -228,7 +228,7 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChan
 		if f.w == nil {
 			continue
 		}
-		if err := f.w.finish(sum.ExcludedProducts); err != nil {
+		if err := f.w.finish(excluded); err != nil {
 			return fmt.Errorf("write %s: %w", f.name, err)
 		}
 		if f.count != nil {
@@ -240,7 +240,7 @@ func (o *catalogOutput) commit(sum *Summary, maxDrop Fraction, force, detectChan
 	}
 	for _, f := range o.files {
 		if f.name == reportFile {
-			if err := sum.WriteJSON(f.sink); err != nil {
+			if err := sum.writeJSON(f.sink, excluded); err != nil {
 				return fmt.Errorf("write %s: %w", f.name, err)
 			}
 		}

@@ -287,8 +287,8 @@ func (f failingWriter) product(*CatalogProduct) error {
 	io.WriteString(f.w, "[\n{\"product_id\":")
 	return errDiskFull
 }
-func (f failingWriter) finish([]Exclusion) error { return nil }
-func (f failingWriter) items() int               { return 0 }
+func (f failingWriter) finish(*exclusionList) error { return nil }
+func (f failingWriter) items() int                  { return 0 }
 
 // failingFeeds are the default feeds with feed i written by failingWriter.
 func failingFeeds(t *testing.T, i int) []Feed {
@@ -484,7 +484,7 @@ func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force 
 			return err
 		}
 	}
-	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, maxDrop, force, false)
+	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, listedExclusions(c.Excluded), maxDrop, force, false)
 }
 
 // TestOutputRemovesLegacyPrivateFiles: the report and full preview older

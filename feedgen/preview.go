@@ -76,7 +76,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem;text-al
 <input id="q" type="search" placeholder="Search by name, PID or SKU" autocomplete="off">
 </header>
 <section class="products">
-{{end}}{{define "excluded"}}<h2>Excluded ({{len .Excluded}})</h2>
+{{end}}{{define "excluded"}}<h2>Excluded ({{.Excluded}})</h2>
 <table>
 <thead><tr><th>PID</th><th>name</th><th>row</th><th>why</th></tr></thead>
 <tbody>
@@ -170,7 +170,7 @@ func (pv *preview) escape(s string) {
 
 // finish ends the product list and, on the private page, writes the
 // excluded products.
-func (pv *preview) finish(excluded []Exclusion) error {
+func (pv *preview) finish(excluded *exclusionList) error {
 	pv.bw.WriteString("</section>\n")
 	if pv.private {
 		if err := pv.excluded(excluded); err != nil {
@@ -187,12 +187,15 @@ func (pv *preview) finish(excluded []Exclusion) error {
 // an export with many excluded products made html/template the slowest
 // part of the end of a run. Their text comes from the export as it is, so
 // it is cleaned.
-func (pv *preview) excluded(excluded []Exclusion) error {
+func (pv *preview) excluded(excluded *exclusionList) error {
 	w, esc := pv.bw, pv.escape
-	if err := previewTemplates.ExecuteTemplate(w, "excluded", map[string]any{"Excluded": excluded}); err != nil {
+	if err := previewTemplates.ExecuteTemplate(w, "excluded", map[string]any{"Excluded": excluded.Len()}); err != nil {
 		return err
 	}
-	for _, e := range excluded {
+	for e, err := range excluded.All() {
+		if err != nil {
+			return err
+		}
 		id, name := cleanText(e.ID), cleanText(e.Name)
 		w.WriteString(`<tr data-search="`)
 		esc(strings.ToLower(id + " " + name))

@@ -30,8 +30,9 @@ type Summary struct {
 	Excluded     int            `json:"excluded"`
 	ExcludedBy   map[string]int `json:"excluded_by_reason"`
 	Feeds        []FeedResult   `json:"feeds"`
-	// ExcludedProducts lists every excluded product with all its reasons.
-	// ExcludedProducts and Warnings are written last, by WriteJSON itself.
+	// ExcludedProducts is the first excluded products, with all their
+	// reasons, as many as the Markdown lists: report.json lists every one,
+	// from a temporary file during the run.
 	ExcludedProducts []Exclusion `json:"-"`
 	// Warnings keeps the first warnings; WarningCount is exact.
 	Warnings     []Warning `json:"-"`
@@ -65,10 +66,11 @@ func (s *Summary) ReasonCodes() []string {
 	return codes
 }
 
-// WriteJSON writes s as report.json. The two lists that grow with the
-// export (excluded products, warnings) are written an entry at a time, so
-// a report of 60k exclusions is never a second copy in memory.
-func (s *Summary) WriteJSON(w io.Writer) error {
+// writeJSON writes s as report.json, listing every product of excluded.
+// The two lists that grow with the export (excluded products, warnings)
+// are written an entry at a time, so neither is ever a second copy in
+// memory.
+func (s *Summary) writeJSON(w io.Writer, excluded *exclusionList) error {
 	bw := bufio.NewWriter(w)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -85,27 +87,34 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	head.ExcludedProducts, head.Warnings = nil, nil
 	b := encode(head, "")
 	bw.Write(b[:len(b)-2]) // all but the closing "\n}"
-	for _, list := range []struct {
-		key string
-		n   int
-		at  func(int) any
-	}{
-		{"excluded_products", len(s.ExcludedProducts), func(i int) any { return s.ExcludedProducts[i] }},
-		{"warnings", len(s.Warnings), func(i int) any { return s.Warnings[i] }},
-	} {
-		fmt.Fprintf(bw, ",\n  %q: [", list.key)
-		for i := 0; i < list.n; i++ {
-			if i > 0 {
-				bw.WriteString(",")
-			}
-			bw.WriteString("\n    ")
-			bw.Write(encode(list.at(i), "    "))
+	entry := func(i int, v any) {
+		if i > 0 {
+			bw.WriteString(",")
 		}
-		if list.n > 0 {
+		bw.WriteString("\n    ")
+		bw.Write(encode(v, "    "))
+	}
+	end := func(n int) {
+		if n > 0 {
 			bw.WriteString("\n  ")
 		}
 		bw.WriteString("]")
 	}
+	bw.WriteString(",\n  \"excluded_products\": [")
+	n := 0
+	for e, err := range excluded.All() {
+		if err != nil {
+			return err
+		}
+		entry(n, e)
+		n++
+	}
+	end(n)
+	bw.WriteString(",\n  \"warnings\": [")
+	for i, w := range s.Warnings {
+		entry(i, w)
+	}
+	end(len(s.Warnings))
 	bw.WriteString("\n}\n")
 	return bw.Flush()
 }
@@ -152,16 +161,16 @@ func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
 	}
 	if s.Excluded > 0 && listExcluded {
 		bw.WriteString("\n<details><summary>Excluded products</summary>\n\n| PID | name | row | why |\n|---|---|---:|---|\n")
-		for i, e := range s.ExcludedProducts {
-			if i == markdownExcludedRows {
-				fmt.Fprintf(bw, "\n… and %d more in report.json\n", len(s.ExcludedProducts)-i)
-				break
-			}
+		listed := s.ExcludedProducts[:min(len(s.ExcludedProducts), markdownExcludedRows)]
+		for _, e := range listed {
 			why := make([]string, len(e.Reasons))
 			for j, r := range e.Reasons {
 				why[j] = mdEscape(r.Message)
 			}
 			fmt.Fprintf(bw, "| %s | %s | %d | %s |\n", mdEscape(e.ID), mdEscape(e.Name), e.Row, strings.Join(why, "; "))
+		}
+		if s.Excluded > len(listed) {
+			fmt.Fprintf(bw, "\n… and %d more in report.json\n", s.Excluded-len(listed))
 		}
 		bw.WriteString("\n</details>\n\n")
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -36,7 +37,7 @@ type RunOptions struct {
 // opt.At, and replace the catalog files in cfg.Out atomically. Products
 // flow from the sheet to the files one at a time. It returns a summary even
 // when the guard refuses, so the caller can say what it saw.
-func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
+func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error) {
 	log := opt.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -75,16 +76,24 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 		stage    *catalogStage
 		b        *catalogBuilder
 		exp      *Export // the export being read, for warnings
-		excluded []Exclusion
+		excluded = new(exclusionList)
 		eligible int
 	)
+	defer func() {
+		if cerr := excluded.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("releasing the temporary file of the excluded products: %w", cerr)
+		}
+	}()
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
 		if stage != nil {
 			// The rows are read again, grouped by product: drop the
 			// catalog written so far, and start it over.
 			stage.wait()
 			stage.out.abort()
-			excluded, eligible = nil, 0
+			if err := excluded.close(); err != nil {
+				return fmt.Errorf("releasing the temporary file of the excluded products: %w", err)
+			}
+			excluded, eligible = new(exclusionList), 0
 		}
 		exp, b = ex, newCatalogBuilder(&cfg, ex, at)
 		info := b.info()
@@ -100,8 +109,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 			exp.warn(w)
 		}
 		if excl != nil {
-			excluded = append(excluded, *excl)
-			return nil
+			return excluded.add(*excl)
 		}
 		eligible++
 		return stage.send(cp)
@@ -124,7 +132,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (*Summary, error) {
 	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "rows_apart", ex.RowsApart, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
 	sum.Export, sum.ExportSHA256 = filepath.Base(cfg.Export), ex.SHA256
-	if err := out.commit(sum, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
+	if err := out.commit(sum, excluded, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
 		err = fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		sum.Failure = "The catalog files were left as they were: " + redact.String(err.Error())
 		return sum, err
@@ -224,27 +232,19 @@ func openNamed(path string) (*os.File, error) {
 	return f, err
 }
 
-func summarize(ex *Export, at time.Time, eligible int, excluded []Exclusion) *Summary {
+func summarize(ex *Export, at time.Time, eligible int, excluded *exclusionList) *Summary {
 	s := &Summary{
 		At:               at,
 		Rows:             ex.Rows,
 		Products:         ex.ProductCount,
 		Eligible:         eligible,
-		Excluded:         len(excluded),
-		ExcludedProducts: excluded,
+		Excluded:         excluded.Len(),
+		ExcludedProducts: excluded.head,
 		ExcludedBy:       map[string]int{},
 		Warnings:         ex.Warnings,
 		WarningCount:     ex.WarningCount,
 	}
-	for _, e := range excluded {
-		seen := map[string]bool{}
-		for _, r := range e.Reasons {
-			if !seen[r.Code] {
-				seen[r.Code] = true
-				s.ExcludedBy[r.Code]++
-			}
-		}
-	}
+	maps.Copy(s.ExcludedBy, excluded.byReason)
 	return s
 }
 

@@ -303,7 +303,7 @@ func TestRunReplacesACatalogHeldOpenForAMoment(t *testing.T) {
 type panickingWriter struct{}
 
 func (panickingWriter) product(*CatalogProduct) error { panic("writer bug") }
-func (panickingWriter) finish([]Exclusion) error      { return nil }
+func (panickingWriter) finish(*exclusionList) error   { return nil }
 func (panickingWriter) items() int                    { return 0 }
 
 // TestRunWriterPanicFailsTheRun: the writers run on a goroutine of their
@@ -377,7 +377,7 @@ func TestMissingFileIsNotFound(t *testing.T) {
 
 func TestReportJSONWithEmptyLists(t *testing.T) {
 	var buf bytes.Buffer
-	if err := (&Summary{Export: "x.xlsx", ExcludedBy: map[string]int{}}).WriteJSON(&buf); err != nil {
+	if err := (&Summary{Export: "x.xlsx", ExcludedBy: map[string]int{}}).writeJSON(&buf, new(exclusionList)); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any

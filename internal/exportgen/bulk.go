@@ -21,7 +21,11 @@ type BulkOptions struct {
 	// sorted the export by a variant's column would save it: a product's
 	// rows end up apart.
 	Shuffle bool
-	Seed    uint64
+	// Hidden makes every product not public (商品是否公開 否), with one
+	// variant and a one-line description: a shop's archive of products
+	// off the shop, every one of which the report lists as excluded.
+	Hidden bool
+	Seed   uint64
 }
 
 // WriteBulk streams a large export in the CYBERBIZ layout: about 2.5
@@ -100,7 +104,7 @@ func (g *bulkWriter) sheet(opt BulkOptions) error {
 	variant := 5_000_000
 	if !opt.Shuffle {
 		for p := range opt.Products {
-			bp := bulkProductAt(rng, p)
+			bp := bulkProductAt(rng, p, opt.Hidden)
 			for v := range bp.stocks {
 				row++
 				variant++
@@ -118,7 +122,7 @@ func (g *bulkWriter) sheet(opt BulkOptions) error {
 		for p := range opt.Products {
 			states[p] = *src
 			firsts[p] = variant + 1
-			bp := bulkProductAt(rng, p)
+			bp := bulkProductAt(rng, p, opt.Hidden)
 			variant += len(bp.stocks)
 			for v := range bp.stocks {
 				order = append(order, p<<2|v)
@@ -128,7 +132,7 @@ func (g *bulkWriter) sheet(opt BulkOptions) error {
 		for _, pv := range order {
 			p, v := pv>>2, pv&3
 			state := states[p]
-			bp := bulkProductAt(rand.New(&state), p)
+			bp := bulkProductAt(rand.New(&state), p, opt.Hidden)
 			row++
 			bp.variantRow(vals, v, firsts[p]+v)
 			g.row(row, vals)
@@ -148,8 +152,8 @@ type bulkProduct struct {
 
 var bulkStart = Serial(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 
-// bulkProductAt makes product p from rng.
-func bulkProductAt(rng *rand.Rand, p int) bulkProduct {
+// bulkProductAt makes product p from rng, a hidden one if hidden.
+func bulkProductAt(rng *rand.Rand, p int, hidden bool) bulkProduct {
 	bp := bulkProduct{id: strconv.Itoa(1_000_000 + p), public: "是", tags: "新品,熱銷"}
 	nv := 1 + rng.IntN(4)
 	switch p % 20 {
@@ -163,7 +167,11 @@ func bulkProductAt(rng *rand.Rand, p int) bulkProduct {
 		bp.end = Date{Serial: bulkStart + 30}
 	}
 	bp.name, bp.vendor = fmt.Sprintf("商品 %d 號 經典款", p), "品牌"+strconv.Itoa(p%50)
-	bp.desc = description(rng, p)
+	if hidden {
+		nv, bp.public, bp.desc = 1, "否", "<p>型號 "+bp.id+"</p>"
+	} else {
+		bp.desc = description(rng, p)
+	}
 	bp.price = 100 + rng.IntN(5000)
 	bp.stocks = make([]int, nv)
 	for v := range bp.stocks {
