@@ -311,8 +311,20 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		invalid(cols.Images, p.Row, "", fmt.Sprintf("missing image_link (no usable URL in the %s columns)", cols.Images))
 	}
 	multi := len(p.Variants) > 1
+	optionCut := false
 	for i, v := range p.Variants {
 		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), GTIN: strings.TrimSpace(cleanText(v.GTIN)), MPN: strings.TrimSpace(cleanText(v.MPN)), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
+		// No channel takes an option, or a title, longer than a title:
+		// cut here, a variant of megabytes of options is not carried into
+		// memory and written in every feed.
+		for j := range it.Options {
+			o := &it.Options[j]
+			if len(o.Name) > metaLimits.title || len(o.Value) > metaLimits.title {
+				name, value := truncate(o.Name, metaLimits.title), truncate(o.Value, metaLimits.title)
+				optionCut = optionCut || name != o.Name || value != o.Value
+				o.Name, o.Value = name, value
+			}
+		}
 		// An item is its variant, whether or not the product has others:
 		// Google and Meta keep an item's history by its id, which must not
 		// change when a second size is added (answer/6324405).
@@ -330,7 +342,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 				for j, o := range it.Options {
 					vals[j] = o.Value
 				}
-				it.Title += " - " + strings.Join(vals, " / ")
+				it.Title = truncate(it.Title+" - "+strings.Join(vals, " / "), metaLimits.title)
 			}
 		}
 		if st := strings.TrimSpace(v.Stock); st != "" {
@@ -353,6 +365,10 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 			it.Price, it.SalePrice = formatMoney(list), formatMoney(price)
 		}
 		cp.Items = append(cp.Items, it)
+	}
+	if optionCut {
+		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
+			"product %s: an option name or value is over %d characters; the channels get the first %d", p.ID, metaLimits.title, metaLimits.title)})
 	}
 	if len(cp.Items) == 0 && priceErr != nil {
 		invalid(cols.Price, p.Row, p.Variants[0].Price, "missing price: no variant has a valid price ("+priceErr.Error()+")")

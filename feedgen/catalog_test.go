@@ -469,9 +469,41 @@ func TestLongNameIsCappedOnce(t *testing.T) {
 		t.Errorf("LINE product_name has %d characters, want the first 200", runeCount(got))
 	}
 	for _, it := range cp.Items[:3] {
-		if want := strings.Repeat("長", 200) + " - " + it.Options[0].Value; it.Title != want {
-			t.Errorf("item %s title has %d characters, want the first 200 of the name and its option", it.VariantID, runeCount(it.Title))
+		if want := strings.Repeat("長", 200); it.Title != want {
+			t.Errorf("item %s title has %d characters, want the first 200 of the name", it.VariantID, runeCount(it.Title))
 		}
+	}
+}
+
+// TestLongOptionsAreCut: an option name or value longer than any channel
+// takes is cut to 200 characters, as is the title it makes, with one
+// warning for the product; a product of 3,000 such variants stays small.
+func TestLongOptionsAreCut(t *testing.T) {
+	long := strings.Repeat("紅", 20000)
+	var variants []Variant
+	for i := range 3000 {
+		variants = append(variants, Variant{ID: strconv.Itoa(5000 + i), Row: 2 + i, Price: "100", Options: []Option{{Name: "顏色", Value: strconv.Itoa(i) + long}}})
+	}
+	var (
+		cp    CatalogProduct
+		warns []Warning
+	)
+	grew := memtest.PeakDuring(func() { cp, _, warns = mapProduct(mappable(variants...), testConfig(t)) })
+	if grew > 32<<20 {
+		t.Errorf("mapping 3,000 variants of 60 KB options grew the heap by %d MB", grew>>20)
+	}
+	it := cp.Items[7]
+	if runeCount(it.Options[0].Value) != 200 || !strings.HasPrefix(it.Options[0].Value, "7紅") || runeCount(it.Title) != 200 {
+		t.Errorf("option value %d characters, title %d; want both cut to 200", runeCount(it.Options[0].Value), runeCount(it.Title))
+	}
+	n := 0
+	for _, w := range warns {
+		if strings.Contains(w.Message, "an option name or value is over 200 characters") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d warnings about long options, want one for the product: %v", n, warns)
 	}
 }
 
