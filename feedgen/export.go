@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"maps"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -320,6 +322,11 @@ func readHeader(rows rowReader, cols Columns, ex *Export) (*productRows, error) 
 		}
 		if hi.missing == nil {
 			ex.HeaderRow, ex.HasStatus = num, hi.cols["status"] >= 0
+			if len(hi.unreadOptions) > 0 {
+				ex.warn(Warning{Row: num, Message: fmt.Sprintf(
+					"the columns 「%s」 look like variant options but are not read, so variants may lose them: map each pair under [columns] as option_names and option_values",
+					strings.Join(hi.unreadOptions, "」, 「"))})
+			}
 			return &productRows{ex: ex, cols: cols, layout: layout, idx: hi, variantIDs: make(map[string]int)}, nil
 		}
 	}
@@ -493,6 +500,9 @@ type headerIndex struct {
 	images  []int
 	options []optionColumns
 	missing []string // headers of required columns not found
+	// unreadOptions are headers that look like an option's but that no
+	// pair reads.
+	unreadOptions []string
 }
 
 // optionColumns is one option pair found in the header row; header names
@@ -532,6 +542,8 @@ func matchHeaders(cells []string, layout []column, cols Columns) (headerIndex, i
 			hi.images = append(hi.images, i)
 		}
 	}
+	used := map[int]bool{}
+	taken := map[int]bool{} // option slots, from 1, that a configured pair filled
 	for i := range cols.OptionNames {
 		n, nok := at[normalizeHeader(cols.OptionNames[i])]
 		v, vok := at[normalizeHeader(cols.OptionValues[i])]
@@ -540,9 +552,84 @@ func matchHeaders(cells []string, layout []column, cols Columns) (headerIndex, i
 		}
 		if vok {
 			hi.options = append(hi.options, optionColumns{name: n, value: v, header: cols.OptionNames[i]})
+			taken[i+1], used[v], used[n] = true, true, true
+		}
+	}
+	// The pairs CYBERBIZ documents only as 「商品款式選項/內容」 (help
+	// article p=1960), under whatever header this export gives them, fill
+	// the slots no configured pair did, in order.
+	names, values := map[int]int{}, map[int]int{}
+	for i, c := range cells {
+		switch kind, slot := optionHeader(normalizeHeader(c)); kind {
+		case optionName:
+			if _, dup := names[slot]; !dup {
+				names[slot] = i
+			}
+		case optionValue:
+			if _, dup := values[slot]; !dup {
+				values[slot] = i
+			}
+		}
+	}
+	slots := slices.Sorted(maps.Keys(values))
+	for _, slot := range slots {
+		if taken[slot] || used[values[slot]] {
+			continue
+		}
+		n, ok := names[slot]
+		if !ok || used[n] {
+			n = -1
+		}
+		header := "選項" + strconv.Itoa(slot)
+		if slot <= len(cols.OptionNames) {
+			header = cols.OptionNames[slot-1]
+		}
+		hi.options = append(hi.options, optionColumns{name: n, value: values[slot], header: header})
+		used[values[slot]], used[n] = true, true
+	}
+	// Option-like columns left unread would lose every variant's option
+	// without a word: the run says which, and how to map them.
+	for i, c := range cells {
+		h := normalizeHeader(c)
+		if !used[i] && (strings.Contains(h, "選項") || strings.Contains(h, "option")) {
+			hi.unreadOptions = append(hi.unreadOptions, strings.TrimSpace(c))
 		}
 	}
 	return hi, hits
+}
+
+// Kinds of option header, for optionHeader.
+const (
+	notOption = iota
+	optionName
+	optionValue
+)
+
+var (
+	optionNameHeader  = regexp.MustCompile(`^(?:選項|option)([一二三四五六七八九1-9])(?:名稱|name)?$`)
+	optionValueHeader = regexp.MustCompile(`^(?:選項|option)?([一二三四五六七八九1-9])?(?:內容|值|value)([一二三四五六七八九1-9])?$`)
+)
+
+// optionHeader tells an option pair's column by its normalised header, as
+// exports and merchants' sheets write them: 選項一 / 選項一內容,
+// 商品款式選項1 / 商品款式內容1, option1 / option1 value, numbered ([23]) or
+// noted ((選填)) as normalizeHeader leaves them. slot counts from 1.
+func optionHeader(h string) (kind, slot int) {
+	h = strings.TrimPrefix(h, "商品款式")
+	if m := optionNameHeader.FindStringSubmatch(h); m != nil {
+		return optionName, optionDigit(m[1])
+	}
+	if m := optionValueHeader.FindStringSubmatch(h); m != nil && (m[1] == "") != (m[2] == "") {
+		return optionValue, optionDigit(m[1] + m[2])
+	}
+	return notOption, 0
+}
+
+func optionDigit(d string) int {
+	if i := strings.Index("一二三四五六七八九", d); i >= 0 {
+		return i/len("一") + 1
+	}
+	return int(d[0] - '0')
 }
 
 var (

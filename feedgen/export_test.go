@@ -947,3 +947,53 @@ func TestReadExportProductBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestOptionHeader(t *testing.T) {
+	for _, tt := range []struct {
+		header     string
+		kind, slot int
+	}{
+		{"選項一", optionName, 1}, {"選項一內容", optionValue, 1}, {"選項三內容", optionValue, 3},
+		{"商品款式選項一", optionName, 1}, {"商品款式內容一", optionValue, 1},
+		{"[23]商品款式選項2", optionName, 2}, {"[24]商品款式內容2", optionValue, 2},
+		{"選項1名稱", optionName, 1}, {"選項內容1", optionValue, 1}, {"選項1值", optionValue, 1},
+		{"Option1", optionName, 1}, {"Option 1 Value", optionValue, 1},
+		{"商品款式選項一(選填)", optionName, 1},
+		{"商品介紹", notOption, 0}, {"內容", notOption, 0}, {"選項", notOption, 0}, {"選項一內容二", notOption, 0},
+		{"商品內容1", notOption, 0},
+	} {
+		kind, slot := optionHeader(normalizeHeader(tt.header))
+		if kind != tt.kind || slot != tt.slot {
+			t.Errorf("optionHeader(%q) = %d, %d; want %d, %d", tt.header, kind, slot, tt.kind, tt.slot)
+		}
+	}
+}
+
+// TestReadExportFindsOptionColumns: exports that head their option pairs
+// otherwise than the config (as CYBERBIZ documents them only as
+// 「商品款式選項/內容」) keep every variant's options; option-like columns
+// that are still not read get a warning saying how to map them.
+func TestReadExportFindsOptionColumns(t *testing.T) {
+	base := []string{"商品 id", "商品款式 id", "商品名稱", "商品是否公開", "商品標籤", "商品上架時間", "商品下架時間", "商品款式售價"}
+	for _, pair := range [][4]string{
+		{"商品款式選項一", "商品款式內容一", "商品款式選項二", "商品款式內容二"},
+		{"[23]選項1", "[24]內容1", "[25]選項2", "[26]內容2"},
+		{"Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value"},
+	} {
+		h := append(slices.Clone(base), pair[:]...)
+		ex := mustRead(t, [][]string{h, {"1001", "5001", "T恤", "是", "", "", "", "100", "顏色", "紅", "尺寸", "M"}})
+		want := []Option{{"顏色", "紅"}, {"尺寸", "M"}}
+		if got := ex.Products[0].Variants[0].Options; !reflect.DeepEqual(got, want) {
+			t.Errorf("headers %q: options = %q, want %q", pair, got, want)
+		}
+		if ex.WarningCount != 0 {
+			t.Errorf("headers %q: warnings %v", pair, ex.Warnings)
+		}
+	}
+	h := append(slices.Clone(base), "選項A", "選項A內容")
+	ex := mustRead(t, [][]string{h, {"1001", "5001", "T恤", "是", "", "", "", "100", "顏色", "紅"}})
+	if len(ex.Warnings) != 1 || !strings.Contains(ex.Warnings[0].Message, "「選項A」, 「選項A內容」 look like variant options but are not read") ||
+		!strings.Contains(ex.Warnings[0].Message, "option_names") {
+		t.Errorf("warnings = %v, want one naming 選項A and 選項A內容 and how to map them", ex.Warnings)
+	}
+}
