@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ func (p *CatalogProduct) cleaned() *CatalogProduct {
 	}
 	c.Items = make([]Item, len(p.Items))
 	for i, it := range p.Items {
-		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.GTIN, &it.MPN, &it.Link, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
+		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.GTIN, &it.MPN, &it.Link, &it.Size, &it.Color, &it.Material, &it.Pattern, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
 			*s = cleanText(*s)
 		}
 		it.Options = cleanOptions(it.Options)
@@ -107,17 +108,20 @@ func cleanOptions(opts []Option) []Option {
 
 // Item is one variant as a feed item.
 type Item struct {
-	ID           string // g:id: the variant id (商品款式 id), for a product of one variant too
-	GroupID      string // g:item_group_id: the product id when the product has several variants
-	VariantID    string
-	SKU          string // the shop's own number: never sent as an identifier
-	GTIN, MPN    string // from the columns the config maps to them, else ""
-	Link         string // the variant's own landing page; "" is the product's (see ItemLink)
-	Title        string
-	Options      []Option
-	Price        string // decimal, no currency
-	SalePrice    string // set only when lower than Price
-	Availability string
+	ID        string // g:id: the variant id (商品款式 id), for a product of one variant too
+	GroupID   string // g:item_group_id: the product id when the product has several variants
+	VariantID string
+	SKU       string // the shop's own number: never sent as an identifier
+	GTIN, MPN string // from the columns the config maps to them, else ""
+	Link      string // the variant's own landing page; "" is the product's (see ItemLink)
+	// Size, Color, Material and Pattern are the values of the options the
+	// config maps to those attributes; they tell a group's variants apart.
+	Size, Color, Material, Pattern string
+	Title                          string
+	Options                        []Option
+	Price                          string // decimal, no currency
+	SalePrice                      string // set only when lower than Price
+	Availability                   string
 }
 
 // Exclusion is a product left out of the catalog, with every reason.
@@ -163,6 +167,20 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 		reasons = invalid
 	}
 	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}, nil
+}
+
+// optionAttribute returns the field of it for the attribute the option
+// name is, nil when it is none.
+func optionAttribute(it *Item, cfg *Config, name string) *string {
+	index := cfg.attributeOf
+	if index == nil { // a Config that was not validated
+		index = cfg.Options.index()
+	}
+	a, ok := index[normalizeText(name)]
+	if !ok {
+		return nil
+	}
+	return [...]*string{attrSize: &it.Size, attrColor: &it.Color, attrMaterial: &it.Material, attrPattern: &it.Pattern}[a]
 }
 
 // variantsDiffer reports whether a shopper landing on the product's page,
@@ -312,6 +330,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	}
 	multi := len(p.Variants) > 1
 	optionCut := false
+	var unmapped []string // option names that are no attribute, for the warning
 	for i, v := range p.Variants {
 		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), GTIN: strings.TrimSpace(cleanText(v.GTIN)), MPN: strings.TrimSpace(cleanText(v.MPN)), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
 		// No channel takes an option, or a title, longer than a title:
@@ -331,6 +350,16 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		it.ID = it.VariantID
 		if it.ID == "" {
 			it.ID = fmt.Sprintf("%s-%d", cp.ID, i+1)
+		}
+		for _, o := range it.Options {
+			if attr := optionAttribute(&it, cfg, o.Name); attr != nil {
+				if *attr != "" {
+					*attr += "/"
+				}
+				*attr += o.Value
+			} else if multi && !slices.Contains(unmapped, o.Name) {
+				unmapped = append(unmapped, o.Name)
+			}
 		}
 		if multi {
 			it.GroupID = cp.ID
@@ -365,6 +394,11 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 			it.Price, it.SalePrice = formatMoney(list), formatMoney(price)
 		}
 		cp.Items = append(cp.Items, it)
+	}
+	if len(unmapped) > 0 {
+		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
+			"product %s: the option 「%s」 is no size, color, material or pattern, so Google cannot tell its variants apart and may flag them; if it is one, add its name under [options] in the config",
+			p.ID, strings.Join(unmapped, "」, 「"))})
 	}
 	if optionCut {
 		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(

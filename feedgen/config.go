@@ -83,8 +83,14 @@ type Config struct {
 	Publish PublishConfig `toml:"publish"`
 	Columns Columns       `toml:"columns"`
 	Rules   Rules         `toml:"rules"`
+	// Options maps the names of variant options onto the attributes the
+	// channels tell variants apart by.
+	Options OptionAttributes `toml:"options"`
 
 	location *time.Location
+	// attributeOf maps a normalised option name to its attribute (see
+	// OptionAttributes.index); set by Validate.
+	attributeOf map[string]attribute
 }
 
 // Columns maps each field feedgen reads to the header text of its column.
@@ -161,6 +167,40 @@ type PublishConfig struct {
 	MaxFileMB int `toml:"max_file_mb"`
 }
 
+// OptionAttributes lists, for each variant attribute of Google and Meta
+// (answer/6324507), the option names that are it, compared as tags are
+// (width and case folded).
+type OptionAttributes struct {
+	Size     []string `toml:"size"`
+	Color    []string `toml:"color"`
+	Material []string `toml:"material"`
+	Pattern  []string `toml:"pattern"`
+}
+
+// attribute is one of the variant attributes of OptionAttributes.
+type attribute int
+
+const (
+	attrSize attribute = iota
+	attrColor
+	attrMaterial
+	attrPattern
+)
+
+// index maps each option name, normalised as normalizeText does, to its
+// attribute; a name listed twice is the first attribute's.
+func (o *OptionAttributes) index() map[string]attribute {
+	m := map[string]attribute{}
+	for a, names := range [][]string{attrSize: o.Size, attrColor: o.Color, attrMaterial: o.Material, attrPattern: o.Pattern} {
+		for _, n := range names {
+			if _, dup := m[normalizeText(n)]; !dup {
+				m[normalizeText(n)] = attribute(a)
+			}
+		}
+	}
+	return m
+}
+
 // Rules are the merchant's eligibility settings.
 type Rules struct {
 	// ExcludeTags are tags that keep a product out of every catalog.
@@ -213,6 +253,12 @@ func DefaultConfig() Config {
 			Images:       "商品圖片",
 			OptionNames:  []string{"選項一", "選項二", "選項三"},
 			OptionValues: []string{"選項一內容", "選項二內容", "選項三內容"},
+		},
+		Options: OptionAttributes{
+			Size:     []string{"尺寸", "尺碼", "大小", "規格尺寸", "size"},
+			Color:    []string{"顏色", "颜色", "色", "色彩", "顏色分類", "color", "colour"},
+			Material: []string{"材質", "材料", "material"},
+			Pattern:  []string{"圖案", "花色", "花紋", "pattern"},
 		},
 		Rules: Rules{
 			ExcludeTags:   []string{"贈品", "排除product feed"},
@@ -337,6 +383,7 @@ func (c *Config) Validate() error {
 		return &ConfigError{Key: "timezone", Err: fmt.Errorf("unknown time zone %q; use an IANA name such as \"Asia/Taipei\"", c.Timezone)}
 	}
 	c.location = loc
+	c.attributeOf = c.Options.index()
 	if c.ShopURL != "" {
 		u, err := url.Parse(c.ShopURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

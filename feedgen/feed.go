@@ -3,6 +3,7 @@ package feedgen
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -80,6 +81,10 @@ func (g *googleXML) product(p *CatalogProduct) error {
 		x.elem("g:id", it.ID)
 		x.elem("g:item_group_id", it.GroupID)
 		x.elem("g:title", truncate(it.Title, googleLimits.title))
+		x.elem("g:color", truncate(it.Color, googleLimits.attribute))
+		x.elem("g:size", truncate(it.Size, googleLimits.attribute))
+		x.elem("g:material", truncate(it.Material, googleLimits.material))
+		x.elem("g:pattern", truncate(it.Pattern, googleLimits.attribute))
 		x.write(g.description)
 		x.elem("g:link", p.ItemLink(&it))
 		x.write(g.images)
@@ -197,6 +202,10 @@ type lineProduct struct {
 	ProductType         string `json:"product_type"`
 	AgeGroup            string `json:"age_group"`
 	Brand               string `json:"brand,omitempty"`
+	// Color and Size gather the variants' values, comma-separated, as the
+	// known LINE implementations send them.
+	Color string `json:"color,omitempty"`
+	Size  string `json:"size,omitempty"`
 
 	Category string        `json:"category,omitempty"`
 	Variants []lineVariant `json:"variants"`
@@ -231,6 +240,8 @@ func appendLineProduct(b []byte, lp *lineProduct) []byte {
 	o.str("product_type", lp.ProductType)
 	o.str("age_group", lp.AgeGroup)
 	o.opt("brand", lp.Brand)
+	o.opt("color", lp.Color)
+	o.opt("size", lp.Size)
 	o.opt("category", lp.Category)
 	o.key("variants")
 	if lp.Variants == nil {
@@ -422,6 +433,7 @@ func lineObject(p *CatalogProduct) lineProduct {
 	if lp.Description == "" {
 		lp.Description = lp.ProductName
 	}
+	lp.Color, lp.Size = distinctValues(p.Items, func(it *Item) string { return it.Color }), distinctValues(p.Items, func(it *Item) string { return it.Size })
 	for _, it := range p.Items {
 		lp.Variants = append(lp.Variants, lineVariant{
 			VariantID: it.VariantID, SKU: it.SKU, Title: it.Title, Options: it.Options,
@@ -429,6 +441,32 @@ func lineObject(p *CatalogProduct) lineProduct {
 		})
 	}
 	return lp
+}
+
+// distinctValues joins the values of the items' field, each once, in
+// their order, with commas.
+func distinctValues(items []Item, field func(*Item) string) string {
+	var vals []string
+	var seen map[string]bool // for products of many variants only
+	for i := range items {
+		v := field(&items[i])
+		if v == "" {
+			continue
+		}
+		if len(vals) > 16 && seen == nil {
+			seen = make(map[string]bool)
+			for _, s := range vals {
+				seen[s] = true
+			}
+		}
+		if seen != nil && !seen[v] {
+			seen[v] = true
+			vals = append(vals, v)
+		} else if seen == nil && !slices.Contains(vals, v) {
+			vals = append(vals, v)
+		}
+	}
+	return strings.Join(vals, ",")
 }
 
 // withoutQuery drops a link's query and fragment: LINE's consumers want
@@ -490,11 +528,11 @@ func identifierExists(it Item) string {
 }
 
 // fieldLimits are a channel's maximum lengths, in characters.
-type fieldLimits struct{ title, description int }
+type fieldLimits struct{ title, description, attribute, material int }
 
 var (
-	googleLimits = fieldLimits{title: 150, description: 5000}
-	metaLimits   = fieldLimits{title: 200, description: 9999}
+	googleLimits = fieldLimits{title: 150, description: 5000, attribute: 100, material: 200}
+	metaLimits   = fieldLimits{title: 200, description: 9999, attribute: 100, material: 200}
 )
 
 // lineLimits: LINE publishes no limits, but the known consumers of its

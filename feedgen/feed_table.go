@@ -14,6 +14,7 @@ import (
 var googleTSVColumns = []string{
 	"id", "item_group_id", "title", "description", "link", "image_link", "additional_image_link",
 	"availability", "availability_date", "price", "sale_price", "brand", "product_type", "condition", "gtin", "mpn", "identifier_exists",
+	"color", "size", "material", "pattern",
 }
 
 type googleTSV struct {
@@ -68,6 +69,8 @@ func (t *googleTSV) product(p *CatalogProduct) error {
 			it.ID, it.GroupID, truncate(it.Title, googleLimits.title), truncate(p.Description, googleLimits.description),
 			p.ItemLink(&it), p.Images[0], extra, it.Availability, date, money(it.Price, t.currency), money(it.SalePrice, t.currency),
 			p.Brand, p.ProductType, "new", it.GTIN, it.MPN, identifierExists(it),
+			truncate(it.Color, googleLimits.attribute), truncate(it.Size, googleLimits.attribute),
+			truncate(it.Material, googleLimits.material), truncate(it.Pattern, googleLimits.attribute),
 		})
 		t.n++
 	}
@@ -86,6 +89,7 @@ func (t *googleTSV) items() int { return t.n }
 var metaCSVColumns = []string{
 	"id", "item_group_id", "title", "description", "availability", "condition", "price", "sale_price",
 	"link", "image_link", "additional_image_link", "brand", "gtin", "mpn", "product_type",
+	"color", "size", "material", "pattern",
 }
 
 type metaCSV struct {
@@ -114,6 +118,8 @@ func (m *metaCSV) product(p *CatalogProduct) error {
 			it.ID, it.GroupID, truncate(it.Title, metaLimits.title), truncate(p.Description, metaLimits.description),
 			metaAvailability[it.Availability], "new", money(it.Price, m.currency), money(it.SalePrice, m.currency),
 			p.ItemLink(&it), p.Images[0], extra, p.Brand, it.GTIN, it.MPN, p.ProductType,
+			truncate(it.Color, metaLimits.attribute), truncate(it.Size, metaLimits.attribute),
+			truncate(it.Material, metaLimits.material), truncate(it.Pattern, metaLimits.attribute),
 		}
 		for i := range rec {
 			rec[i] = flattenSpace(rec[i])

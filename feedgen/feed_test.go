@@ -122,7 +122,7 @@ func FuzzLineJSONMatchesEncodingJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, name, desc, html, opt string, withVariants bool) {
 		lp := lineProduct{ProductID: id, ProductName: name, Description: desc, LDescription: html,
 			Link: html, ImageLink: desc, AdditionalImageLink: opt, Price: id, SalePrice: opt,
-			Availability: name, ProductType: "normal", AgeGroup: "normal", Brand: opt, Category: desc}
+			Availability: name, ProductType: "normal", AgeGroup: "normal", Brand: opt, Color: name, Size: opt, Category: desc}
 		if withVariants {
 			lp.Variants = []lineVariant{
 				{VariantID: id, SKU: opt, Title: name, Price: desc, Availability: html},
@@ -223,5 +223,51 @@ func TestVariantLink(t *testing.T) {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "variant_link") {
 			t.Errorf("Validate(variant_link = %q) = %v, want %q", tmpl, err, want)
 		}
+	}
+}
+
+// TestVariantAttributes: options named as the config's [options] lists
+// become Google's and Meta's variant attributes, and LINE's color and
+// size gather the variants' values; an option that is no attribute stays
+// in the title and gets a warning, once for the product.
+func TestVariantAttributes(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Options.Size = append(cfg.Options.Size, "號碼")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	v := func(id, color, size, style string) Variant {
+		return Variant{ID: id, Row: 2, Price: "100", Options: []Option{{Name: "Color", Value: color}, {Name: "號碼", Value: size}, {Name: "款式", Value: style}}}
+	}
+	cp, _, warns := mapProduct(mappable(v("5001", "紅", "S", "長袖"), v("5002", "紅", "M", "短袖"), v("5003", "藍", "M", "長袖")), cfg)
+	if it := cp.Items[1]; it.Color != "紅" || it.Size != "M" || it.Title != "T恤 - 紅 / M / 短袖" {
+		t.Errorf("item 5002: color %q, size %q, title %q", it.Color, it.Size, it.Title)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0].Message, "the option 「款式」 is no size, color, material or pattern") {
+		t.Errorf("warnings = %v, want one naming 款式", warns)
+	}
+	if lp := lineObject(&cp); lp.Color != "紅,藍" || lp.Size != "S,M" {
+		t.Errorf("LINE color %q, size %q; want 紅,藍 and S,M", lp.Color, lp.Size)
+	}
+	files := writeFormats(t, &Catalog{CatalogInfo: CatalogInfo{ShopURL: testShop, Currency: "TWD"}, Products: []CatalogProduct{cp}})
+	for _, want := range []string{"<g:color>藍</g:color>\n<g:size>M</g:size>\n"} {
+		if !strings.Contains(string(files["google-xml"]), want) {
+			t.Errorf("catalog.xml lacks %q", want)
+		}
+	}
+	records, err := csv.NewReader(bytes.NewReader(files["meta-csv"])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	color, size := slices.Index(metaCSVColumns, "color"), slices.Index(metaCSVColumns, "size")
+	if r := records[3]; r[color] != "藍" || r[size] != "M" {
+		t.Errorf("Meta 5003: color %q, size %q", r[color], r[size])
+	}
+	rows, err := parseGoogleText(files["google-tsv"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rows[1]; r[slices.Index(googleTSVColumns, "size")] != "S" {
+		t.Errorf("text feed 5001 size %q, want S", r[slices.Index(googleTSVColumns, "size")])
 	}
 }
