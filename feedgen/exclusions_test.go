@@ -251,7 +251,9 @@ func TestRunSpilledExclusions(t *testing.T) {
 		if err := sum.writeJSON(&report, listedExclusions(c.Excluded)); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeAll(&page, c, "", false, func(w io.Writer, info *CatalogInfo, _ bool) (feedWriter, error) { return newPreview(w, info, true) }); err != nil {
+		if err := writeAll(&page, c, "", feedOptions{}, func(w io.Writer, info *CatalogInfo, _ feedOptions) (feedWriter, error) {
+			return newPreview(w, info, true)
+		}); err != nil {
 			t.Fatal(err)
 		}
 		for name, want := range map[string][]byte{reportFile: report.Bytes(), previewFile: page.Bytes()} {

@@ -23,11 +23,11 @@ type feedWriter interface {
 
 // writeAll writes a whole in-memory catalog through a feed writer: the
 // format's, or open when given.
-func writeAll(w io.Writer, c *Catalog, format string, expand bool, open func(io.Writer, *CatalogInfo, bool) (feedWriter, error)) error {
+func writeAll(w io.Writer, c *Catalog, format string, opt feedOptions, open func(io.Writer, *CatalogInfo, feedOptions) (feedWriter, error)) error {
 	if open == nil {
 		open = feedFormats[format].open
 	}
-	fw, err := open(w, &c.CatalogInfo, expand)
+	fw, err := open(w, &c.CatalogInfo, opt)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,9 @@ func writeAll(w io.Writer, c *Catalog, format string, expand bool, open func(io.
 
 // WriteGoogleXML writes c as a Google Merchant Center RSS 2.0 feed: one
 // item per variant, grouped by g:item_group_id.
-func WriteGoogleXML(w io.Writer, c *Catalog) error { return writeAll(w, c, "google-xml", true, nil) }
+func WriteGoogleXML(w io.Writer, c *Catalog) error {
+	return writeAll(w, c, "google-xml", feedOptions{expand: true}, nil)
+}
 
 type googleXML struct {
 	bw            *bufio.Writer
@@ -56,9 +58,9 @@ type googleXML struct {
 	description, images, about []byte
 }
 
-func newGoogleXML(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
+func newGoogleXML(w io.Writer, info *CatalogInfo, opt feedOptions) (feedWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	g := &googleXML{bw: bw, x: xmlWriter{w: bw}, currency: cleanText(info.Currency), backorderDate: cleanText(info.BackorderDate), expand: expand}
+	g := &googleXML{bw: bw, x: xmlWriter{w: bw}, currency: cleanText(info.Currency), backorderDate: cleanText(info.BackorderDate), expand: opt.expand}
 	g.x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:g=\"" + googleNS + "\">\n<channel>\n")
 	g.x.elem("title", cleanText(info.Title))
 	g.x.elem("link", cleanText(info.ShopURL))
@@ -207,8 +209,10 @@ type lineProduct struct {
 	Color string `json:"color,omitempty"`
 	Size  string `json:"size,omitempty"`
 
+	// Category and Variants are feedgen's own keys, which no known LINE
+	// implementation sends: written only with feedgen_keys.
 	Category string        `json:"category,omitempty"`
-	Variants []lineVariant `json:"variants"`
+	Variants []lineVariant `json:"variants,omitempty"`
 }
 
 type lineVariant struct {
@@ -243,10 +247,8 @@ func appendLineProduct(b []byte, lp *lineProduct) []byte {
 	o.opt("color", lp.Color)
 	o.opt("size", lp.Size)
 	o.opt("category", lp.Category)
-	o.key("variants")
-	if lp.Variants == nil {
-		o.b = append(o.b, "null"...)
-	} else {
+	if len(lp.Variants) > 0 {
+		o.key("variants")
 		o.b = append(o.b, '[')
 	}
 	for i, v := range lp.Variants {
@@ -276,7 +278,7 @@ func appendLineProduct(b []byte, lp *lineProduct) []byte {
 		vo.str("availability", v.Availability)
 		o.b = vo.close()
 	}
-	if lp.Variants != nil {
+	if len(lp.Variants) > 0 {
 		o.b = append(o.b, ']')
 	}
 	return o.close()
@@ -373,19 +375,23 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // WriteLineJSON writes c as a LINE product_full JSON array: one object per
-// product, one product per line so that a diff of two catalogs reads.
-func WriteLineJSON(w io.Writer, c *Catalog) error { return writeAll(w, c, "line-json", false, nil) }
-
-type lineJSON struct {
-	bw  *bufio.Writer
-	buf []byte
-	n   int
+// product, one product per line so that a diff of two catalogs reads. It
+// has the keys the known LINE implementations send, not feedgen's own.
+func WriteLineJSON(w io.Writer, c *Catalog) error {
+	return writeAll(w, c, "line-json", feedOptions{}, nil)
 }
 
-func newLineJSON(w io.Writer, _ *CatalogInfo, _ bool) (feedWriter, error) {
+type lineJSON struct {
+	bw          *bufio.Writer
+	buf         []byte
+	n           int
+	feedgenKeys bool
+}
+
+func newLineJSON(w io.Writer, _ *CatalogInfo, opt feedOptions) (feedWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	_, err := bw.WriteString("[")
-	return &lineJSON{bw: bw}, err
+	return &lineJSON{bw: bw, feedgenKeys: opt.feedgenKeys}, err
 }
 
 func (l *lineJSON) product(p *CatalogProduct) error {
@@ -397,6 +403,9 @@ func (l *lineJSON) product(p *CatalogProduct) error {
 		return err
 	}
 	lp := lineObject(p)
+	if !l.feedgenKeys {
+		lp.Category, lp.Variants = "", nil
+	}
 	l.buf = appendLineProduct(l.buf[:0], &lp)
 	l.n++
 	_, err := l.bw.Write(l.buf)

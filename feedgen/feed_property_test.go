@@ -116,7 +116,7 @@ func writeFormats(t *testing.T, c *Catalog) map[string][]byte {
 	files := map[string][]byte{}
 	for name := range feedFormats {
 		var buf bytes.Buffer
-		if err := writeAll(&buf, c, name, true, nil); err != nil {
+		if err := writeAll(&buf, c, name, feedOptions{expand: true, feedgenKeys: true}, nil); err != nil {
 			t.Fatalf("write %s: %v", name, err)
 		}
 		files[name] = buf.Bytes()
@@ -159,7 +159,7 @@ func TestGoogleTextQuotesAsGoogleReads(t *testing.T) {
 		Items: []Item{{ID: "1001", Title: `12" 鑄鐵鍋`, Price: "100", Availability: InStock}}}
 	c := &Catalog{CatalogInfo: CatalogInfo{ShopURL: "https://shop.example.com", Currency: "TWD"}, Products: []CatalogProduct{p}}
 	var buf bytes.Buffer
-	if err := writeAll(&buf, c, "google-tsv", true, nil); err != nil {
+	if err := writeAll(&buf, c, "google-tsv", feedOptions{expand: true}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "\t\"12\"\" 鑄鐵鍋\"\t") {

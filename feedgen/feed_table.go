@@ -26,8 +26,8 @@ type googleTSV struct {
 	err           error
 }
 
-func newGoogleTSV(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
-	t := &googleTSV{bw: bufio.NewWriterSize(w, 64<<10), currency: cleanText(info.Currency), backorderDate: cleanText(info.BackorderDate), expand: expand}
+func newGoogleTSV(w io.Writer, info *CatalogInfo, opt feedOptions) (feedWriter, error) {
+	t := &googleTSV{bw: bufio.NewWriterSize(w, 64<<10), currency: cleanText(info.Currency), backorderDate: cleanText(info.BackorderDate), expand: opt.expand}
 	t.row(googleTSVColumns)
 	return t, t.err
 }
@@ -100,9 +100,9 @@ type metaCSV struct {
 	n        int
 }
 
-func newMetaCSV(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error) {
+func newMetaCSV(w io.Writer, info *CatalogInfo, opt feedOptions) (feedWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	m := &metaCSV{w: csv.NewWriter(bw), bw: bw, currency: cleanText(info.Currency), expand: expand}
+	m := &metaCSV{w: csv.NewWriter(bw), bw: bw, currency: cleanText(info.Currency), expand: opt.expand}
 	return m, m.w.Write(metaCSVColumns)
 }
 

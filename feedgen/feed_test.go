@@ -271,3 +271,31 @@ func TestVariantAttributes(t *testing.T) {
 		t.Errorf("text feed 5001 size %q, want S", r[slices.Index(googleTSVColumns, "size")])
 	}
 }
+
+// TestLineJSONOwnKeysOptIn: products.json has only the keys the known LINE
+// implementations send, unless feedgen_keys adds category and variants.
+func TestLineJSONOwnKeysOptIn(t *testing.T) {
+	p := mappable(Variant{ID: "5001", Row: 2, Price: "100"})
+	p.Type = "服飾"
+	cp, _, _ := mapProduct(p, testConfig(t))
+	c := &Catalog{Products: []CatalogProduct{cp}}
+	for _, keys := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := writeAll(&buf, c, "line-json", feedOptions{feedgenKeys: keys}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var objs []map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &objs); err != nil {
+			t.Fatal(err)
+		}
+		_, hasVariants := objs[0]["variants"]
+		_, hasCategory := objs[0]["category"]
+		if hasVariants != keys || hasCategory != keys {
+			t.Errorf("feedgen_keys %v: variants %v, category %v", keys, hasVariants, hasCategory)
+		}
+	}
+	cfg, err := ParseConfig(strings.NewReader("[[feed]]\nformat = \"line-json\"\nfeedgen_keys = true\n"), DefaultConfig())
+	if err != nil || !cfg.Feeds[0].FeedgenKeys {
+		t.Errorf("feedgen_keys from TOML: %v, %+v", err, cfg.Feeds)
+	}
+}

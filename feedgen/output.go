@@ -25,12 +25,19 @@ type Feed struct {
 	// item_group_id, like the platform's 依款式展開商品 switch; false writes
 	// one item per product. Formats with one object per product ignore it.
 	ExpandVariants *bool `toml:"expand_variants"`
+	// FeedgenKeys adds, to a line-json feed, feedgen's own keys category
+	// and variants: no known LINE implementation sends them, and whether
+	// LINE tolerates unknown keys is not known, so they are off.
+	FeedgenKeys bool `toml:"feedgen_keys"`
 }
+
+// feedOptions are what a feed writer takes of its [[feed]] table.
+type feedOptions struct{ expand, feedgenKeys bool }
 
 // feedFormat is how one format is written and counted.
 type feedFormat struct {
 	file  string // default file name
-	open  func(w io.Writer, info *CatalogInfo, expand bool) (feedWriter, error)
+	open  func(w io.Writer, info *CatalogInfo, opt feedOptions) (feedWriter, error)
 	count func(io.Reader) (int, error) // items in a published file
 }
 
@@ -46,7 +53,9 @@ func DefaultFeeds() []Feed {
 	return []Feed{{Format: "google-xml", File: "catalog.xml"}, {Format: "line-json", File: "products.json"}}
 }
 
-func (f Feed) expand() bool { return f.ExpandVariants == nil || *f.ExpandVariants }
+func (f Feed) options() feedOptions {
+	return feedOptions{expand: f.ExpandVariants == nil || *f.ExpandVariants, feedgenKeys: f.FeedgenKeys}
+}
 
 // reservedFiles are written by feedgen itself beside the feeds.
 var reservedFiles = map[string]bool{publicPreviewFile: true}
@@ -158,7 +167,7 @@ func createCatalog(dir, report string, info *CatalogInfo, feeds []Feed, withPrev
 	}()
 	for _, f := range feeds {
 		ff := feedFormats[f.Format]
-		of, err := o.create(dir, f.File, true, func(w io.Writer) (feedWriter, error) { return ff.open(w, info, f.expand()) })
+		of, err := o.create(dir, f.File, true, func(w io.Writer) (feedWriter, error) { return ff.open(w, info, f.options()) })
 		if err != nil {
 			return nil, err
 		}

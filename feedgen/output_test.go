@@ -293,7 +293,7 @@ func (f failingWriter) items() int                  { return 0 }
 // failingFeeds are the default feeds with feed i written by failingWriter.
 func failingFeeds(t *testing.T, i int) []Feed {
 	feedFormats["failing"] = feedFormat{
-		open:  func(w io.Writer, _ *CatalogInfo, _ bool) (feedWriter, error) { return failingWriter{w}, nil },
+		open:  func(w io.Writer, _ *CatalogInfo, _ feedOptions) (feedWriter, error) { return failingWriter{w}, nil },
 		count: feedFormats[DefaultFeeds()[i].Format].count,
 	}
 	t.Cleanup(func() { delete(feedFormats, "failing") })

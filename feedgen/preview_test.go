@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"html"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -38,7 +39,7 @@ func hostileCatalog() *Catalog {
 
 func TestPreviewEscapesProductText(t *testing.T) {
 	var buf bytes.Buffer
-	if err := writeAll(&buf, hostileCatalog(), "", false, newPreview); err != nil {
+	if err := writeAll(&buf, hostileCatalog(), "", feedOptions{}, publicPreview); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -74,7 +75,7 @@ func TestPreviewInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAll(f, hostileCatalog(), "", false, newPreview); err != nil {
+	if err := writeAll(f, hostileCatalog(), "", feedOptions{}, publicPreview); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -142,4 +143,9 @@ func FuzzPreviewEscape(f *testing.F) {
 			t.Errorf("escape(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// publicPreview opens the public preview as writeAll opens a feed.
+func publicPreview(w io.Writer, info *CatalogInfo, _ feedOptions) (feedWriter, error) {
+	return newPreview(w, info, false)
 }

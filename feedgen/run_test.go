@@ -317,7 +317,7 @@ func TestRunWriterPanicFailsTheRun(t *testing.T) {
 	}
 	before := snapshot(t, out)
 	feedFormats["panicking"] = feedFormat{
-		open:  func(io.Writer, *CatalogInfo, bool) (feedWriter, error) { return panickingWriter{}, nil },
+		open:  func(io.Writer, *CatalogInfo, feedOptions) (feedWriter, error) { return panickingWriter{}, nil },
 		count: countXMLItems,
 	}
 	t.Cleanup(func() { delete(feedFormats, "panicking") })
