@@ -117,6 +117,9 @@ type Item struct {
 	// Size, Color, Material and Pattern are the values of the options the
 	// config maps to those attributes; they tell a group's variants apart.
 	Size, Color, Material, Pattern string
+	// Distinct reports that the attributes alone tell the item from the
+	// other variants of its group: every option of it is one.
+	Distinct bool
 	Title                          string
 	Options                        []Option
 	Price                          string // decimal, no currency
@@ -351,14 +354,18 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		if it.ID == "" {
 			it.ID = fmt.Sprintf("%s-%d", cp.ID, i+1)
 		}
+		it.Distinct = multi && len(it.Options) > 0
 		for _, o := range it.Options {
 			if attr := optionAttribute(&it, cfg, o.Name); attr != nil {
 				if *attr != "" {
 					*attr += "/"
 				}
 				*attr += o.Value
-			} else if multi && !slices.Contains(unmapped, o.Name) {
-				unmapped = append(unmapped, o.Name)
+			} else {
+				it.Distinct = false
+				if multi && !slices.Contains(unmapped, o.Name) {
+					unmapped = append(unmapped, o.Name)
+				}
 			}
 		}
 		if multi {

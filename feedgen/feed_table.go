@@ -114,8 +114,14 @@ func (m *metaCSV) product(p *CatalogProduct) error {
 	for _, it := range productItems(p, m.expand) {
 		// Meta wants one of brand, gtin or mpn; none is ever made up (the
 		// run warns of a product without a brand).
+		// Meta's variants of a group keep the product's title, their
+		// options in the variant fields, when those tell them apart.
+		title := it.Title
+		if it.Distinct {
+			title = p.Name
+		}
 		rec := []string{
-			it.ID, it.GroupID, truncate(it.Title, metaLimits.title), truncate(p.Description, metaLimits.description),
+			it.ID, it.GroupID, truncate(title, metaLimits.title), truncate(p.Description, metaLimits.description),
 			metaAvailability[it.Availability], "new", money(it.Price, m.currency), money(it.SalePrice, m.currency),
 			p.ItemLink(&it), p.Images[0], extra, p.Brand, it.GTIN, it.MPN, p.ProductType,
 			truncate(it.Color, metaLimits.attribute), truncate(it.Size, metaLimits.attribute),

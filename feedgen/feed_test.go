@@ -263,6 +263,11 @@ func TestVariantAttributes(t *testing.T) {
 	if r := records[3]; r[color] != "藍" || r[size] != "M" {
 		t.Errorf("Meta 5003: color %q, size %q", r[color], r[size])
 	}
+	// 款式 is no attribute: Meta's title keeps it, the variants would be
+	// alike without it.
+	if r := records[3]; r[slices.Index(metaCSVColumns, "title")] != "T恤 - 藍 / M / 長袖" {
+		t.Errorf("Meta 5003 title %q, want the variant's", r[slices.Index(metaCSVColumns, "title")])
+	}
 	rows, err := parseGoogleText(files["google-tsv"])
 	if err != nil {
 		t.Fatal(err)
