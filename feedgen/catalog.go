@@ -144,6 +144,9 @@ type catalogBuilder struct {
 	// sharedPages counts the products whose variants differ in price or
 	// availability but link to one page, for the run's note.
 	sharedPages int
+	// noBrand counts the products without a brand, and names the first.
+	noBrand      int
+	noBrandFirst []string
 }
 
 func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
@@ -164,6 +167,11 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 		if len(invalid) == 0 {
 			if b.cfg.VariantLink == "" && variantsDiffer(cp.Items) {
 				b.sharedPages++
+			}
+			if cp.Brand == "" {
+				if b.noBrand++; len(b.noBrandFirst) < 5 {
+					b.noBrandFirst = append(b.noBrandFirst, cp.ID)
+				}
 			}
 			return &cp, nil, warns
 		}
@@ -206,6 +214,22 @@ func (b *catalogBuilder) sharedPagesNote() *Warning {
 	}
 	return &Warning{Message: fmt.Sprintf("%d products have variants that differ in price or availability, and every variant links to the product's page, which shows its default variant; "+
 		"if your shop opens a variant by its address (on CYBERBIZ ?sku= on some plans), set variant_link = \"{link}?sku={sku}\" in the config", b.sharedPages)}
+}
+
+// noBrandNote is the run's note about the products without a brand, nil
+// when there are none: Google wants a brand for branded goods, the shop's
+// own included, and Meta a brand, GTIN or MPN.
+func (b *catalogBuilder) noBrandNote() *Warning {
+	if b.noBrand == 0 {
+		return nil
+	}
+	ids := strings.Join(b.noBrandFirst, ", ")
+	if b.noBrand > len(b.noBrandFirst) {
+		ids += ", …"
+	}
+	return &Warning{Message: fmt.Sprintf(
+		"%d products have no brand (%s is blank and brand is not set in the config: %s); Google wants one, your shop's name for your own goods, and Meta a brand, GTIN or MPN: set brand in the config",
+		b.noBrand, b.cfg.Columns.Vendor, ids)}
 }
 
 // ItemLink is it's landing page: its own, else its product's.

@@ -621,3 +621,29 @@ func TestBackorderDate(t *testing.T) {
 		t.Errorf("Validate with backorder_days = 400: %v, want an error naming it", err)
 	}
 }
+
+// TestNoBrandNote: the run says once how many products have no brand and
+// names the first five; a brand in the config ends it.
+func TestNoBrandNote(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, taipei(t))
+	for _, brand := range []string{"", "小店"} {
+		cfg := testConfig(t)
+		cfg.Brand = brand
+		b := newCatalogBuilder(cfg, &Export{}, at)
+		for i := range 7 {
+			p := mappable()
+			p.ID = strconv.Itoa(1001 + i)
+			if i == 3 {
+				p.Vendor = "木標"
+			}
+			b.add(p)
+		}
+		note := b.noBrandNote()
+		switch {
+		case brand != "" && note != nil:
+			t.Errorf("with brand %q: note %q", brand, note.Message)
+		case brand == "" && (note == nil || !strings.HasPrefix(note.Message, "6 products have no brand") || !strings.Contains(note.Message, "1001, 1002, 1003, 1005, 1006, …")):
+			t.Errorf("without brand: note %v, want 6 products, the first five named", note)
+		}
+	}
+}

@@ -126,8 +126,10 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 		return nil, err
 	}
 	out := stage.out
-	if note := b.sharedPagesNote(); note != nil {
-		ex.warn(*note)
+	for _, note := range []*Warning{b.sharedPagesNote(), b.noBrandNote()} {
+		if note != nil {
+			ex.warn(*note)
+		}
 	}
 	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "rows_apart", ex.RowsApart, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
