@@ -119,12 +119,12 @@ type Item struct {
 	Size, Color, Material, Pattern string
 	// Distinct reports that the attributes alone tell the item from the
 	// other variants of its group: every option of it is one.
-	Distinct bool
-	Title                          string
-	Options                        []Option
-	Price                          string // decimal, no currency
-	SalePrice                      string // set only when lower than Price
-	Availability                   string
+	Distinct     bool
+	Title        string
+	Options      []Option
+	Price        string // decimal, no currency
+	SalePrice    string // set only when lower than Price
+	Availability string
 }
 
 // Exclusion is a product left out of the catalog, with every reason.
