@@ -394,7 +394,9 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		}
 		if multi {
 			it.GroupID = cp.ID
-			if cfg.VariantLink != "" && cp.Link != "" {
+			if cfg.VariantLink != "" && cp.Link != "" && (it.SKU != "" || !strings.Contains(cfg.VariantLink, "{sku}")) {
+				// A variant without the SKU the template needs lands on
+				// the product's page, not on "?sku=".
 				it.Link = variantLink(cfg.VariantLink, cp.Link, it)
 			}
 			if len(it.Options) > 0 {

@@ -317,7 +317,9 @@ func deployKeyConfig(repository, key string) (env []string, remove func(), err e
 	// of Windows and that of Git for Windows read C:/… paths.
 	ssh := "ssh -i " + shellQuote(filepath.ToSlash(keyFile)) +
 		" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o StrictHostKeyChecking=accept-new" +
-		" -o " + shellQuote("UserKnownHostsFile="+filepath.ToSlash(hostsFile)+" ~/.ssh/known_hosts")
+		// ssh splits the list of files at spaces unless quoted, and a
+		// user's temporary folder may have one (C:/Users/John Smith/…).
+		" -o " + shellQuote(`UserKnownHostsFile="`+filepath.ToSlash(hostsFile)+`" ~/.ssh/known_hosts`)
 	return []string{"GIT_SSH_COMMAND=" + ssh}, remove, nil
 }
 
@@ -755,6 +757,12 @@ func (p *BranchPublisher) ReadPublished(ctx context.Context, name string) ([]byt
 		return nil, err
 	}
 	defer g.close()
+	// Its fetch updates the refs a publish from elsewhere updates too.
+	unlock, err := g.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	tip, err := g.resolveCommit(ctx, "refs/heads/"+p.Branch)
 	if p.Push && err == nil {
 		target, tracking, err := p.target(ctx, g)

@@ -652,7 +652,7 @@ prev=
 for a; do
 	if [ "$prev" = -i ]; then cp "$a" "$SEEN/key"; ls -l "$a" | cut -c1-10 > "$SEEN/mode"; fi
 	case $a in
-	UserKnownHostsFile=*) f=${a#UserKnownHostsFile=}; cp "${f%% *}" "$SEEN/known_hosts" ;;
+	UserKnownHostsFile=*) f=${a#UserKnownHostsFile=\"}; cp "${f%%\"*}" "$SEEN/known_hosts" ;;
 	esac
 	prev=$a
 done
@@ -676,6 +676,13 @@ exec sh -c "$last"
 func TestPublishDeployKey(t *testing.T) {
 	r := newPublishRepos(t)
 	seen := fakeSSH(t)
+	// A temporary folder with a space in its path, as a Windows user's
+	// (C:\Users\John Smith\…): ssh must still read the known hosts there.
+	tmp := filepath.Join(tempdir.New(t), "John Smith")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", tmp)
 	// As pasted into a secret from Windows: CRLF, no final line break.
 	key := "-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\r\n-----END OPENSSH PRIVATE KEY-----"
 	t.Setenv("FEEDGEN_PUBLISH_SSH_KEY", key)
@@ -819,6 +826,10 @@ func TestPublishWaitsForTheHolder(t *testing.T) {
 	var locked *LockedError
 	if !errors.As(err, &locked) || !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) || !strings.Contains(err.Error(), "publishing from the repository") {
 		t.Fatalf("Publish = %v, want a LockedError naming this process", err)
+	}
+	// Reading the branch fetches it, which a publish elsewhere does too.
+	if _, err := r.publisher().ReadPublished(context.Background(), "products.json"); !errors.As(err, &locked) {
+		t.Errorf("ReadPublished while another publishes = %v, want a LockedError", err)
 	}
 	unlock()
 	lockWait = 5 * time.Second

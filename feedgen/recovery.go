@@ -23,10 +23,11 @@ const (
 	// the products a catalog needs. Every run of it fails alike, so the
 	// schedule leaves it alone until it changes.
 	badExport
-	// guarded is the safety guard refusing the catalog the export makes.
-	// That depends on the time products are judged at and on the
-	// published catalog too, so the next scheduled run tries again; a
-	// retry minutes later would only be refused alike.
+	// guarded is a check refusing the catalog the export makes: the
+	// safety guard, or a file over the size the branch's host takes. That
+	// depends on the time products are judged at and on the published
+	// catalog too, so the next scheduled run tries again; a retry minutes
+	// later would only be refused alike.
 	guarded
 )
 
@@ -34,11 +35,12 @@ const (
 func classify(err error) failure {
 	var (
 		guard *GuardError
+		large *FileTooLargeError
 		cols  *ColumnError
 		read  *xlsx.ReadError
 	)
 	switch {
-	case errors.As(err, &guard):
+	case errors.As(err, &guard), errors.As(err, &large):
 		return guarded
 	case errors.As(err, &read):
 		return passing // the disk or network folder failed, not the workbook

@@ -46,7 +46,7 @@ func truncateHTML(s string, n int) string {
 	}
 	for {
 		i := strings.LastIndexByte(t, '<')
-		if i < 0 || strings.IndexByte(t[i:], '>') >= 0 {
+		if i < 0 || tagEnds(t[i:]) {
 			break
 		}
 		t = t[:i]
@@ -55,6 +55,25 @@ func truncateHTML(s string, n int) string {
 		t = t[:i]
 	}
 	return t
+}
+
+// tagEnds reports whether the tag that s starts with ends in s: at a '>'
+// outside quoted attribute values.
+func tagEnds(s string) bool {
+	var quote byte
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return true
+		}
+	}
+	return false
 }
 
 // runeCount counts the characters of valid UTF-8 s as bytes that start

@@ -283,6 +283,8 @@ func TestTruncateHTML(t *testing.T) {
 		{"<p>AT&T rocks</p>", 6, "<p>AT"},
 		{"<p>AT&T rocks</p>", 8, "<p>AT&T "},
 		{"紅色<b>T恤</b>", 4, "紅色<b"[:len("紅色")]},
+		{`<p>hi</p><img alt="a>b" src="https://x/y.jpg">`, 25, "<p>hi</p>"},
+		{`<p>hi</p><img alt='a>b'>x`, 24, `<p>hi</p><img alt='a>b'>`},
 	} {
 		if got := truncateHTML(tt.s, tt.n); got != tt.want {
 			t.Errorf("truncateHTML(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
