@@ -150,6 +150,13 @@ type catalogBuilder struct {
 }
 
 func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
+	if cfg.attributeOf == nil {
+		// A Config that was not validated gets the index once here,
+		// on a copy, rather than once per option mapped.
+		c := *cfg
+		c.attributeOf = c.Options.index()
+		cfg = &c
+	}
 	return &catalogBuilder{cfg: cfg, rules: newRules(cfg, ex.Date1904), at: at}
 }
 
@@ -183,11 +190,7 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 // optionAttribute returns the field of it for the attribute the option
 // name is, nil when it is none.
 func optionAttribute(it *Item, cfg *Config, name string) *string {
-	index := cfg.attributeOf
-	if index == nil { // a Config that was not validated
-		index = cfg.Options.index()
-	}
-	a, ok := index[normalizeText(name)]
+	a, ok := cfg.attributeOf[normalizeText(name)]
 	if !ok {
 		return nil
 	}

@@ -89,7 +89,8 @@ type Config struct {
 
 	location *time.Location
 	// attributeOf maps a normalised option name to its attribute (see
-	// OptionAttributes.index); set by Validate.
+	// OptionAttributes.index); set by Validate, or by newCatalogBuilder on
+	// its copy of a Config that was not validated.
 	attributeOf map[string]attribute
 }
 

@@ -91,9 +91,7 @@ func (g *googleXML) product(p *CatalogProduct) error {
 		x.elem("g:link", p.ItemLink(&it))
 		x.write(g.images)
 		x.elem("g:availability", it.Availability)
-		if it.Availability == Backorder {
-			x.elem("g:availability_date", g.backorderDate)
-		}
+		x.elem("g:availability_date", availabilityDate(it, g.backorderDate))
 		x.elem("g:price", money(it.Price, g.currency))
 		x.elem("g:sale_price", money(it.SalePrice, g.currency))
 		x.write(g.about)
@@ -457,23 +455,23 @@ func lineObject(p *CatalogProduct) lineProduct {
 func distinctValues(items []Item, field func(*Item) string) string {
 	var vals []string
 	var seen map[string]bool // for products of many variants only
+	if len(items) > 16 {
+		seen = make(map[string]bool)
+	}
 	for i := range items {
 		v := field(&items[i])
-		if v == "" {
+		switch {
+		case v == "":
+			continue
+		case seen != nil:
+			if seen[v] {
+				continue
+			}
+			seen[v] = true
+		case slices.Contains(vals, v):
 			continue
 		}
-		if len(vals) > 16 && seen == nil {
-			seen = make(map[string]bool)
-			for _, s := range vals {
-				seen[s] = true
-			}
-		}
-		if seen != nil && !seen[v] {
-			seen[v] = true
-			vals = append(vals, v)
-		} else if seen == nil && !slices.Contains(vals, v) {
-			vals = append(vals, v)
-		}
+		vals = append(vals, v)
 	}
 	return strings.Join(vals, ",")
 }
@@ -525,6 +523,15 @@ func productItems(p *CatalogProduct, expand bool) []Item {
 }
 
 var availabilityRank = map[string]int{OutOfStock: 0, Backorder: 1, InStock: 2}
+
+// availabilityDate is Google's availability_date for it: backorderDate
+// for an item on backorder, which Google requires it of, else "".
+func availabilityDate(it Item, backorderDate string) string {
+	if it.Availability == Backorder {
+		return backorderDate
+	}
+	return ""
+}
 
 // identifierExists is Google's identifier_exists for it: "no" when it has
 // neither GTIN nor MPN (answer/6324478), so that Google does not flag a

@@ -61,13 +61,9 @@ func (t *googleTSV) row(vals []string) {
 func (t *googleTSV) product(p *CatalogProduct) error {
 	extra := strings.Join(additionalImages(p), ",")
 	for _, it := range productItems(p, t.expand) {
-		date := ""
-		if it.Availability == Backorder {
-			date = t.backorderDate
-		}
 		t.row([]string{
 			it.ID, it.GroupID, truncate(it.Title, googleLimits.title), truncate(p.Description, googleLimits.description),
-			p.ItemLink(&it), p.Images[0], extra, it.Availability, date, money(it.Price, t.currency), money(it.SalePrice, t.currency),
+			p.ItemLink(&it), p.Images[0], extra, it.Availability, availabilityDate(it, t.backorderDate), money(it.Price, t.currency), money(it.SalePrice, t.currency),
 			p.Brand, p.ProductType, "new", it.GTIN, it.MPN, identifierExists(it),
 			truncate(it.Color, googleLimits.attribute), truncate(it.Size, googleLimits.attribute),
 			truncate(it.Material, googleLimits.material), truncate(it.Pattern, googleLimits.attribute),

@@ -275,6 +275,13 @@ func TestVariantAttributes(t *testing.T) {
 	if r := rows[1]; r[slices.Index(googleTSVColumns, "size")] != "S" {
 		t.Errorf("text feed 5001 size %q, want S", r[slices.Index(googleTSVColumns, "size")])
 	}
+	// A Config used without Validate, as a library caller may: the
+	// builder indexes the default [options] itself.
+	raw := DefaultConfig()
+	raw.ShopURL = testShop
+	if cp, _, _ := newCatalogBuilder(&raw, &Export{}, time.Now()).add(mappable(v("5001", "紅", "S", "長袖"), v("5002", "藍", "M", "長袖"))); cp == nil || cp.Items[0].Color != "紅" {
+		t.Errorf("an unvalidated config maps no color: %+v", cp)
+	}
 }
 
 // TestLineJSONOwnKeysOptIn: products.json has only the keys the known LINE
