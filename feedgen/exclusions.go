@@ -8,28 +8,44 @@ import (
 	"io"
 	"iter"
 	"slices"
+	"strings"
 
 	"feedgen/internal/spillfile"
 )
 
-// exclusionList is a run's excluded products, in the order of the export.
-// The first markdownExcludedRows are kept in memory, for the Markdown
-// summary, which outlives the run; the rest go to a temporary file, from
-// which report.json and the private preview read them back: a million
-// excluded products held in memory took some 550 MB.
+// spillList is a list that grows with the export, in the order entries
+// were added. The first markdownExcludedRows are kept in memory, for the
+// Markdown summary, which outlives the run; the rest go to a temporary
+// file, from which report.json and the private preview read them back: a
+// million excluded products held in memory took some 550 MB. C encodes
+// an entry as a record of that file.
+type spillList[T any, C recordCodec[T]] struct {
+	head    []T
+	file    *spillfile.File
+	w       *bufio.Writer
+	spilled int    // entries in the file
+	rec     []byte // the record being written
+}
+
+// recordCodec writes and reads one entry of a spillList's file; what
+// names the entries in errors.
+type recordCodec[T any] interface {
+	append(b []byte, v *T) []byte
+	read(d *recordDecoder) T
+	what() string
+}
+
+// exclusionList is a run's excluded products, with how many each reason
+// code excluded.
 type exclusionList struct {
-	head     []Exclusion
+	spillList[Exclusion, exclusionCodec]
 	byReason map[string]int // products excluded for each reason code
-	file     *spillfile.File
-	w        *bufio.Writer
-	spilled  int    // entries in the file
-	rec      []byte // the record being written
 }
 
 // listedExclusions is a list of exclusions already in memory, as a
 // hand-built Catalog has them.
 func listedExclusions(es []Exclusion) *exclusionList {
-	return &exclusionList{head: es}
+	return &exclusionList{spillList: spillList[Exclusion, exclusionCodec]{head: es}}
 }
 
 // add appends e.
@@ -42,37 +58,45 @@ func (l *exclusionList) add(e Exclusion) error {
 			l.byReason[r.Code]++
 		}
 	}
+	return l.spillList.add(e)
+}
+
+// add appends v.
+func (l *spillList[T, C]) add(v T) error {
+	var c C
 	if len(l.head) < markdownExcludedRows {
-		l.head = append(l.head, e)
+		l.head = append(l.head, v)
 		return nil
 	}
 	if l.file == nil {
-		f, err := spillfile.Create("feedgen-excluded-*")
+		f, err := spillfile.Create("feedgen-" + strings.ReplaceAll(c.what(), " ", "-") + "-*")
 		if err != nil {
-			return fmt.Errorf("creating a temporary file for the excluded products: %w", err)
+			return fmt.Errorf("creating a temporary file for the %s: %w", c.what(), err)
 		}
 		l.file, l.w = f, bufio.NewWriterSize(f, 64<<10)
 	}
-	l.rec = appendExclusion(l.rec[:0], &e)
+	l.rec = c.append(l.rec[:0], &v)
 	var size [binary.MaxVarintLen64]byte
 	l.w.Write(size[:binary.PutUvarint(size[:], uint64(len(l.rec)))])
 	// bufio.Writer errors are sticky: the second write reports the first's.
 	if _, err := l.w.Write(l.rec); err != nil {
-		return fmt.Errorf("writing the excluded products to a temporary file: %w", err)
+		return fmt.Errorf("writing the %s to a temporary file: %w", c.what(), err)
 	}
 	l.spilled++
 	return nil
 }
 
-// Len is how many products are excluded.
-func (l *exclusionList) Len() int { return len(l.head) + l.spilled }
+// Len is how many entries there are.
+func (l *spillList[T, C]) Len() int { return len(l.head) + l.spilled }
 
-// All yields the exclusions in the order they were added. Reading the
+// All yields the entries in the order they were added. Reading the
 // temporary file back may fail: then it yields the error, once, and stops.
-func (l *exclusionList) All() iter.Seq2[Exclusion, error] {
-	return func(yield func(Exclusion, error) bool) {
-		for _, e := range l.head {
-			if !yield(e, nil) {
+func (l *spillList[T, C]) All() iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var c C
+		var zero T
+		for _, v := range l.head {
+			if !yield(v, nil) {
 				return
 			}
 		}
@@ -80,18 +104,18 @@ func (l *exclusionList) All() iter.Seq2[Exclusion, error] {
 			return
 		}
 		if err := l.w.Flush(); err != nil {
-			yield(Exclusion{}, fmt.Errorf("writing the excluded products to a temporary file: %w", err))
+			yield(zero, fmt.Errorf("writing the %s to a temporary file: %w", c.what(), err))
 			return
 		}
 		br := bufio.NewReaderSize(io.NewSectionReader(l.file, 0, 1<<62), 64<<10)
 		var rec []byte
 		for i := range l.spilled {
-			e, err := readExclusion(br, &rec)
+			v, err := readRecord[T, C](br, &rec)
 			if err != nil {
-				yield(Exclusion{}, fmt.Errorf("reading excluded product %d of %d back from the temporary file: %w", len(l.head)+i+1, l.Len(), err))
+				yield(zero, fmt.Errorf("reading the %s back from the temporary file, at %d of %d: %w", c.what(), len(l.head)+i+1, l.Len(), err))
 				return
 			}
-			if !yield(e, nil) {
+			if !yield(v, nil) {
 				return
 			}
 		}
@@ -100,7 +124,7 @@ func (l *exclusionList) All() iter.Seq2[Exclusion, error] {
 
 // close removes the temporary file; the entries in memory stay. It may
 // be called again.
-func (l *exclusionList) close() error {
+func (l *spillList[T, C]) close() error {
 	if l.file == nil {
 		return nil
 	}
@@ -109,9 +133,14 @@ func (l *exclusionList) close() error {
 	return err
 }
 
-// appendExclusion appends e to b as the fields of a record of the
-// temporary file: strings by their length, numbers as varints.
-func appendExclusion(b []byte, e *Exclusion) []byte {
+// exclusionCodec is the record of an Exclusion.
+type exclusionCodec struct{}
+
+func (exclusionCodec) what() string { return "excluded products" }
+
+// append appends e to b as the fields of a record of the temporary
+// file: strings by their length, numbers as varints.
+func (exclusionCodec) append(b []byte, e *Exclusion) []byte {
 	b = appendString(b, e.ID)
 	b = appendString(b, e.Name)
 	b = binary.AppendVarint(b, int64(e.Row))
@@ -134,24 +163,34 @@ func appendString(b []byte, s string) []byte {
 // back as it was written.
 var errDamagedRecord = errors.New("the record is damaged")
 
-// readExclusion reads the next record, its length and its fields, from
-// br; rec is its buffer. The strings share one copy of the record.
-func readExclusion(br *bufio.Reader, rec *[]byte) (Exclusion, error) {
+// readRecord reads the next record, its length and its fields, from br;
+// rec is its buffer. The strings share one copy of the record.
+func readRecord[T any, C recordCodec[T]](br *bufio.Reader, rec *[]byte) (T, error) {
+	var zero T
 	n, err := binary.ReadUvarint(br)
 	if err != nil {
-		return Exclusion{}, noEOF(err)
+		return zero, noEOF(err)
 	}
 	if uint64(cap(*rec)) < n {
 		*rec = make([]byte, n)
 	}
 	b := (*rec)[:n]
 	if _, err := io.ReadFull(br, b); err != nil {
-		return Exclusion{}, noEOF(err)
+		return zero, noEOF(err)
 	}
 	d := recordDecoder{b: b, s: string(b)}
+	var c C
+	v := c.read(&d)
+	if d.bad || d.at != len(b) {
+		return zero, errDamagedRecord
+	}
+	return v, nil
+}
+
+func (exclusionCodec) read(d *recordDecoder) Exclusion {
 	e := Exclusion{ID: d.string(), Name: d.string(), Row: d.int()}
 	// A damaged count cannot make more reasons than the record has bytes.
-	if k := d.uint(); k > 0 && k <= uint64(len(b)) {
+	if k := d.uint(); k > 0 && k <= uint64(len(d.b)) {
 		e.Reasons = make([]Reason, k)
 		for i := range e.Reasons {
 			e.Reasons[i] = Reason{Code: d.string(), Column: d.string(), Row: d.int(), Value: d.string(), Message: d.string()}
@@ -159,10 +198,7 @@ func readExclusion(br *bufio.Reader, rec *[]byte) (Exclusion, error) {
 	} else if k > 0 {
 		d.bad = true
 	}
-	if d.bad || d.at != len(b) {
-		return Exclusion{}, errDamagedRecord
-	}
-	return e, nil
+	return e
 }
 
 // noEOF makes the end of the file, where a record was due, an error.

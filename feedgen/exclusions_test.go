@@ -170,7 +170,7 @@ func TestExclusionListErrors(t *testing.T) {
 				}
 				read++
 			}
-			want := fmt.Sprintf("reading excluded product %d of %d back from the temporary file: %s", markdownExcludedRows+1, markdownExcludedRows+3, c.want)
+			want := fmt.Sprintf("reading the excluded products back from the temporary file, at %d of %d: %s", markdownExcludedRows+1, markdownExcludedRows+3, c.want)
 			if read != markdownExcludedRows || errs != 1 || last.Error() != want {
 				t.Errorf("%d read, %d errors, the last %v; want %d, then %q", read, errs, last, markdownExcludedRows, want)
 			}
