@@ -302,6 +302,17 @@ func printSummary(w io.Writer, s *feedgen.Summary) {
 			fmt.Fprintf(w, "  %s\n", warn)
 		}
 	}
+	if len(s.Diagnosed) > 0 {
+		fmt.Fprintf(w, "feedgen: what the channels would flag (the products stay in; each is in the report, and feedgen explain PID says more):\n")
+		for _, c := range s.DiagnosticCodes() {
+			d := s.Diagnosed[c]
+			first := strings.Join(d.First, ", ")
+			if d.Products > len(d.First) {
+				first += ", …"
+			}
+			fmt.Fprintf(w, "  %s: %s (%s): %s\n", c, d.Counts(), first, feedgen.DiagnosticTitle(c))
+		}
+	}
 	if len(s.Feeds) > 0 {
 		files := make([]string, len(s.Feeds))
 		for i, f := range s.Feeds {

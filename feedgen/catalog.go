@@ -63,6 +63,9 @@ type CatalogProduct struct {
 	Brand       string
 	ProductType string
 	Items       []Item
+	// Diagnostics are what the channels would flag about the items; they
+	// do not keep the product out.
+	Diagnostics []Diagnostic
 	// clean records that every text field already passed cleanText, as
 	// mapProduct leaves them, so that the writers need not scan each
 	// product's kilobytes again; see cleaned.
@@ -141,12 +144,6 @@ type catalogBuilder struct {
 	cfg   *Config
 	rules *rules
 	at    time.Time
-	// sharedPages counts the products whose variants differ in price or
-	// availability but link to one page, for the run's note.
-	sharedPages int
-	// noBrand counts the products without a brand, and names the first.
-	noBrand      int
-	noBrandFirst []string
 }
 
 func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
@@ -172,14 +169,6 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 	if len(reasons) == 0 {
 		cp, invalid, warns := mapProduct(p, b.cfg)
 		if len(invalid) == 0 {
-			if b.cfg.VariantLink == "" && variantsDiffer(cp.Items) {
-				b.sharedPages++
-			}
-			if cp.Brand == "" {
-				if b.noBrand++; len(b.noBrandFirst) < 5 {
-					b.noBrandFirst = append(b.noBrandFirst, cp.ID)
-				}
-			}
 			return &cp, nil, warns
 		}
 		reasons = invalid
@@ -207,32 +196,6 @@ func variantsDiffer(items []Item) bool {
 		}
 	}
 	return false
-}
-
-// sharedPagesNote is the run's note about the products variantsDiffer
-// finds, nil when there are none.
-func (b *catalogBuilder) sharedPagesNote() *Warning {
-	if b.sharedPages == 0 {
-		return nil
-	}
-	return &Warning{Message: fmt.Sprintf("%d products have variants that differ in price or availability, and every variant links to the product's page, which shows its default variant; "+
-		"if your shop opens a variant by its address (on CYBERBIZ ?sku= on some plans), set variant_link = \"{link}?sku={sku}\" in the config", b.sharedPages)}
-}
-
-// noBrandNote is the run's note about the products without a brand, nil
-// when there are none: Google wants a brand for branded goods, the shop's
-// own included, and Meta a brand, GTIN or MPN.
-func (b *catalogBuilder) noBrandNote() *Warning {
-	if b.noBrand == 0 {
-		return nil
-	}
-	ids := strings.Join(b.noBrandFirst, ", ")
-	if b.noBrand > len(b.noBrandFirst) {
-		ids += ", …"
-	}
-	return &Warning{Message: fmt.Sprintf(
-		"%d products have no brand (%s is blank and brand is not set in the config: %s); Google wants one, your shop's name for your own goods, and Meta a brand, GTIN or MPN: set brand in the config",
-		b.noBrand, b.cfg.Columns.Vendor, ids)}
 }
 
 // ItemLink is it's landing page: its own, else its product's.
@@ -327,33 +290,40 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	}
 	if cp.Name == "" {
 		invalid(cols.Name, p.Row, "", fmt.Sprintf("missing title (%s is blank)", cols.Name))
-	} else if n := runeCount(cp.Name); n > googleLimits.title {
-		warns = append(warns, Warning{Row: p.rowOf(fName), Column: cols.Name, Message: fmt.Sprintf(
-			"product %s: title is %d characters; Google gets the first %d, Meta and LINE the first %d", p.ID, n, googleLimits.title, metaLimits.title)})
+	} else if n := runeCount(cp.Name); n > metaLimits.title {
 		// No channel takes more, and every variant's title repeats the
 		// name: a name of megabytes would be written once per variant.
+		// The title_cut diagnostic reports it with the items.
 		cp.Name = truncate(cp.Name, metaLimits.title)
 	}
 	if n := runeCount(cp.Description); n > googleLimits.description {
-		warns = append(warns, Warning{Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
-			"product %s: description is %d characters as plain text; Google gets the first %d, Meta the first %d", p.ID, n, googleLimits.description, metaLimits.description)})
+		cp.diagnose(Diagnostic{Code: DiagDescriptionCut, Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
+			"description is %d characters as plain text; Google gets the first %d, Meta the first %d", n, googleLimits.description, metaLimits.description)})
 	}
 	// A string has no more characters than bytes, so most HTML, far
 	// shorter, is never counted.
 	if len(cp.HTML) > lineLimits.longDescription {
 		if n := runeCount(cp.HTML); n > lineLimits.longDescription {
-			warns = append(warns, Warning{Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
-				"product %s: description is %d characters of HTML; LINE gets the first %d (cut before an unfinished tag)", p.ID, n, lineLimits.longDescription)})
+			cp.diagnose(Diagnostic{Code: DiagLongDescriptionCut, Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
+				"description is %d characters of HTML; LINE gets the first %d (cut before an unfinished tag)", n, lineLimits.longDescription)})
 		}
 	}
 	var err error
 	if cp.Link, err = productLink(cfg.ShopURL, p.Handle); err != nil {
 		invalid(cols.Handle, p.rowOf(fHandle), p.Handle, "missing link: "+err.Error())
 	}
+	httpImages := 0
 	for _, img := range p.Images {
 		if u := absoluteURL(cfg.ShopURL, img); u != "" {
 			cp.Images = append(cp.Images, u)
+			if isHTTP(img) {
+				httpImages++
+			}
 		}
+	}
+	if httpImages > 0 {
+		cp.diagnose(Diagnostic{Code: DiagImageHTTP, Row: p.Row, Column: cols.Images, Message: fmt.Sprintf(
+			"%s at http:// sent as https://", plural(httpImages, "image", "images"))})
 	}
 	if len(cp.Images) == 0 {
 		invalid(cols.Images, p.Row, "", fmt.Sprintf("missing image_link (no usable URL in the %s columns)", cols.Images))
@@ -431,14 +401,12 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		}
 		cp.Items = append(cp.Items, it)
 	}
-	if len(unmapped) > 0 {
-		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
-			"product %s: the option 「%s」 is no size, color, material or pattern, so Google cannot tell its variants apart and may flag them; if it is one, add its name under [options] in the config",
-			p.ID, strings.Join(unmapped, "」, 「"))})
-	}
 	if optionCut {
-		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
-			"product %s: an option name or value is over %d characters; the channels get the first %d", p.ID, metaLimits.title, metaLimits.title)})
+		cp.diagnose(Diagnostic{Code: DiagValueCut, Row: p.Row, Message: fmt.Sprintf(
+			"an option name or value is over %d characters; the channels get the first %d", metaLimits.title, metaLimits.title)})
+	} else if longAttribute(cp.Items) {
+		cp.diagnose(Diagnostic{Code: DiagValueCut, Row: p.Row, Message: fmt.Sprintf(
+			"a size, color or pattern is over %d characters, or a material over %d; Google and Meta get the first %d and %d", googleLimits.attribute, googleLimits.material, googleLimits.attribute, googleLimits.material)})
 	}
 	if len(cp.Items) == 0 && priceErr != nil {
 		invalid(cols.Price, p.Row, p.Variants[0].Price, "missing price: no variant has a valid price ("+priceErr.Error()+")")
@@ -446,6 +414,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	if len(reasons) > 0 {
 		return CatalogProduct{}, reasons, nil
 	}
+	diagnoseItems(&cp, cfg, unmapped)
 	cp.clean = true
 	return cp, nil, warns
 }
@@ -530,6 +499,25 @@ func productLink(shopURL, handle string) (string, error) {
 		return "", fmt.Errorf("the product URL is %d characters, over the %d channels accept", len(link), maxURLLength)
 	}
 	return link, nil
+}
+
+// isHTTP reports whether s is an http:// address, which feedURL sends as
+// https.
+func isHTTP(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) > 7 && strings.EqualFold(s[:7], "http://")
+}
+
+// longAttribute reports whether an item's size, color, material or
+// pattern, the option values joined, is longer than Google and Meta take.
+func longAttribute(items []Item) bool {
+	for i := range items {
+		it := &items[i]
+		if max(runeCount(it.Size), runeCount(it.Color), runeCount(it.Pattern)) > googleLimits.attribute || runeCount(it.Material) > googleLimits.material {
+			return true
+		}
+	}
+	return false
 }
 
 func isAbsoluteHTTP(s string) bool {

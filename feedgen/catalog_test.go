@@ -477,18 +477,15 @@ func TestLongNameIsCappedOnce(t *testing.T) {
 
 // TestLongOptionsAreCut: an option name or value longer than any channel
 // takes is cut to 200 characters, as is the title it makes, with one
-// warning for the product; a product of 3,000 such variants stays small.
+// diagnostic for the product; a product of 3,000 such variants stays small.
 func TestLongOptionsAreCut(t *testing.T) {
 	long := strings.Repeat("紅", 20000)
 	var variants []Variant
 	for i := range 3000 {
 		variants = append(variants, Variant{ID: strconv.Itoa(5000 + i), Row: 2 + i, Price: "100", Options: []Option{{Name: "顏色", Value: strconv.Itoa(i) + long}}})
 	}
-	var (
-		cp    CatalogProduct
-		warns []Warning
-	)
-	grew := memtest.PeakDuring(func() { cp, _, warns = mapProduct(mappable(variants...), testConfig(t)) })
+	var cp CatalogProduct
+	grew := memtest.PeakDuring(func() { cp, _, _ = mapProduct(mappable(variants...), testConfig(t)) })
 	if grew > 32<<20 {
 		t.Errorf("mapping 3,000 variants of 60 KB options grew the heap by %d MB", grew>>20)
 	}
@@ -497,23 +494,23 @@ func TestLongOptionsAreCut(t *testing.T) {
 		t.Errorf("option value %d characters, title %d; want both cut to 200", runeCount(it.Options[0].Value), runeCount(it.Title))
 	}
 	n := 0
-	for _, w := range warns {
-		if strings.Contains(w.Message, "an option name or value is over 200 characters") {
+	for _, d := range cp.Diagnostics {
+		if d.Code == DiagValueCut && strings.Contains(d.Message, "an option name or value is over 200 characters") {
 			n++
 		}
 	}
 	if n != 1 {
-		t.Errorf("%d warnings about long options, want one for the product: %v", n, warns)
+		t.Errorf("%d diagnostics about long options, want one for the product: %v", n, cp.Diagnostics)
 	}
 }
 
 // TestLineLongDescriptionIsCapped: a 商品介紹 over the 60,000 characters
-// LINE's consumers take is cut before an unfinished tag, with a warning
-// that names the row; Google and Meta get the plain text as before.
+// LINE's consumers take is cut before an unfinished tag, with a
+// diagnostic that names the row; Google and Meta get the plain text as before.
 func TestLineLongDescriptionIsCapped(t *testing.T) {
 	p := mappable(Variant{ID: "5001", Row: 4, Price: "100"})
 	p.Description = "<p>" + strings.Repeat("好", lineLimits.longDescription-5) + `<img src="https://cdn.example.com/a.jpg"></p>`
-	cp, reasons, warns := mapProduct(p, testConfig(t))
+	cp, reasons, _ := mapProduct(p, testConfig(t))
 	if len(reasons) != 0 {
 		t.Fatalf("mapProduct reasons = %v", reasons)
 	}
@@ -521,14 +518,14 @@ func TestLineLongDescriptionIsCapped(t *testing.T) {
 	if want := "<p>" + strings.Repeat("好", lineLimits.longDescription-5); got != want {
 		t.Errorf("l_description ends %q (%d characters), want it cut before the <img tag", got[max(0, len(got)-20):], runeCount(got))
 	}
-	if !slices.ContainsFunc(warns, func(w Warning) bool {
-		return w.Row == p.Row && strings.Contains(w.Message, "LINE gets the first 60000")
+	if !slices.ContainsFunc(cp.Diagnostics, func(d Diagnostic) bool {
+		return d.Code == DiagLongDescriptionCut && d.Row == p.Row && strings.Contains(d.Message, "LINE gets the first 60000")
 	}) {
-		t.Errorf("warnings = %v, want one for the product's row about LINE's 60000", warns)
+		t.Errorf("diagnostics = %v, want one for the product's row about LINE's 60000", cp.Diagnostics)
 	}
 	p.Description = "<p>短</p>"
-	if cp, _, warns := mapProduct(p, testConfig(t)); lineObject(&cp).LDescription != "<p>短</p>" || len(warns) != 0 {
-		t.Errorf("a short description became %q, %v", lineObject(&cp).LDescription, warns)
+	if cp, _, _ := mapProduct(p, testConfig(t)); lineObject(&cp).LDescription != "<p>短</p>" || hasDiagnostic(&cp, DiagLongDescriptionCut) {
+		t.Errorf("a short description became %q, %v", lineObject(&cp).LDescription, cp.Diagnostics)
 	}
 }
 
@@ -619,31 +616,5 @@ func TestBackorderDate(t *testing.T) {
 	cfg.BackorderDays = 400
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "backorder_days") {
 		t.Errorf("Validate with backorder_days = 400: %v, want an error naming it", err)
-	}
-}
-
-// TestNoBrandNote: the run says once how many products have no brand and
-// names the first five; a brand in the config ends it.
-func TestNoBrandNote(t *testing.T) {
-	at := time.Date(2026, 11, 25, 10, 0, 0, 0, taipei(t))
-	for _, brand := range []string{"", "小店"} {
-		cfg := testConfig(t)
-		cfg.Brand = brand
-		b := newCatalogBuilder(cfg, &Export{}, at)
-		for i := range 7 {
-			p := mappable()
-			p.ID = strconv.Itoa(1001 + i)
-			if i == 3 {
-				p.Vendor = "木標"
-			}
-			b.add(p)
-		}
-		note := b.noBrandNote()
-		switch {
-		case brand != "" && note != nil:
-			t.Errorf("with brand %q: note %q", brand, note.Message)
-		case brand == "" && (note == nil || !strings.HasPrefix(note.Message, "6 products have no brand") || !strings.Contains(note.Message, "1001, 1002, 1003, 1005, 1006, …")):
-			t.Errorf("without brand: note %v, want 6 products, the first five named", note)
-		}
 	}
 }

@@ -189,14 +189,11 @@ func readRecord[T any, C recordCodec[T]](br *bufio.Reader, rec *[]byte) (T, erro
 
 func (exclusionCodec) read(d *recordDecoder) Exclusion {
 	e := Exclusion{ID: d.string(), Name: d.string(), Row: d.int()}
-	// A damaged count cannot make more reasons than the record has bytes.
-	if k := d.uint(); k > 0 && k <= uint64(len(d.b)) {
+	if k := d.count(); k > 0 {
 		e.Reasons = make([]Reason, k)
 		for i := range e.Reasons {
 			e.Reasons[i] = Reason{Code: d.string(), Column: d.string(), Row: d.int(), Value: d.string(), Message: d.string()}
 		}
-	} else if k > 0 {
-		d.bad = true
 	}
 	return e
 }
@@ -226,6 +223,17 @@ func (d *recordDecoder) uint() uint64 {
 	}
 	d.at += n
 	return v
+}
+
+// count reads the number of entries that follow. A damaged count cannot
+// make more entries than the record has bytes left.
+func (d *recordDecoder) count() int {
+	n := d.uint()
+	if n > uint64(len(d.b)-d.at) {
+		d.bad = true
+		return 0
+	}
+	return int(n)
 }
 
 func (d *recordDecoder) int() int {

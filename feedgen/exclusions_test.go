@@ -175,7 +175,7 @@ func TestExclusionListErrors(t *testing.T) {
 				t.Errorf("%d read, %d errors, the last %v; want %d, then %q", read, errs, last, markdownExcludedRows, want)
 			}
 			// The report and the preview page stop with the error.
-			if err := (&Summary{ExcludedBy: map[string]int{}}).writeJSON(io.Discard, l); err == nil || err.Error() != want {
+			if err := (&Summary{ExcludedBy: map[string]int{}}).writeJSON(io.Discard, l, new(diagnosisList)); err == nil || err.Error() != want {
 				t.Errorf("writeJSON = %v, want %q", err, want)
 			}
 			pv, err := newPreview(io.Discard, &CatalogInfo{}, true)
@@ -248,7 +248,14 @@ func TestRunSpilledExclusions(t *testing.T) {
 			t.Errorf("%s: the Markdown does not list the first %d excluded products, through %s, and then say %q:\n%s", export.name, markdownExcludedRows, last, more, md.String())
 		}
 		var report, page bytes.Buffer
-		if err := sum.writeJSON(&report, listedExclusions(c.Excluded)); err != nil {
+		diagnosed := new(diagnosisList)
+		for i := range c.Products {
+			if err := diagnosed.add(&c.Products[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		defer diagnosed.close()
+		if err := sum.writeJSON(&report, listedExclusions(c.Excluded), diagnosed); err != nil {
 			t.Fatal(err)
 		}
 		if err := writeAll(&page, c, "", feedOptions{}, func(w io.Writer, info *CatalogInfo, _ feedOptions) (feedWriter, error) {

@@ -73,11 +73,13 @@ func WriteExplanations(w io.Writer, exps []Explanation, export string, products 
 			for i, it := range e.Product.Items {
 				ids[i] = it.ID
 			}
-			noun := "items"
-			if len(ids) == 1 {
-				noun = "item"
+			fmt.Fprintf(bw, "%s: in the catalog — %s, %s (%s)\n", e.ID, e.Product.Name, plural(len(ids), "item", "items"), strings.Join(ids, ", "))
+			for _, d := range e.Product.Diagnostics {
+				fmt.Fprintf(bw, "  flag: %s\n", d)
+				if len(d.Items) > 0 {
+					fmt.Fprintf(bw, "    items: %s\n", strings.Join(d.Items, ", "))
+				}
 			}
-			fmt.Fprintf(bw, "%s: in the catalog — %s, %d %s (%s)\n", e.ID, e.Product.Name, len(ids), noun, strings.Join(ids, ", "))
 		case len(e.Excluded.Reasons) == 1:
 			fmt.Fprintf(bw, "%s: excluded — %s\n", e.ID, e.Excluded.Reasons[0])
 		default:

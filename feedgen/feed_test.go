@@ -206,13 +206,13 @@ func TestVariantLink(t *testing.T) {
 	if got := lineObject(cp).Link; got != testShop+"/products/t-shirt" {
 		t.Errorf("LINE link = %q, want the product's page", got)
 	}
-	if note := b.sharedPagesNote(); note != nil {
-		t.Errorf("note %q with variant_link set", note.Message)
+	if hasDiagnostic(cp, DiagSharedPage) {
+		t.Errorf("%s with variant_link set", DiagSharedPage)
 	}
 	cfg.VariantLink = ""
 	b = newCatalogBuilder(cfg, &Export{}, time.Now())
-	if cp, _, _ := b.add(p); cp == nil || b.sharedPagesNote() == nil {
-		t.Error("no note about variants that differ in price sharing one page")
+	if cp, _, _ := b.add(p); cp == nil || !hasDiagnostic(cp, DiagSharedPage) {
+		t.Errorf("no %s for variants that differ in price sharing one page", DiagSharedPage)
 	}
 	for tmpl, want := range map[string]string{
 		"https://evil.example/?u={link}": "must start with {link}",
@@ -229,7 +229,8 @@ func TestVariantLink(t *testing.T) {
 // TestVariantAttributes: options named as the config's [options] lists
 // become Google's and Meta's variant attributes, and LINE's color and
 // size gather the variants' values; an option that is no attribute stays
-// in the title and gets a warning, once for the product.
+// in the title, and is a diagnostic only when the attributes do not tell
+// the variants apart.
 func TestVariantAttributes(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Options.Size = append(cfg.Options.Size, "號碼")
@@ -243,8 +244,12 @@ func TestVariantAttributes(t *testing.T) {
 	if it := cp.Items[1]; it.Color != "紅" || it.Size != "M" || it.Title != "T恤 - 紅 / M / 短袖" {
 		t.Errorf("item 5002: color %q, size %q, title %q", it.Color, it.Size, it.Title)
 	}
-	if len(warns) != 1 || !strings.Contains(warns[0].Message, "the option 「款式」 is no size, color, material or pattern") {
-		t.Errorf("warnings = %v, want one naming 款式", warns)
+	if len(warns) != 0 || hasDiagnostic(&cp, DiagVariantsAlike) {
+		t.Errorf("warnings %v, diagnostics %v: want none, color and size tell the variants apart", warns, cp.Diagnostics)
+	}
+	alike, _, _ := mapProduct(mappable(v("5001", "紅", "S", "長袖"), v("5002", "紅", "S", "短袖")), cfg)
+	if !hasDiagnostic(&alike, DiagVariantsAlike) {
+		t.Errorf("variants told apart only by 款式: diagnostics %v, want %s", alike.Diagnostics, DiagVariantsAlike)
 	}
 	if lp := lineObject(&cp); lp.Color != "紅,藍" || lp.Size != "S,M" {
 		t.Errorf("LINE color %q, size %q; want 紅,藍 and S,M", lp.Color, lp.Size)
@@ -310,4 +315,8 @@ func TestLineJSONOwnKeysOptIn(t *testing.T) {
 	if err != nil || !cfg.Feeds[0].FeedgenKeys {
 		t.Errorf("feedgen_keys from TOML: %v, %+v", err, cfg.Feeds)
 	}
+}
+
+func hasDiagnostic(p *CatalogProduct, code string) bool {
+	return slices.ContainsFunc(p.Diagnostics, func(d Diagnostic) bool { return d.Code == code })
 }

@@ -227,7 +227,7 @@ func (o *catalogOutput) add(p *CatalogProduct) error {
 // commit finishes every file, records the feeds in sum, writes the report,
 // and replaces the published files. It aborts, leaving them untouched, on
 // any error or when the guard refuses.
-func (o *catalogOutput) commit(sum *Summary, excluded *exclusionList, maxDrop Fraction, force, detectChange bool) (err error) {
+func (o *catalogOutput) commit(sum *Summary, excluded *exclusionList, diagnosed *diagnosisList, maxDrop Fraction, force, detectChange bool) (err error) {
 	defer func() {
 		if err != nil {
 			o.abort()
@@ -249,7 +249,7 @@ func (o *catalogOutput) commit(sum *Summary, excluded *exclusionList, maxDrop Fr
 	}
 	for _, f := range o.files {
 		if f.name == reportFile {
-			if err := sum.writeJSON(f.sink, excluded); err != nil {
+			if err := sum.writeJSON(f.sink, excluded, diagnosed); err != nil {
 				return fmt.Errorf("write %s: %w", f.name, err)
 			}
 		}

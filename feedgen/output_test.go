@@ -484,7 +484,7 @@ func writeCatalog(dir string, c *Catalog, feeds []Feed, maxDrop Fraction, force 
 			return err
 		}
 	}
-	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, listedExclusions(c.Excluded), maxDrop, force, false)
+	return o.commit(&Summary{At: c.At, Eligible: len(c.Products), Excluded: len(c.Excluded), ExcludedProducts: c.Excluded}, listedExclusions(c.Excluded), new(diagnosisList), maxDrop, force, false)
 }
 
 // TestOutputRemovesLegacyPrivateFiles: the report and full preview older

@@ -30,6 +30,10 @@ type Summary struct {
 	Excluded     int            `json:"excluded"`
 	ExcludedBy   map[string]int `json:"excluded_by_reason"`
 	Feeds        []FeedResult   `json:"feeds"`
+	// Diagnosed counts, by diagnostic code, the products in the catalog
+	// and their items a channel would flag; report.json lists each
+	// product.
+	Diagnosed map[string]DiagnosisCount `json:"diagnosed_by_code"`
 	// ExcludedProducts is the first excluded products, with all their
 	// reasons, as many as the Markdown lists: report.json lists every one,
 	// from a temporary file during the run.
@@ -66,11 +70,21 @@ func (s *Summary) ReasonCodes() []string {
 	return codes
 }
 
-// writeJSON writes s as report.json, listing every product of excluded.
-// The two lists that grow with the export (excluded products, warnings)
-// are written an entry at a time, so neither is ever a second copy in
-// memory.
-func (s *Summary) writeJSON(w io.Writer, excluded *exclusionList) error {
+// DiagnosticCodes returns the codes of s.Diagnosed in the order of their
+// titles: the most telling first.
+func (s *Summary) DiagnosticCodes() []string {
+	codes := make([]string, 0, len(s.Diagnosed))
+	for c := range s.Diagnosed {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool { return diagnosticOrder[codes[i]] < diagnosticOrder[codes[j]] })
+	return codes
+}
+
+// writeJSON writes s as report.json, listing every product of excluded
+// and of diagnosed. The lists that grow with the export are written an
+// entry at a time, so none is ever a second copy in memory.
+func (s *Summary) writeJSON(w io.Writer, excluded *exclusionList, diagnosed *diagnosisList) error {
 	bw := bufio.NewWriter(w)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -107,6 +121,16 @@ func (s *Summary) writeJSON(w io.Writer, excluded *exclusionList) error {
 			return err
 		}
 		entry(n, e)
+		n++
+	}
+	end(n)
+	bw.WriteString(",\n  \"diagnosed_products\": [")
+	n = 0
+	for p, err := range diagnosed.All() {
+		if err != nil {
+			return err
+		}
+		entry(n, p)
 		n++
 	}
 	end(n)
@@ -173,6 +197,14 @@ func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
 			fmt.Fprintf(bw, "\n… and %d more in report.json\n", s.Excluded-len(listed))
 		}
 		bw.WriteString("\n</details>\n\n")
+	}
+	if len(s.Diagnosed) > 0 {
+		bw.WriteString("### What the channels would flag\n\nThe products stay in the catalog. report.json lists each one, and `feedgen explain PID` says what it is about.\n\n| code | items | products | what it means |\n|---|---:|---:|---|\n")
+		for _, c := range s.DiagnosticCodes() {
+			d := s.Diagnosed[c]
+			fmt.Fprintf(bw, "| `%s` | %d | %d | %s |\n", c, d.Items, d.Products, mdEscape(DiagnosticTitle(c)))
+		}
+		bw.WriteString("\n")
 	}
 	if s.WarningCount > 0 {
 		fmt.Fprintf(bw, "### %d warnings\n\n", s.WarningCount)

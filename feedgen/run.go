@@ -73,15 +73,16 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 		}
 	}
 	var (
-		stage    *catalogStage
-		b        *catalogBuilder
-		exp      *Export // the export being read, for warnings
-		excluded = new(exclusionList)
-		eligible int
+		stage     *catalogStage
+		b         *catalogBuilder
+		exp       *Export // the export being read, for warnings
+		excluded  = new(exclusionList)
+		diagnosed = new(diagnosisList)
+		eligible  int
 	)
 	defer func() {
-		if cerr := excluded.close(); cerr != nil && err == nil {
-			err = fmt.Errorf("releasing the temporary file of the excluded products: %w", cerr)
+		if cerr := closeLists(excluded, diagnosed); cerr != nil && err == nil {
+			err = cerr
 		}
 	}()
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {
@@ -90,10 +91,10 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 			// catalog written so far, and start it over.
 			stage.wait()
 			stage.out.abort()
-			if err := excluded.close(); err != nil {
-				return fmt.Errorf("releasing the temporary file of the excluded products: %w", err)
+			if err := closeLists(excluded, diagnosed); err != nil {
+				return err
 			}
-			excluded, eligible = new(exclusionList), 0
+			excluded, diagnosed, eligible = new(exclusionList), new(diagnosisList), 0
 		}
 		exp, b = ex, newCatalogBuilder(&cfg, ex, at)
 		info := b.info()
@@ -112,6 +113,9 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 			return excluded.add(*excl)
 		}
 		eligible++
+		if err := diagnosed.add(cp); err != nil {
+			return err
+		}
 		return stage.send(cp)
 	})
 	if stage != nil {
@@ -126,15 +130,11 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 		return nil, err
 	}
 	out := stage.out
-	for _, note := range []*Warning{b.sharedPagesNote(), b.noBrandNote()} {
-		if note != nil {
-			ex.warn(*note)
-		}
-	}
 	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "rows_apart", ex.RowsApart, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
 	sum.Export, sum.ExportSHA256 = filepath.Base(cfg.Export), ex.SHA256
-	if err := out.commit(sum, excluded, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
+	sum.Diagnosed = diagnosed.counts()
+	if err := out.commit(sum, excluded, diagnosed, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
 		err = fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		sum.Failure = "The catalog files were left as they were: " + redact.String(err.Error())
 		return sum, err
@@ -248,6 +248,14 @@ func summarize(ex *Export, at time.Time, eligible int, excluded *exclusionList) 
 	}
 	maps.Copy(s.ExcludedBy, excluded.byReason)
 	return s
+}
+
+// closeLists removes the temporary files of a run's lists.
+func closeLists(excluded *exclusionList, diagnosed *diagnosisList) error {
+	if err := errors.Join(excluded.close(), diagnosed.close()); err != nil {
+		return fmt.Errorf("releasing the temporary files of the run: %w", err)
+	}
+	return nil
 }
 
 // publishCatalog commits the files just written to cfg.Out onto the

@@ -119,10 +119,18 @@ func TestGoldenSample(t *testing.T) {
 		}
 		checkGeneration(t, folder.dir)
 	}
-	want := Summary{Rows: 16, Products: 12, Eligible: 5, Items: 8, Excluded: 7, WarningCount: 4,
-		ExcludedBy: map[string]int{ReasonExcludedTag: 3, ReasonInvalid: 1, ReasonNotOnSale: 2, ReasonNotPublic: 2}}
+	want := Summary{Rows: 16, Products: 12, Eligible: 5, Items: 8, Excluded: 7, WarningCount: 2,
+		ExcludedBy: map[string]int{ReasonExcludedTag: 3, ReasonInvalid: 1, ReasonNotOnSale: 2, ReasonNotPublic: 2},
+		Diagnosed: map[string]DiagnosisCount{
+			DiagNoBrand:      {Products: 3, Items: 4},
+			DiagSharedPage:   {Products: 2, Items: 5},
+			DiagImageHTTP:    {Products: 1, Items: 1},
+		}}
 	got := Summary{Rows: sum.Rows, Products: sum.Products, Eligible: sum.Eligible, Items: sum.Items,
-		Excluded: sum.Excluded, WarningCount: sum.WarningCount, ExcludedBy: sum.ExcludedBy}
+		Excluded: sum.Excluded, WarningCount: sum.WarningCount, ExcludedBy: sum.ExcludedBy, Diagnosed: map[string]DiagnosisCount{}}
+	for c, d := range sum.Diagnosed {
+		got.Diagnosed[c] = DiagnosisCount{Products: d.Products, Items: d.Items}
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("summary = %+v, want %+v", got, want)
 	}
@@ -377,7 +385,7 @@ func TestMissingFileIsNotFound(t *testing.T) {
 
 func TestReportJSONWithEmptyLists(t *testing.T) {
 	var buf bytes.Buffer
-	if err := (&Summary{Export: "x.xlsx", ExcludedBy: map[string]int{}}).writeJSON(&buf, new(exclusionList)); err != nil {
+	if err := (&Summary{Export: "x.xlsx", ExcludedBy: map[string]int{}}).writeJSON(&buf, new(exclusionList), new(diagnosisList)); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any
