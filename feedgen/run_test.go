@@ -122,9 +122,9 @@ func TestGoldenSample(t *testing.T) {
 	want := Summary{Rows: 16, Products: 12, Eligible: 5, Items: 8, Excluded: 7, WarningCount: 2,
 		ExcludedBy: map[string]int{ReasonExcludedTag: 3, ReasonInvalid: 1, ReasonNotOnSale: 2, ReasonNotPublic: 2},
 		Diagnosed: map[string]DiagnosisCount{
-			DiagNoBrand:      {Products: 3, Items: 4},
-			DiagSharedPage:   {Products: 2, Items: 5},
-			DiagImageHTTP:    {Products: 1, Items: 1},
+			DiagNoBrand:    {Products: 3, Items: 4},
+			DiagSharedPage: {Products: 2, Items: 5},
+			DiagImageHTTP:  {Products: 1, Items: 1},
 		}}
 	got := Summary{Rows: sum.Rows, Products: sum.Products, Eligible: sum.Eligible, Items: sum.Items,
 		Excluded: sum.Excluded, WarningCount: sum.WarningCount, ExcludedBy: sum.ExcludedBy, Diagnosed: map[string]DiagnosisCount{}}
