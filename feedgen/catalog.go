@@ -88,7 +88,7 @@ func (p *CatalogProduct) cleaned() *CatalogProduct {
 	}
 	c.Items = make([]Item, len(p.Items))
 	for i, it := range p.Items {
-		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.GTIN, &it.MPN, &it.Link, &it.Size, &it.Color, &it.Material, &it.Pattern, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
+		for _, s := range []*string{&it.ID, &it.GroupID, &it.VariantID, &it.SKU, &it.GTIN, &it.MPN, &it.Link, &it.Size, &it.Color, &it.Material, &it.Pattern, &it.AgeGroup, &it.Gender, &it.Title, &it.Price, &it.SalePrice, &it.Availability} {
 			*s = cleanText(*s)
 		}
 		it.Options = cleanOptions(it.Options)
@@ -120,6 +120,9 @@ type Item struct {
 	// Size, Color, Material and Pattern are the values of the options the
 	// config maps to those attributes; they tell a group's variants apart.
 	Size, Color, Material, Pattern string
+	// AgeGroup and Gender are Google's words (adult, female…) for the
+	// values of the options mapped to them.
+	AgeGroup, Gender string
 	// Distinct reports that the attributes alone tell the item from the
 	// other variants of its group: every option of it is one.
 	Distinct     bool
@@ -176,14 +179,66 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}, nil
 }
 
-// optionAttribute returns the field of it for the attribute the option
-// name is, nil when it is none.
-func optionAttribute(it *Item, cfg *Config, name string) *string {
-	a, ok := cfg.attributeOf[normalizeText(name)]
+// setAttribute sets the attribute of it that the option o is, and
+// reports whether it is one. Several options of one attribute join with
+// "/"; an age group or gender takes one of Google's values, so a value
+// it cannot read (a second one included) leaves the option in the title
+// alone, and known is false.
+func setAttribute(it *Item, cfg *Config, o Option) (attr, known bool) {
+	a, ok := cfg.attributeOf[normalizeText(o.Name)]
 	if !ok {
-		return nil
+		return false, false
 	}
-	return [...]*string{attrSize: &it.Size, attrColor: &it.Color, attrMaterial: &it.Material, attrPattern: &it.Pattern}[a]
+	var words map[string]string
+	switch a {
+	case attrAgeGroup:
+		words = ageGroups
+	case attrGender:
+		words = genders
+	default:
+		f := [...]*string{attrSize: &it.Size, attrColor: &it.Color, attrMaterial: &it.Material, attrPattern: &it.Pattern}[a]
+		if *f != "" {
+			*f += "/"
+		}
+		*f += o.Value
+		return true, true
+	}
+	f := map[attribute]*string{attrAgeGroup: &it.AgeGroup, attrGender: &it.Gender}[a]
+	v, ok := words[normalizeText(o.Value)]
+	if !ok || *f != "" {
+		return true, false
+	}
+	*f = v
+	return true, true
+}
+
+// ageGroups and genders read an option's value, as a Taiwanese shop or an
+// English one writes it, as Google's age_group and gender
+// (answer/6324463, answer/6324479), which Meta takes too.
+var (
+	ageGroups = wordsOf(map[string][]string{
+		"newborn": {"新生兒", "newborn"},
+		"infant":  {"嬰兒", "嬰幼兒", "infant", "baby"},
+		"toddler": {"幼兒", "學步", "toddler"},
+		"kids":    {"兒童", "童", "童裝", "孩童", "小孩", "kids", "kid", "child", "children"},
+		"adult":   {"成人", "大人", "成人款", "adult", "adults"},
+	})
+	genders = wordsOf(map[string][]string{
+		"male":   {"男", "男性", "男款", "男生", "男士", "男用", "male", "men", "man", "mens"},
+		"female": {"女", "女性", "女款", "女生", "女士", "女用", "female", "women", "woman", "womens"},
+		"unisex": {"中性", "男女", "男女皆可", "男女適用", "男女通用", "不限", "unisex"},
+	})
+)
+
+// wordsOf maps each word, normalised, to its value.
+func wordsOf(values map[string][]string) map[string]string {
+	m := map[string]string{}
+	for v, words := range values {
+		for _, w := range words {
+			m[normalizeText(w)] = v
+		}
+	}
+	return m
 }
 
 // variantsDiffer reports whether a shopper landing on the product's page,
@@ -330,7 +385,10 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	}
 	multi := len(p.Variants) > 1
 	optionCut := false
-	var unmapped []string // option names that are no attribute, for the warning
+	var (
+		unmapped []string // option names that are no attribute, for the diagnostic
+		unread   []Option // age groups and genders not in Google's words
+	)
 	for i, v := range p.Variants {
 		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), GTIN: strings.TrimSpace(cleanText(v.GTIN)), MPN: strings.TrimSpace(cleanText(v.MPN)), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
 		// No channel takes an option, or a title, longer than a title:
@@ -353,16 +411,15 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		}
 		it.Distinct = multi && len(it.Options) > 0
 		for _, o := range it.Options {
-			if attr := optionAttribute(&it, cfg, o.Name); attr != nil {
-				if *attr != "" {
-					*attr += "/"
-				}
-				*attr += o.Value
-			} else {
+			attr, known := setAttribute(&it, cfg, o)
+			if !known {
 				it.Distinct = false
-				if multi && !slices.Contains(unmapped, o.Name) {
-					unmapped = append(unmapped, o.Name)
-				}
+			}
+			switch {
+			case !attr && multi && !slices.Contains(unmapped, o.Name):
+				unmapped = append(unmapped, o.Name)
+			case attr && !known && len(unread) < 5 && !slices.Contains(unread, o):
+				unread = append(unread, o)
 			}
 		}
 		if multi {
@@ -400,6 +457,14 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 			it.Price, it.SalePrice = formatMoney(list), formatMoney(price)
 		}
 		cp.Items = append(cp.Items, it)
+	}
+	if len(unread) > 0 {
+		vals := make([]string, len(unread))
+		for i, o := range unread {
+			vals[i] = o.Name + " 「" + o.Value + "」"
+		}
+		cp.diagnose(Diagnostic{Code: DiagUnknownValue, Row: p.Row, Message: fmt.Sprintf(
+			"%s: not an age group or gender Google knows, so it stays in the title only", strings.Join(vals, ", "))})
 	}
 	if optionCut {
 		cp.diagnose(Diagnostic{Code: DiagValueCut, Row: p.Row, Message: fmt.Sprintf(

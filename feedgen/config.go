@@ -176,6 +176,10 @@ type OptionAttributes struct {
 	Color    []string `toml:"color"`
 	Material []string `toml:"material"`
 	Pattern  []string `toml:"pattern"`
+	// AgeGroup and Gender take only Google's values; an option's value
+	// in a merchant's words is read by ageGroups and genders.
+	AgeGroup []string `toml:"age_group"`
+	Gender   []string `toml:"gender"`
 }
 
 // attribute is one of the variant attributes of OptionAttributes.
@@ -186,13 +190,15 @@ const (
 	attrColor
 	attrMaterial
 	attrPattern
+	attrAgeGroup
+	attrGender
 )
 
 // index maps each option name, normalised as normalizeText does, to its
 // attribute; a name listed twice is the first attribute's.
 func (o *OptionAttributes) index() map[string]attribute {
 	m := map[string]attribute{}
-	for a, names := range [][]string{attrSize: o.Size, attrColor: o.Color, attrMaterial: o.Material, attrPattern: o.Pattern} {
+	for a, names := range [][]string{attrSize: o.Size, attrColor: o.Color, attrMaterial: o.Material, attrPattern: o.Pattern, attrAgeGroup: o.AgeGroup, attrGender: o.Gender} {
 		for _, n := range names {
 			if _, dup := m[normalizeText(n)]; !dup {
 				m[normalizeText(n)] = attribute(a)
@@ -260,6 +266,8 @@ func DefaultConfig() Config {
 			Color:    []string{"顏色", "颜色", "色", "色彩", "顏色分類", "color", "colour"},
 			Material: []string{"材質", "材料", "material"},
 			Pattern:  []string{"圖案", "花色", "花紋", "pattern"},
+			AgeGroup: []string{"年齡", "年齡層", "適用年齡", "age group", "age"},
+			Gender:   []string{"性別", "適用性別", "gender"},
 		},
 		Rules: Rules{
 			ExcludeTags:   []string{"贈品", "排除product feed"},

@@ -20,6 +20,7 @@ const (
 	DiagLongDescriptionCut = "long_description_cut"
 	DiagValueCut           = "value_cut"
 	DiagImageHTTP          = "image_http"
+	DiagUnknownValue       = "unknown_value"
 )
 
 // diagnosticTitles say what each code means and what to do about it, in
@@ -27,9 +28,10 @@ const (
 // they are listed.
 var diagnosticTitles = []struct{ code, title string }{
 	{DiagNoBrand, "no brand: Google wants one for branded goods, your shop's own included, and Meta a brand, GTIN or MPN; fill 商品廠商, or set brand in the config"},
-	{DiagVariantsAlike, "variants Google cannot tell apart (same size, color, material and pattern), which it may flag or disapprove; add the option's name under [options] in the config"},
+	{DiagVariantsAlike, "variants Google cannot tell apart (same size, color, material, pattern, age group and gender), which it may flag or disapprove; add the option's name under [options] in the config"},
 	{DiagSharedPage, "variants that differ in price or availability all link to the product's page, which shows the default variant; set variant_link if your shop opens a variant by its address"},
 	{DiagNoIdentifier, "no GTIN or MPN in the columns the config maps to them: sent with identifier_exists = no, which is right only for your own or custom-made goods; fill in the barcode"},
+	{DiagUnknownValue, "an age group or gender option with a value Google has no word for, which stays in the title only; write 男 / 女 / 中性, or 新生兒 / 嬰兒 / 幼兒 / 兒童 / 成人"},
 	{DiagTitleCut, "title over 150 characters: Google shows the first 150"},
 	{DiagDescriptionCut, "description over 5,000 characters as plain text: Google takes the first 5,000, Meta 9,999"},
 	{DiagLongDescriptionCut, "description over 60,000 characters of HTML: LINE gets the first 60,000"},
@@ -209,7 +211,7 @@ func diagnoseItems(p *CatalogProduct, cfg *Config, unmapped []string) {
 			Message: fmt.Sprintf("no brand (%s is blank, and brand is not set in the config)", cfg.Columns.Vendor)})
 	}
 	if alike := alikeItems(p.Items); len(alike) > 0 {
-		msg := fmt.Sprintf("variants %s have the same size, color, material and pattern", strings.Join(alike, ", "))
+		msg := fmt.Sprintf("variants %s have the same size, color, material, pattern, age group and gender", strings.Join(alike, ", "))
 		if len(unmapped) > 0 {
 			msg += fmt.Sprintf("; the option 「%s」 is none of them", strings.Join(unmapped, "」, 「"))
 		} else {
@@ -262,15 +264,15 @@ func itemsWhere(items []Item, is func(*Item) bool) ([]string, bool) {
 	return ids, true
 }
 
-// alikeItems returns the ids of the items of a group that share all four
+// alikeItems returns the ids of the items of a group that share all six
 // attributes with another of the group: Google tells a group's items
 // apart by them (answer/6324507).
 func alikeItems(items []Item) []string {
 	if len(items) < 2 {
 		return nil
 	}
-	type attrs struct{ size, color, material, pattern string }
-	key := func(it *Item) attrs { return attrs{it.Size, it.Color, it.Material, it.Pattern} }
+	type attrs struct{ size, color, material, pattern, ageGroup, gender string }
+	key := func(it *Item) attrs { return attrs{it.Size, it.Color, it.Material, it.Pattern, it.AgeGroup, it.Gender} }
 	var alike func(*Item) bool
 	if len(items) <= 16 { // most products: compared pair by pair, no map
 		alike = func(it *Item) bool {

@@ -60,6 +60,9 @@ func TestDiagnostics(t *testing.T) {
 		}(), nil, map[string][]string{DiagLongDescriptionCut: nil}, "63000 characters of HTML"},
 		{"an option over 200", branded(mappable(color("5001", strings.Repeat("紅", 201)))), nil,
 			map[string][]string{DiagValueCut: nil}, "over 200 characters"},
+		{"told apart by gender", branded(mappable(Variant{ID: "5001", Row: 2, Price: "100", GTIN: "1", Options: []Option{{"性別", "男款"}}}, Variant{ID: "5002", Row: 3, Price: "100", GTIN: "2", Options: []Option{{"性別", "女款"}}})), nil, map[string][]string{}, ""},
+		{"a gender Google has no word for", branded(mappable(Variant{ID: "5001", Row: 2, Price: "100", GTIN: "1", Options: []Option{{"性別", "男款"}}}, Variant{ID: "5002", Row: 3, Price: "100", GTIN: "2", Options: []Option{{"性別", "情侶款"}}})), nil,
+			map[string][]string{DiagUnknownValue: nil}, "性別 「情侶款」: not an age group or gender"},
 		{"images at http", func() *Product {
 			p := branded(mappable(color("5001", "紅")))
 			p.Images = []string{"HTTP://cdn.example.com/1.jpg", "//cdn.example.com/2.jpg", "http://cdn.example.com/3.jpg"}
@@ -179,7 +182,7 @@ func TestReportListsDiagnosed(t *testing.T) {
 // TestDiagnosticTitles: every code has a title, once, and a row in the
 // README's table.
 func TestDiagnosticTitles(t *testing.T) {
-	codes := []string{DiagNoBrand, DiagVariantsAlike, DiagSharedPage, DiagNoIdentifier, DiagTitleCut, DiagDescriptionCut, DiagLongDescriptionCut, DiagValueCut, DiagImageHTTP}
+	codes := []string{DiagNoBrand, DiagVariantsAlike, DiagSharedPage, DiagNoIdentifier, DiagTitleCut, DiagDescriptionCut, DiagLongDescriptionCut, DiagValueCut, DiagImageHTTP, DiagUnknownValue}
 	if len(diagnosticTitles) != len(codes) || len(diagnosticOrder) != len(codes) {
 		t.Errorf("%d titles for %d codes", len(diagnosticTitles), len(codes))
 	}

@@ -87,6 +87,8 @@ func (g *googleXML) product(p *CatalogProduct) error {
 		x.elem("g:size", truncate(it.Size, googleLimits.attribute))
 		x.elem("g:material", truncate(it.Material, googleLimits.material))
 		x.elem("g:pattern", truncate(it.Pattern, googleLimits.attribute))
+		x.elem("g:age_group", it.AgeGroup)
+		x.elem("g:gender", it.Gender)
 		x.write(g.description)
 		x.elem("g:link", p.ItemLink(&it))
 		x.write(g.images)

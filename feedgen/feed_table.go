@@ -14,7 +14,7 @@ import (
 var googleTSVColumns = []string{
 	"id", "item_group_id", "title", "description", "link", "image_link", "additional_image_link",
 	"availability", "availability_date", "price", "sale_price", "brand", "product_type", "condition", "gtin", "mpn", "identifier_exists",
-	"color", "size", "material", "pattern",
+	"color", "size", "material", "pattern", "age_group", "gender",
 }
 
 type googleTSV struct {
@@ -66,7 +66,7 @@ func (t *googleTSV) product(p *CatalogProduct) error {
 			p.ItemLink(&it), p.Images[0], extra, it.Availability, availabilityDate(it, t.backorderDate), money(it.Price, t.currency), money(it.SalePrice, t.currency),
 			p.Brand, p.ProductType, "new", it.GTIN, it.MPN, identifierExists(it),
 			truncate(it.Color, googleLimits.attribute), truncate(it.Size, googleLimits.attribute),
-			truncate(it.Material, googleLimits.material), truncate(it.Pattern, googleLimits.attribute),
+			truncate(it.Material, googleLimits.material), truncate(it.Pattern, googleLimits.attribute), it.AgeGroup, it.Gender,
 		})
 		t.n++
 	}
@@ -85,7 +85,7 @@ func (t *googleTSV) items() int { return t.n }
 var metaCSVColumns = []string{
 	"id", "item_group_id", "title", "description", "availability", "condition", "price", "sale_price",
 	"link", "image_link", "additional_image_link", "brand", "gtin", "mpn", "product_type",
-	"color", "size", "material", "pattern",
+	"color", "size", "material", "pattern", "age_group", "gender",
 }
 
 type metaCSV struct {
@@ -121,7 +121,7 @@ func (m *metaCSV) product(p *CatalogProduct) error {
 			metaAvailability[it.Availability], "new", money(it.Price, m.currency), money(it.SalePrice, m.currency),
 			p.ItemLink(&it), p.Images[0], extra, p.Brand, it.GTIN, it.MPN, p.ProductType,
 			truncate(it.Color, metaLimits.attribute), truncate(it.Size, metaLimits.attribute),
-			truncate(it.Material, metaLimits.material), truncate(it.Pattern, metaLimits.attribute),
+			truncate(it.Material, metaLimits.material), truncate(it.Pattern, metaLimits.attribute), it.AgeGroup, it.Gender,
 		}
 		for i := range rec {
 			rec[i] = flattenSpace(rec[i])

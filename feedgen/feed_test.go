@@ -320,3 +320,45 @@ func TestLineJSONOwnKeysOptIn(t *testing.T) {
 func hasDiagnostic(p *CatalogProduct, code string) bool {
 	return slices.ContainsFunc(p.Diagnostics, func(d Diagnostic) bool { return d.Code == code })
 }
+
+// TestAgeGroupAndGender: options named as age group or gender reach
+// Google and Meta in Google's words, whatever way the shop writes them;
+// a value without a word stays in the title only.
+func TestAgeGroupAndGender(t *testing.T) {
+	cfg := testConfig(t)
+	tests := []struct {
+		option           Option
+		ageGroup, gender string
+	}{
+		{Option{"性別", "男款"}, "", "male"},
+		{Option{"性別", " Ｗｏｍｅｎ "}, "", "female"},
+		{Option{"適用性別", "男女適用"}, "", "unisex"},
+		{Option{"年齡層", "童裝"}, "kids", ""},
+		{Option{"年齡", "成人"}, "adult", ""},
+		{Option{"Age Group", "Toddler"}, "toddler", ""},
+		{Option{"性別", "情侶款"}, "", ""},
+		{Option{"顏色", "男"}, "", ""},
+	}
+	for _, tt := range tests {
+		var it Item
+		setAttribute(&it, cfg, tt.option)
+		if it.AgeGroup != tt.ageGroup || it.Gender != tt.gender {
+			t.Errorf("%v: age_group %q, gender %q; want %q, %q", tt.option, it.AgeGroup, it.Gender, tt.ageGroup, tt.gender)
+		}
+	}
+	cp, _, _ := mapProduct(mappable(
+		Variant{ID: "5001", Row: 2, Price: "100", Options: []Option{{"性別", "男款"}, {"年齡", "兒童"}}},
+		Variant{ID: "5002", Row: 3, Price: "100", Options: []Option{{"性別", "女款"}, {"年齡", "兒童"}}}), cfg)
+	files := writeFormats(t, &Catalog{CatalogInfo: CatalogInfo{ShopURL: testShop, Currency: "TWD"}, Products: []CatalogProduct{cp}})
+	if want := "<g:age_group>kids</g:age_group>\n<g:gender>female</g:gender>\n"; !strings.Contains(string(files["google-xml"]), want) {
+		t.Errorf("catalog.xml lacks %q:\n%s", want, files["google-xml"])
+	}
+	for _, format := range []string{"google-tsv", "meta-csv"} {
+		if !strings.Contains(string(files[format]), "age_group") || !strings.Contains(string(files[format]), "kids") || !strings.Contains(string(files[format]), "female") {
+			t.Errorf("%s lacks age_group and gender:\n%s", format, files[format])
+		}
+	}
+	if hasDiagnostic(&cp, DiagVariantsAlike) || hasDiagnostic(&cp, DiagUnknownValue) || !cp.Items[0].Distinct {
+		t.Errorf("variants told apart by gender: diagnostics %v, distinct %v", cp.Diagnostics, cp.Items[0].Distinct)
+	}
+}
