@@ -82,7 +82,12 @@ type BranchPublisher struct {
 	// that they are to go: the private files older versions of feedgen
 	// published.
 	Remove map[string]func(head []byte) bool
-	Logger *slog.Logger // nil = discard
+	// Describe, when set, says what the commit changes, for the end of its
+	// message. It reads files (by name under Dir) as the commit's base
+	// has them, nil when absent: under the same lock and after the same
+	// fetch as the commit, so that it describes what is pushed.
+	Describe func(published func(name string) ([]byte, error)) (string, error)
+	Logger   *slog.Logger // nil = discard
 
 	// testHookBeforePush runs before each push attempt, so that tests can
 	// move the remote branch the way a concurrent publisher would.
@@ -150,7 +155,18 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		return PublishResult{}, err
 	}
 
+	describe := func(base string) (string, error) {
+		if p.Describe == nil {
+			return message, nil
+		}
+		change, err := p.Describe(func(name string) ([]byte, error) { return g.readFile(ctx, base, path.Join(dir, name)) })
+		return message + change, err
+	}
 	if !p.Push {
+		message, err := describe(local)
+		if err != nil {
+			return PublishResult{}, err
+		}
 		commit, changed, err := g.commitFiles(ctx, local, entries, p.removals(dir), message)
 		if err != nil {
 			return PublishResult{}, err
@@ -178,6 +194,10 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		base := remoteTip
 		if base == "" {
 			base = local // a branch made without Push is published as it is
+		}
+		message, err := describe(base)
+		if err != nil {
+			return PublishResult{}, err
 		}
 		commit, changed, err := g.commitFiles(ctx, base, entries, p.removals(dir), message)
 		if err != nil {
@@ -774,10 +794,19 @@ func (p *BranchPublisher) ReadPublished(ctx context.Context, name string) ([]byt
 			return nil, err
 		}
 	}
-	if err != nil || tip == "" {
+	if err != nil {
 		return nil, err
 	}
-	spec := tip + ":" + path.Join(dir, name)
+	return g.readFile(ctx, tip, path.Join(dir, name))
+}
+
+// readFile returns the file at name in commit, nil when commit is "" or
+// has no such file.
+func (g *gitRepo) readFile(ctx context.Context, commit, name string) ([]byte, error) {
+	if commit == "" {
+		return nil, nil
+	}
+	spec := commit + ":" + name
 	if out, err := g.run(ctx, nil, strings.NewReader(spec+"\n"), "cat-file", "--batch-check"); err != nil || strings.HasSuffix(out, " missing") {
 		return nil, err
 	}

@@ -276,19 +276,16 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 	}
 	message := fmt.Sprintf("%s: %d products, %d items", pc.Message, sum.Eligible, sum.Items)
 	for _, f := range sum.Feeds {
-		if f.Format != "line-json" {
-			continue
+		if f.Format == "line-json" {
+			p.Describe = func(published func(string) ([]byte, error)) (string, error) {
+				old, err := published(f.File)
+				if err != nil {
+					return "", err
+				}
+				return describeChange(old, filepath.Join(cfg.Out, f.File))
+			}
+			break
 		}
-		old, err := p.ReadPublished(ctx, f.File)
-		if err != nil {
-			return fmt.Errorf("publish to branch %q: %w", pc.Branch, err)
-		}
-		change, err := describeChange(old, filepath.Join(cfg.Out, f.File))
-		if err != nil {
-			return fmt.Errorf("publish to branch %q: %w", pc.Branch, err)
-		}
-		message += change
-		break
 	}
 	res, err := p.Publish(ctx, fileSet{os.DirFS(cfg.Out), names}, message)
 	if err != nil {
