@@ -156,6 +156,12 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 			return cfg, time.Time{}, fmt.Errorf("-at: %w", err)
 		}
 	}
+	if cfg.ShopURL == "" {
+		// Without it no handle makes a link: every product would be left
+		// out as invalid, one by one, with nothing saying why.
+		return cfg, time.Time{}, fmt.Errorf("config: %w", &feedgen.ConfigError{Key: "shop_url", Err: errors.New(
+			"is not set: give your shop's address, as your browser shows it on the shop's home page (such as https://your-shop.cyberbiz.co), with -shop-url or shop_url in the config")})
+	}
 	return cfg, at, nil
 }
 

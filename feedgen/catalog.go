@@ -176,7 +176,24 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 		}
 		reasons = invalid
 	}
-	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}, nil
+	return nil, &Exclusion{ID: p.ID, Name: p.Name, Row: p.Row, Reasons: reasons}, b.unreadableDates(p, reasons)
+}
+
+// unreadableDates warns of the sale dates that kept p out because they
+// could not be read: a typing slip, where other reasons are choices, and
+// one the run's summary should show, not only explain.
+func (b *catalogBuilder) unreadableDates(p *Product, reasons []Reason) []Warning {
+	var warns []Warning
+	for _, r := range reasons {
+		if r.Code != ReasonNotOnSale || (r.Column != b.cfg.Columns.Start && r.Column != b.cfg.Columns.End) {
+			continue
+		}
+		if _, err := parseShopTime(r.Value, b.rules.loc, b.rules.date1904); err != nil {
+			warns = append(warns, Warning{Row: r.Row, Column: r.Column, Message: fmt.Sprintf(
+				"product %s is left out: 「%s」 is not a date; write it like 2026/11/20 10:00 (民國 115/11/20 and 2026年11月20日 are read too)", p.ID, r.Value)})
+		}
+	}
+	return warns
 }
 
 // setAttribute sets the attribute of it that the option o is, and

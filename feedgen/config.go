@@ -210,7 +210,8 @@ func (o *OptionAttributes) index() map[string]attribute {
 
 // Rules are the merchant's eligibility settings.
 type Rules struct {
-	// ExcludeTags are tags that keep a product out of every catalog.
+	// ExcludeTags are tags that keep a product out of every catalog, besides
+	// the platform's own two (platformExcludeTags), which always do.
 	ExcludeTags []string `toml:"exclude_tags"`
 	// PublicValues are the values of 商品是否公開 that mean public.
 	PublicValues []string `toml:"public_values"`
@@ -270,7 +271,7 @@ func DefaultConfig() Config {
 			Gender:   []string{"性別", "適用性別", "gender"},
 		},
 		Rules: Rules{
-			ExcludeTags:   []string{"贈品", "排除product feed"},
+			ExcludeTags:   []string{},
 			PublicValues:  []string{"是", "公開"},
 			OnSaleValues:  []string{"已上架"},
 			OffSaleValues: []string{"未上架", "已下架"},
@@ -394,9 +395,8 @@ func (c *Config) Validate() error {
 	c.location = loc
 	c.attributeOf = c.Options.index()
 	if c.ShopURL != "" {
-		u, err := url.Parse(c.ShopURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return &ConfigError{Key: "shop_url", Err: fmt.Errorf("%q is not an absolute http(s) URL, e.g. \"https://shop.example.com\"", c.ShopURL)}
+		if u, err := url.Parse(c.ShopURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return &ConfigError{Key: "shop_url", Err: fmt.Errorf("%q is not an absolute http(s) URL, such as \"https://your-shop.cyberbiz.co\"", c.ShopURL)}
 		}
 	}
 	if len(c.Currency) != 3 || strings.Trim(c.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {

@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,11 +67,18 @@ func newRules(cfg *Config, date1904 bool) *rules {
 		loc:         cfg.Location(),
 		date1904:    date1904,
 	}
-	for _, t := range cfg.Rules.ExcludeTags {
-		r.excludeTags[normalizeText(t)] = t
+	for _, t := range append(slices.Clip(platformExcludeTags), cfg.Rules.ExcludeTags...) {
+		if _, dup := r.excludeTags[normalizeText(t)]; !dup {
+			r.excludeTags[normalizeText(t)] = t
+		}
 	}
 	return r
 }
+
+// platformExcludeTags keep a product out of the platform's own catalog,
+// so they always apply: a config's exclude_tags adds to them. A merchant
+// who wrote exclude_tags = ["贈品"] would otherwise lose the other rule.
+var platformExcludeTags = []string{"贈品", "排除product feed"}
 
 // check returns every reason p is not eligible at time at; none means it is.
 func (r *rules) check(p *Product, at time.Time) []Reason {
@@ -82,8 +90,21 @@ func (r *rules) check(p *Product, at time.Time) []Reason {
 		})
 	}
 	reasons = append(reasons, r.onSaleAt(p, at)...)
+	var found []string
 	for _, tag := range splitTags(p.Tags) {
-		if conf, ok := r.excludeTags[normalizeText(tag)]; ok {
+		conf, ok := r.excludeTags[normalizeText(tag)]
+		if !ok && strings.ContainsRune(tag, '\u3000') {
+			// 「禮盒　贈品」: a full-width space between tags, unless the
+			// whole is one tag, as 「排除product　feed」 is.
+			for _, t := range strings.Split(tag, "\u3000") {
+				if conf, ok = r.excludeTags[normalizeText(t)]; ok {
+					tag = strings.TrimSpace(t)
+					break
+				}
+			}
+		}
+		if ok && !slices.Contains(found, conf) {
+			found = append(found, conf)
 			reasons = append(reasons, Reason{
 				Code: ReasonExcludedTag, Column: r.cols.Tags, Row: p.rowOf(fTags), Value: tag,
 				Message: fmt.Sprintf("%s has 「%s」", r.cols.Tags, conf),
@@ -123,10 +144,11 @@ func (r *rules) onSaleAt(p *Product, at time.Time) []Reason {
 	return reasons
 }
 
-// splitTags splits 商品標籤 on ASCII and full-width commas.
+// splitTags splits 商品標籤 on commas and semicolons, ASCII and full-width,
+// and the enumeration comma 、, as merchants type lists of tags.
 func splitTags(s string) []string {
 	var tags []string
-	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' }) {
+	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(",，、;；", r) }) {
 		if t = strings.TrimSpace(t); t != "" {
 			tags = append(tags, t)
 		}
@@ -176,13 +198,35 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	s = strings.NewReplacer("上午", "AM", "下午", "PM").Replace(s)
+	s = chineseDate(strings.NewReplacer("上午", "AM", "下午", "PM").Replace(s))
 	for _, layout := range shopTimeLayouts {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("unrecognised date %q", s)
+}
+
+// chineseDate rewrites the dates merchants type in Taiwan as 2006/1/2:
+// 2026年11月1日, 2026.11.1, and 民國 years, 115/11/01 or 民國115年11月1日
+// (民國 1 is 1912).
+func chineseDate(s string) string {
+	s = strings.TrimSpace(strings.TrimPrefix(s, "民國"))
+	date, clock, _ := strings.Cut(strings.Replace(s, "日", " ", 1), " ")
+	date = strings.NewReplacer("年", "/", "月", "/", ".", "/").Replace(date)
+	parts := strings.Split(date, "/")
+	if len(parts) != 3 {
+		return s
+	}
+	// A year of one to three digits is 民國: no shop sells before 1912.
+	if y, err := strconv.Atoi(parts[0]); err == nil && len(parts[0]) <= 3 && y > 0 {
+		parts[0] = strconv.Itoa(y + 1911)
+	}
+	date = strings.Join(parts, "/")
+	if clock != "" {
+		return date + " " + strings.TrimSpace(clock)
+	}
+	return date
 }
 
 // ParseTime reads an evaluation time given on the command line: RFC 3339,

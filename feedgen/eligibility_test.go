@@ -115,7 +115,16 @@ func TestRulesTags(t *testing.T) {
 			{Value: "排除product feed", Message: "商品標籤 has 「排除product feed」"},
 		}},
 		{"a configured exclude tag excludes", "清倉", []string{"清倉"}, []Reason{{Value: "清倉", Message: "商品標籤 has 「清倉」"}}},
-		{"configured exclude tags replace the defaults", "贈品", []string{"清倉"}, nil},
+		{"configured exclude tags add to the platform's", "贈品、清倉", []string{"清倉"}, []Reason{
+			{Value: "贈品", Message: "商品標籤 has 「贈品」"},
+			{Value: "清倉", Message: "商品標籤 has 「清倉」"},
+		}},
+		{"the platform's tags apply with exclude_tags empty", "排除product feed", []string{}, []Reason{{Value: "排除product feed", Message: "商品標籤 has 「排除product feed」"}}},
+		{"an enumeration comma separates tags", "禮盒、贈品", nil, []Reason{{Value: "贈品", Message: "商品標籤 has 「贈品」"}}},
+		{"semicolons separate tags", "禮盒；新品;贈品", nil, []Reason{{Value: "贈品", Message: "商品標籤 has 「贈品」"}}},
+		{"a full-width space separates tags", "禮盒　贈品", nil, []Reason{{Value: "贈品", Message: "商品標籤 has 「贈品」"}}},
+		{"a full-width space inside a tag is the tag's", "排除product　feed", nil, []Reason{{Value: "排除product　feed", Message: "商品標籤 has 「排除product feed」"}}},
+		{"a tag twice is one reason", "贈品,贈品", nil, []Reason{{Value: "贈品", Message: "商品標籤 has 「贈品」"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +158,8 @@ func TestRulesSplitTags(t *testing.T) {
 		{"a,b", []string{"a", "b"}},
 		{"a，b", []string{"a", "b"}},
 		{" a , ,b ，c ", []string{"a", "b", "c"}},
+		{"a、b；c;d", []string{"a", "b", "c", "d"}},
+		{"排除product feed", []string{"排除product feed"}},
 	}
 	for _, tt := range tests {
 		if got := splitTags(tt.in); !reflect.DeepEqual(got, tt.want) {
@@ -310,6 +321,15 @@ func TestEligibilityParseShopTime(t *testing.T) {
 		{"ISO T with seconds, shop zone", "2026-11-25T10:00:05", false, at(2026, 11, 25, 10, 0, 5)},
 		{"ISO T with minutes, shop zone", "2026-11-25T10:00", false, at(2026, 11, 25, 10, 0, 0)},
 		{"padded text", " 2026/11/25 10:00 ", false, at(2026, 11, 25, 10, 0, 0)},
+		{"民國 year", "115/11/01", false, at(2026, 11, 1, 0, 0, 0)},
+		{"民國 year with a time", "115/11/01 10:30", false, at(2026, 11, 1, 10, 30, 0)},
+		{"民國 year in words", "民國115年11月1日", false, at(2026, 11, 1, 0, 0, 0)},
+		{"年月日", "2026年11月1日", false, at(2026, 11, 1, 0, 0, 0)},
+		{"年月日 with a time", "2026年11月1日 10:00", false, at(2026, 11, 1, 10, 0, 0)},
+		{"年月日 with a time, no space", "2026年11月1日10:00", false, at(2026, 11, 1, 10, 0, 0)},
+		{"年月日, Excel's 下午", "2026年11月1日 下午 2:00", false, at(2026, 11, 1, 14, 0, 0)},
+		{"dots", "2026.11.1", false, at(2026, 11, 1, 0, 0, 0)},
+		{"dots with a time", "2026.11.01 09:00", false, at(2026, 11, 1, 9, 0, 0)},
 		{"Excel zh-TW text, afternoon", "2024/11/20 下午 02:00:00", false, at(2024, 11, 20, 14, 0, 0)},
 		{"Excel zh-TW text, morning", "2024/11/20 上午 9:30", false, at(2024, 11, 20, 9, 30, 0)},
 		{"Excel zh-TW text, noon", "2024/11/20 下午 12:00:00", false, at(2024, 11, 20, 12, 0, 0)},
@@ -344,7 +364,7 @@ func TestEligibilityParseShopTime(t *testing.T) {
 		}
 	})
 
-	for _, in := range []string{"tomorrow", "2026/13/01", "2026-11-25 25:00", "25/11/2026", "0", "-1", "NaN", "Inf", "-Inf", "1e300", "99999999"} {
+	for _, in := range []string{"tomorrow", "2026/13/01", "2026-11-25 25:00", "25/11/2026", "0", "-1", "NaN", "Inf", "-Inf", "1e300", "99999999", "2026年13月1日", "115/02/30", "1/2/2026", "民國", "年月日"} {
 		t.Run("rejects "+in, func(t *testing.T) {
 			if got, err := parseShopTime(in, loc, false); err == nil {
 				t.Errorf("parseShopTime(%q) = %v, want an error", in, got)
@@ -382,5 +402,24 @@ func TestParseTime(t *testing.T) {
 				t.Errorf("ParseTime(%q) error %q does not show the expected form", in, err)
 			}
 		})
+	}
+}
+
+// TestUnreadableDateWarns: a sale date that cannot be read keeps the
+// product out and is a warning naming the cell, for the run's summary; a
+// date that is read, in the future, is no warning.
+func TestUnreadableDateWarns(t *testing.T) {
+	cfg := testConfig(t)
+	b := newCatalogBuilder(cfg, &Export{}, time.Date(2026, 11, 25, 10, 0, 0, 0, taipei(t)))
+	p := mappable()
+	p.Start, p.End = "下週一", "115/12/31"
+	p.rows[fStart] = 7
+	cp, excl, warns := b.add(p)
+	if cp != nil || excl == nil || len(warns) != 1 || warns[0].Row != 7 || warns[0].Column != cfg.Columns.Start || !strings.Contains(warns[0].Message, "「下週一」 is not a date") {
+		t.Errorf("add = %v, %v, %v; want excluded with one warning for row 7, 商品上架時間", cp, excl, warns)
+	}
+	p.Start = "115/12/01"
+	if _, excl, warns := b.add(p); excl == nil || len(warns) != 0 {
+		t.Errorf("a start in December: excluded %v, warnings %v; want excluded, no warning", excl, warns)
 	}
 }
