@@ -287,7 +287,11 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 func printSummary(w io.Writer, s *feedgen.Summary) {
-	fmt.Fprintf(w, "feedgen: read %s: %d rows, %d products\n", feedgen.DisplayPath(s.Export), s.Rows, s.Products)
+	sheet := ""
+	if s.Sheet != "" {
+		sheet = ", sheet " + feedgen.DisplayPath(s.Sheet)
+	}
+	fmt.Fprintf(w, "feedgen: read %s%s: %d rows, %d products\n", feedgen.DisplayPath(s.Export), sheet, s.Rows, s.Products)
 	var by []string
 	for _, c := range s.ReasonCodes() {
 		by = append(by, fmt.Sprintf("%s %d", c, s.ExcludedBy[c]))

@@ -177,6 +177,47 @@ func makeBadExports() (map[string][]byte, error) {
 	}
 	files["no-tags-column.xlsx"] = bytes.Clone(buf.Bytes())
 
+	// Merchant habits: a sheet of notes in front of the products, tags
+	// listed with 、, a 民國 date and one no program can read.
+	h, err := excelize.OpenReader(bytes.NewReader(sample))
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	if _, err := h.NewSheet("12月直播"); err != nil {
+		return nil, err
+	}
+	if err := h.MoveSheet("12月直播", "商品"); err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		sheet, header string
+		row           int
+		value         string
+	}{
+		{"12月直播", "", 1, "12/5 直播用，記得改價"},
+		{"商品", "商品標籤", 5, "禮盒、贈品"},
+		{"商品", "商品上架時間", 8, "民國115年12月1日 10:00"},
+		{"商品", "商品下架時間", 12, "下個月底"},
+	} {
+		col := 1
+		if c.header != "" {
+			col = exportgen.Col(c.header) + 1
+		}
+		cell, err := excelize.CoordinatesToCellName(col, c.row)
+		if err == nil {
+			err = h.SetCellStr(c.sheet, cell, c.value)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	buf.Reset()
+	if err := h.Write(&buf); err != nil {
+		return nil, err
+	}
+	files["商品匯出-習慣.xlsx"] = bytes.Clone(buf.Bytes())
+
 	buf.Reset()
 	if err := exportgen.WriteSample(&buf, "商品", nil); err != nil {
 		return nil, err

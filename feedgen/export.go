@@ -92,6 +92,8 @@ type Export struct {
 	// SHA256 is the hex SHA-256 of the file that was read, when it was
 	// read from a file.
 	SHA256 string
+	// Sheet is the sheet read, when the workbook has several.
+	Sheet string
 
 	Warnings     []Warning
 	WarningCount int
@@ -805,14 +807,48 @@ func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, be
 		return nil, err
 	}
 	defer wb.Close()
+	name, err := productSheet(wb, cfg)
+	if err != nil {
+		return nil, err
+	}
 	open := func() (rowReader, error) {
-		sheet, err := wb.Rows(cfg.Sheet)
+		sheet, err := wb.Rows(name)
 		if err != nil {
 			return nil, err
 		}
 		return prefetchRows(sheet), nil
 	}
-	return scanExport(ctx, open, cfg.Columns, wb.Date1904(), begin, emit)
+	ex, err := scanExport(ctx, open, cfg.Columns, wb.Date1904(), begin, emit)
+	if err == nil && len(wb.SheetNames()) > 1 {
+		ex.Sheet = name
+	}
+	return ex, err
+}
+
+// productSheet returns the sheet to read: the configured one, else the
+// first whose header row has the columns feedgen needs, so that an export
+// to which the merchant added a sheet of notes in front still reads. With
+// none, it is the first sheet's error, with the others named.
+func productSheet(wb *xlsx.Workbook, cfg Config) (string, error) {
+	names := wb.SheetNames()
+	if cfg.Sheet != "" || len(names) < 2 {
+		return cfg.Sheet, nil
+	}
+	var first error
+	for _, name := range names {
+		rows, err := wb.Rows(name)
+		if err == nil {
+			_, err = readHeader(rows, cfg.Columns, &Export{})
+			rows.Close()
+		}
+		if err == nil {
+			return name, nil
+		}
+		if first == nil {
+			first = fmt.Errorf("sheet 「%s」: %w", name, err)
+		}
+	}
+	return "", fmt.Errorf("%w; no other sheet (%s) has them either: set sheet in the config to the products' sheet", first, quoteAll(names[1:]))
 }
 
 // idSet is the set of product ids handed on by scanInOrder, by a 64-bit

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/unicode/norm"
@@ -995,5 +996,64 @@ func TestReadExportFindsOptionColumns(t *testing.T) {
 	if len(ex.Warnings) != 1 || !strings.Contains(ex.Warnings[0].Message, "「選項A」, 「選項A內容」 look like variant options but are not read") ||
 		!strings.Contains(ex.Warnings[0].Message, "option_names") {
 		t.Errorf("warnings = %v, want one naming 選項A and 選項A內容 and how to map them", ex.Warnings)
+	}
+}
+
+// notesFirst is the sample export with a sheet of the merchant's notes
+// added in front of the products, and another after them.
+func notesFirst(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := exportgen.WriteSample(&buf, "商品", exportgen.SampleRows()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"12月直播", "備註"} {
+		if _, err := f.NewSheet(name); err != nil {
+			t.Fatal(err)
+		}
+		f.SetCellValue(name, "A1", "12/5 直播用，記得改價")
+	}
+	if err := f.MoveSheet("12月直播", "商品"); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestProductSheetIsFound: with no sheet configured, the products are
+// read from the first sheet whose headers match, wherever it is, and the
+// summary names it; a configured sheet is read as it is; with no sheet of
+// products, the error names the first sheet and the others.
+func TestProductSheetIsFound(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.ShopURL = testShop
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	data := notesFirst(t)
+	ex, err := ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Sheet != "商品" || ex.ProductCount != 12 {
+		t.Errorf("read sheet %q, %d products; want 商品, 12", ex.Sheet, ex.ProductCount)
+	}
+	cfg.Sheet = "12月直播"
+	if _, err := ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg); !errors.As(err, new(*ColumnError)) {
+		t.Errorf("the notes sheet configured: %v, want its missing columns", err)
+	}
+	cfg.Sheet = ""
+	cfg.Columns.ProductID = "商品編號"
+	_, err = ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg)
+	if !errors.As(err, new(*ColumnError)) || !strings.HasPrefix(err.Error(), "sheet 「12月直播」: missing column 「商品編號」") ||
+		!strings.Contains(err.Error(), "no other sheet (「商品」, 「備註」) has them either") {
+		t.Errorf("no sheet of products: %v", err)
 	}
 }

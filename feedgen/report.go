@@ -20,16 +20,18 @@ import (
 // report.json, printed on stderr, and rendered as Markdown for job summaries.
 type Summary struct {
 	// Export is the export's file name (no folder: the report is published).
-	Export       string         `json:"export"`
-	ExportSHA256 string         `json:"export_sha256"`
-	At           time.Time      `json:"at"`
-	Rows         int            `json:"rows"`
-	Products     int            `json:"products"`
-	Eligible     int            `json:"eligible"`
-	Items        int            `json:"items"`
-	Excluded     int            `json:"excluded"`
-	ExcludedBy   map[string]int `json:"excluded_by_reason"`
-	Feeds        []FeedResult   `json:"feeds"`
+	Export       string `json:"export"`
+	ExportSHA256 string `json:"export_sha256"`
+	// Sheet is the sheet read, when the workbook has several.
+	Sheet      string         `json:"sheet,omitempty"`
+	At         time.Time      `json:"at"`
+	Rows       int            `json:"rows"`
+	Products   int            `json:"products"`
+	Eligible   int            `json:"eligible"`
+	Items      int            `json:"items"`
+	Excluded   int            `json:"excluded"`
+	ExcludedBy map[string]int `json:"excluded_by_reason"`
+	Feeds      []FeedResult   `json:"feeds"`
 	// Diagnosed counts, by diagnostic code, the products in the catalog
 	// and their items a channel would flag; report.json lists each
 	// product.
@@ -165,8 +167,12 @@ func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
 	if s.Failure != "" {
 		fmt.Fprintf(bw, "> [!WARNING]\n> **Not published.** %s\n\n", mdEscape(s.Failure))
 	}
-	fmt.Fprintf(bw, "Export `%s` (%d rows, %d products), evaluated at %s.\n\n",
-		mdEscape(s.Export), s.Rows, s.Products, s.At.Format("2006-01-02 15:04 -07:00"))
+	sheet := ""
+	if s.Sheet != "" {
+		sheet = fmt.Sprintf(", sheet %s", mdEscape(DisplayPath(s.Sheet)))
+	}
+	fmt.Fprintf(bw, "Export `%s`%s (%d rows, %d products), evaluated at %s.\n\n",
+		mdEscape(s.Export), sheet, s.Rows, s.Products, s.At.Format("2006-01-02 15:04 -07:00"))
 	if len(s.Feeds) > 0 {
 		bw.WriteString("| file | format | items |\n|---|---|---:|\n")
 		for _, f := range s.Feeds {

@@ -237,6 +237,7 @@ func openNamed(path string) (*os.File, error) {
 func summarize(ex *Export, at time.Time, eligible int, excluded *exclusionList) *Summary {
 	s := &Summary{
 		At:               at,
+		Sheet:            ex.Sheet,
 		Rows:             ex.Rows,
 		Products:         ex.ProductCount,
 		Eligible:         eligible,
