@@ -62,7 +62,14 @@ type CatalogProduct struct {
 	Images      []string // absolute URLs, main image first
 	Brand       string
 	ProductType string
-	Items       []Item
+	// Categories are the paths of the product's categories for LINE, from
+	// 商品類型 and 商品自訂群組, normalised (see productCategories); none
+	// gives it the fallback category.
+	Categories []string
+	Items      []Item
+	// categories are Categories' entries in the category file, made by
+	// the catalog builder (or writeAll), which gives them their ids.
+	categories []*category
 	// clean records that every text field already passed cleanText, as
 	// mapProduct leaves them, so that the writers need not scan each
 	// product's kilobytes again; see cleaned.
@@ -82,6 +89,12 @@ func (p *CatalogProduct) cleaned() *CatalogProduct {
 	c.Images = make([]string, len(p.Images))
 	for i, u := range p.Images {
 		c.Images[i] = cleanText(u)
+	}
+	if p.Categories != nil {
+		c.Categories = make([]string, len(p.Categories))
+		for i, path := range p.Categories {
+			c.Categories[i] = cleanText(path)
+		}
 	}
 	c.Items = make([]Item, len(p.Items))
 	for i, it := range p.Items {
@@ -147,6 +160,10 @@ type catalogBuilder struct {
 	// noBrand counts the products without a brand, and names the first.
 	noBrand      int
 	noBrandFirst []string
+	// categories gives the products' categories their ids; noRoom counts
+	// the products given fewer because it was full.
+	categories *categoryIndex
+	noRoom     int
 }
 
 func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
@@ -157,7 +174,7 @@ func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
 		c.attributeOf = c.Options.index()
 		cfg = &c
 	}
-	return &catalogBuilder{cfg: cfg, rules: newRules(cfg, ex.Date1904), at: at}
+	return &catalogBuilder{cfg: cfg, rules: newRules(cfg, ex.Date1904), at: at, categories: newCategoryIndex()}
 }
 
 func (b *catalogBuilder) info() CatalogInfo {
@@ -179,6 +196,10 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 				if b.noBrand++; len(b.noBrandFirst) < 5 {
 					b.noBrandFirst = append(b.noBrandFirst, cp.ID)
 				}
+			}
+			var full bool
+			if cp.categories, full = b.categories.resolve(cp.Categories); full {
+				b.noRoom++
 			}
 			return &cp, nil, warns
 		}
@@ -233,6 +254,16 @@ func (b *catalogBuilder) noBrandNote() *Warning {
 	return &Warning{Message: fmt.Sprintf(
 		"%d products have no brand (%s is blank and brand is not set in the config: %s); Google wants one, your shop's name for your own goods, and Meta a brand, GTIN or MPN: set brand in the config",
 		b.noBrand, b.cfg.Columns.Vendor, ids)}
+}
+
+// categoriesNote is the run's note about the products whose categories
+// did not fit in the category file, nil when there are none.
+func (b *catalogBuilder) categoriesNote() *Warning {
+	if b.noRoom == 0 {
+		return nil
+	}
+	return &Warning{Message: fmt.Sprintf("%d products have categories (%s, %s) beyond the %d the category file holds; they are left out of it, and a product with none left is in %s",
+		b.noRoom, b.cfg.Columns.Type, b.cfg.Columns.Groups, maxCategories, fallbackCategoryTitle)}
 }
 
 // ItemLink is it's landing page: its own, else its product's.
@@ -435,6 +466,11 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
 			"product %s: the option 「%s」 is no size, color, material or pattern, so Google cannot tell its variants apart and may flag them; if it is one, add its name under [options] in the config",
 			p.ID, strings.Join(unmapped, "」, 「"))})
+	}
+	var categoryCut bool
+	if cp.Categories, categoryCut = productCategories(p.Type, p.Groups); categoryCut {
+		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
+			"product %s: its categories (%s, %s) are cut for LINE to %d, each of at most %d levels of %d characters", p.ID, cols.Type, cols.Groups, maxProductCategories, maxCategoryDepth, maxCategoryTitle)})
 	}
 	if optionCut {
 		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(

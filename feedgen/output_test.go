@@ -95,12 +95,12 @@ func countFile(t *testing.T, path string, count func(io.Reader) (int, error)) in
 }
 
 func TestOutputWriteCatalog(t *testing.T) {
-	t.Run("the first write creates both feeds, nothing else, and the report in its folder", func(t *testing.T) {
+	t.Run("the first write creates the default feeds, nothing else, and the report in its folder", func(t *testing.T) {
 		dir := filepath.Join(tempdir.New(t), "public", "feeds")
 		if err := writeCatalog(dir, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
 			t.Fatalf("writeCatalog = %v", err)
 		}
-		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json"); !reflect.DeepEqual(got, want) {
+		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json", "categories.json"); !reflect.DeepEqual(got, want) {
 			t.Errorf("files = %q, want %q", got, want)
 		}
 		report := filepath.Join(filepath.Dir(dir), "report")
@@ -121,7 +121,7 @@ func TestOutputWriteCatalog(t *testing.T) {
 		}
 	})
 
-	t.Run("a later write replaces both files", func(t *testing.T) {
+	t.Run("a later write replaces every file", func(t *testing.T) {
 		dir, _ := published(t, 3)
 		if err := writeCatalog(dir, testCatalog(4), DefaultFeeds(), 0.5, false); err != nil {
 			t.Fatalf("writeCatalog = %v", err)
@@ -131,7 +131,7 @@ func TestOutputWriteCatalog(t *testing.T) {
 		if xml != 4 || js != 4 {
 			t.Errorf("items = %d, %d; want 4, 4", xml, js)
 		}
-		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json"); !reflect.DeepEqual(got, want) {
+		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json", "categories.json"); !reflect.DeepEqual(got, want) {
 			t.Errorf("files = %q, want %q", got, want)
 		}
 	})
@@ -511,10 +511,10 @@ func TestOutputRemovesLegacyPrivateFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := names(snapshot(t, legacy)); !slices.Equal(got, generationFiles("catalog.xml", "products.json")) {
+	if got := names(snapshot(t, legacy)); !slices.Equal(got, generationFiles("catalog.xml", "products.json", "categories.json")) {
 		t.Errorf("after feedgen's old files: %q, want only the feeds", got)
 	}
-	if got, want := names(snapshot(t, own)), append(generationFiles("catalog.xml", "products.json"), "index.html", "report.json"); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+	if got, want := names(snapshot(t, own)), append(generationFiles("catalog.xml", "products.json", "categories.json"), "index.html", "report.json"); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 		t.Errorf("after the merchant's own files: %q, want them kept", got)
 	}
 }
