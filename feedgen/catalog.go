@@ -68,7 +68,8 @@ type CatalogProduct struct {
 	Categories []string
 	Items      []Item
 	// categories are Categories' entries in the category file, made by
-	// the catalog builder (or writeAll), which gives them their ids.
+	// the catalog builder (or writeAll), which gives them their ids; nil,
+	// in a product neither saw, stands for the fallback category.
 	categories []*category
 	// clean records that every text field already passed cleanText, as
 	// mapProduct leaves them, so that the writers need not scan each

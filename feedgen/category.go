@@ -149,19 +149,30 @@ func (c *category) parentID() string {
 // its id, at most maxCategories of them. Its entries do not change once
 // made, so a product's may be read by another goroutine after it.
 type categoryIndex struct {
-	byPath   map[string]*category
-	byID     map[string]*category
-	fallback *category
+	byPath map[string]*category
+	byID   map[string]*category
 	// hash is categoryHash; tests make it collide.
 	hash func(path string, probe int) uint64
 }
 
 func newCategoryIndex() *categoryIndex {
-	fb := &category{path: fallbackCategoryTitle, title: fallbackCategoryTitle, id: fallbackCategoryID}
-	return &categoryIndex{
-		byPath: map[string]*category{fb.path: fb}, byID: map[string]*category{fb.id: fb},
-		fallback: fb, hash: categoryHash,
+	fb := fallbackCategory
+	return &categoryIndex{byPath: map[string]*category{fb.path: fb}, byID: map[string]*category{fb.id: fb}, hash: categoryHash}
+}
+
+// fallbackCategory is the entry of the fallback category, in every index.
+var (
+	fallbackCategory = &category{path: fallbackCategoryTitle, title: fallbackCategoryTitle, id: fallbackCategoryID}
+	fallbackOnly     = []*category{fallbackCategory}
+)
+
+// productCategoryEntries are p's entries in the category file: the
+// fallback's for a product no catalog builder resolved.
+func productCategoryEntries(p *CatalogProduct) []*category {
+	if len(p.categories) == 0 {
+		return fallbackOnly
 	}
+	return p.categories
 }
 
 // resolve returns the entries of a product's category paths (see
@@ -177,7 +188,7 @@ func (x *categoryIndex) resolve(paths []string) (cats []*category, full bool) {
 		}
 	}
 	if len(cats) == 0 {
-		cats = append(cats, x.fallback)
+		cats = append(cats, fallbackCategory)
 	}
 	return cats, full
 }
@@ -268,7 +279,7 @@ func newLineCategories(w io.Writer, _ *CatalogInfo, _ feedOptions) (feedWriter, 
 }
 
 func (l *lineCategories) product(p *CatalogProduct) error {
-	for _, c := range p.categories {
+	for _, c := range productCategoryEntries(p) {
 		for ; c != nil && !l.seen[c]; c = c.parent {
 			l.seen[c] = true
 			l.cats = append(l.cats, c)

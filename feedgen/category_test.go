@@ -104,10 +104,10 @@ func TestCategoryIDsStayTheSame(t *testing.T) {
 		t.Errorf("id of %s = %s, fallbackCategoryID = %s", fallbackCategoryTitle, got, fallbackCategoryID)
 	}
 	x := newCategoryIndex()
-	if cats, _ := x.resolve([]string{fallbackCategoryTitle}); cats[0] != x.fallback {
+	if cats, _ := x.resolve([]string{fallbackCategoryTitle}); cats[0] != fallbackCategory {
 		t.Errorf("a merchant's own %s is %+v, want the fallback category", fallbackCategoryTitle, cats[0])
 	}
-	if cats, full := x.resolve(nil); len(cats) != 1 || cats[0] != x.fallback || full {
+	if cats, full := x.resolve(nil); len(cats) != 1 || cats[0] != fallbackCategory || full {
 		t.Errorf("resolve(nil) = %v, %v; want the fallback alone", cats, full)
 	}
 }
@@ -158,7 +158,7 @@ func TestCategoryIndexFull(t *testing.T) {
 	if len(cats) != 2 || cats[1].path != "last" || !full {
 		t.Errorf("resolve(0, last, over) on an index with room for one = %v, %v; want 0 and last, full", cats, full)
 	}
-	if cats, full := x.resolve([]string{"over"}); len(cats) != 1 || cats[0] != x.fallback || !full {
+	if cats, full := x.resolve([]string{"over"}); len(cats) != 1 || cats[0] != fallbackCategory || !full {
 		t.Errorf("resolve(over) on a full index = %v, %v; want the fallback, full", cats, full)
 	}
 	b := newCatalogBuilder(testConfig(t), &Export{}, time.Now())
@@ -166,7 +166,7 @@ func TestCategoryIndexFull(t *testing.T) {
 	p := mappable()
 	p.Type = "全新類型"
 	cp, _, _ := b.add(p)
-	if cp == nil || len(cp.categories) != 1 || cp.categories[0] != x.fallback {
+	if cp == nil || len(cp.categories) != 1 || cp.categories[0] != fallbackCategory {
 		t.Fatalf("product in a new category on a full index: %+v, want it in the fallback", cp)
 	}
 	if note := b.categoriesNote(); note == nil || !strings.Contains(note.Message, "1 products have categories") {

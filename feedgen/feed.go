@@ -446,7 +446,7 @@ func lineObject(p *CatalogProduct) lineProduct {
 		Price:                whole.Price,
 		SalePrice:            whole.SalePrice,
 		Availability:         lineAvailability(whole.Availability),
-		ProductCategoryValue: categoryIDs(p.categories),
+		ProductCategoryValue: categoryIDs(productCategoryEntries(p)),
 		ProductType:          "normal",
 		AgeGroup:             "normal",
 		Brand:                p.Brand,
