@@ -326,7 +326,7 @@ func printSummary(w io.Writer, s *feedgen.Summary) {
 	if len(s.Feeds) > 0 {
 		files := make([]string, len(s.Feeds))
 		for i, f := range s.Feeds {
-			files[i] = fmt.Sprintf("%s (%d items)", f.File, f.Items)
+			files[i] = fmt.Sprintf("%s (%d %s)", f.File, f.Items, f.Unit())
 		}
 		fmt.Fprintf(w, "feedgen: wrote %s\n", strings.Join(files, ", "))
 	}

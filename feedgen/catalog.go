@@ -62,10 +62,18 @@ type CatalogProduct struct {
 	Images      []string // absolute URLs, main image first
 	Brand       string
 	ProductType string
-	Items       []Item
+	// Categories are the paths of the product's categories for LINE, from
+	// 商品類型 and 商品自訂群組, normalised (see productCategories); none
+	// gives it the fallback category.
+	Categories []string
+	Items      []Item
 	// Diagnostics are what the channels would flag about the items; they
 	// do not keep the product out.
 	Diagnostics []Diagnostic
+	// categories are Categories' entries in the category file, made by
+	// the catalog builder (or writeAll), which gives them their ids; nil,
+	// in a product neither saw, stands for the fallback category.
+	categories []*category
 	// clean records that every text field already passed cleanText, as
 	// mapProduct leaves them, so that the writers need not scan each
 	// product's kilobytes again; see cleaned.
@@ -85,6 +93,12 @@ func (p *CatalogProduct) cleaned() *CatalogProduct {
 	c.Images = make([]string, len(p.Images))
 	for i, u := range p.Images {
 		c.Images[i] = cleanText(u)
+	}
+	if p.Categories != nil {
+		c.Categories = make([]string, len(p.Categories))
+		for i, path := range p.Categories {
+			c.Categories[i] = cleanText(path)
+		}
 	}
 	c.Items = make([]Item, len(p.Items))
 	for i, it := range p.Items {
@@ -147,6 +161,10 @@ type catalogBuilder struct {
 	cfg   *Config
 	rules *rules
 	at    time.Time
+	// categories gives the products' categories their ids; noRoom counts
+	// the products given fewer because it was full.
+	categories *categoryIndex
+	noRoom     int
 }
 
 func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
@@ -157,7 +175,7 @@ func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
 		c.attributeOf = c.Options.index()
 		cfg = &c
 	}
-	return &catalogBuilder{cfg: cfg, rules: newRules(cfg, ex.Date1904), at: at}
+	return &catalogBuilder{cfg: cfg, rules: newRules(cfg, ex.Date1904), at: at, categories: newCategoryIndex()}
 }
 
 func (b *catalogBuilder) info() CatalogInfo {
@@ -172,6 +190,10 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 	if len(reasons) == 0 {
 		cp, invalid, warns := mapProduct(p, b.cfg)
 		if len(invalid) == 0 {
+			var full bool
+			if cp.categories, full = b.categories.resolve(cp.Categories); full {
+				b.noRoom++
+			}
 			return &cp, nil, warns
 		}
 		reasons = invalid
@@ -268,6 +290,16 @@ func variantsDiffer(items []Item) bool {
 		}
 	}
 	return false
+}
+
+// categoriesNote is the run's note about the products whose categories
+// did not fit in the category file, nil when there are none.
+func (b *catalogBuilder) categoriesNote() *Warning {
+	if b.noRoom == 0 {
+		return nil
+	}
+	return &Warning{Message: fmt.Sprintf("%d products have categories (%s, %s) beyond the %d the category file holds; they are left out of it, and a product with none left is in %s",
+		b.noRoom, b.cfg.Columns.Type, b.cfg.Columns.Groups, maxCategories, fallbackCategoryTitle)}
 }
 
 // ItemLink is it's landing page: its own, else its product's.
@@ -482,6 +514,11 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		}
 		cp.diagnose(Diagnostic{Code: DiagUnknownValue, Row: p.Row, Message: fmt.Sprintf(
 			"%s: not an age group or gender Google knows, so it stays in the title only", strings.Join(vals, ", "))})
+	}
+	var categoryCut bool
+	if cp.Categories, categoryCut = productCategories(p.Type, p.Groups); categoryCut {
+		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
+			"product %s: its categories (%s, %s) are cut for LINE to %d, each of at most %d levels of %d characters", p.ID, cols.Type, cols.Groups, maxProductCategories, maxCategoryDepth, maxCategoryTitle)})
 	}
 	if optionCut {
 		cp.diagnose(Diagnostic{Code: DiagValueCut, Row: p.Row, Message: fmt.Sprintf(

@@ -9,11 +9,13 @@
 //     regroup.go: the same for exports whose products' rows are apart;
 //   - eligibility.go: the platform's rules (public, on sale, no excluded
 //     tag) and why a product is out;
-//   - catalog.go: eligible products mapped onto feed fields;
+//   - catalog.go: eligible products mapped onto feed fields, and
+//     category.go: their LINE categories, with ids that stay the same;
 //   - text.go: export text made fit for the feeds: cleaned of what XML
 //     forbids, HTML turned into plain text, white space folded;
-//   - feed.go, feed_table.go, preview.go: the catalog files (Google RSS and
-//     text feed, Meta CSV, LINE JSON, the preview page);
+//   - feed.go, feed_table.go, category.go, preview.go: the catalog files
+//     (Google RSS and text feed, Meta CSV, LINE JSON and its category
+//     file, the preview page);
 //   - report.go: the run's report, in JSON and Markdown, hints, and how
 //     messages show a path (DisplayPath);
 //   - output.go (and output_linux.go): atomic replacement of the files

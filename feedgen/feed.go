@@ -31,8 +31,18 @@ func writeAll(w io.Writer, c *Catalog, format string, opt feedOptions, open func
 	if err != nil {
 		return err
 	}
+	// Products that no catalog builder saw get their category entries
+	// here, as it would have made them: same paths in the same order, same
+	// ids.
+	cats := newCategoryIndex()
 	for i := range c.Products {
-		if err := fw.product(c.Products[i].cleaned()); err != nil {
+		p := c.Products[i].cleaned()
+		if p.categories == nil {
+			q := *p
+			q.categories, _ = cats.resolve(q.Categories)
+			p = &q
+		}
+		if err := fw.product(p); err != nil {
 			return err
 		}
 	}
@@ -201,9 +211,12 @@ type lineProduct struct {
 	Price               string `json:"price"`
 	SalePrice           string `json:"sale_price,omitempty"`
 	Availability        string `json:"availability"`
-	ProductType         string `json:"product_type"`
-	AgeGroup            string `json:"age_group"`
-	Brand               string `json:"brand,omitempty"`
+	// ProductCategoryValue is the ids of the product's categories in the
+	// category file (line-categories), comma-separated.
+	ProductCategoryValue string `json:"product_category_value"`
+	ProductType          string `json:"product_type"`
+	AgeGroup             string `json:"age_group"`
+	Brand                string `json:"brand,omitempty"`
 	// Color and Size gather the variants' values, comma-separated, as the
 	// known LINE implementations send them.
 	Color string `json:"color,omitempty"`
@@ -241,6 +254,7 @@ func appendLineProduct(b []byte, lp *lineProduct) []byte {
 	o.str("price", lp.Price)
 	o.opt("sale_price", lp.SalePrice)
 	o.str("availability", lp.Availability)
+	o.str("product_category_value", lp.ProductCategoryValue)
 	o.str("product_type", lp.ProductType)
 	o.str("age_group", lp.AgeGroup)
 	o.opt("brand", lp.Brand)
@@ -424,20 +438,21 @@ func (l *lineJSON) items() int { return l.n }
 func lineObject(p *CatalogProduct) lineProduct {
 	whole := productItems(p, false)[0]
 	lp := lineProduct{
-		ProductID:           p.ID,
-		ProductName:         p.Name,
-		Description:         p.Summary,
-		LDescription:        truncateHTML(p.HTML, lineLimits.longDescription),
-		Link:                withoutQuery(p.Link),
-		ImageLink:           p.Images[0],
-		AdditionalImageLink: strings.Join(additionalImages(p), ","),
-		Price:               whole.Price,
-		SalePrice:           whole.SalePrice,
-		Availability:        lineAvailability(whole.Availability),
-		ProductType:         "normal",
-		AgeGroup:            "normal",
-		Brand:               p.Brand,
-		Category:            p.ProductType,
+		ProductID:            p.ID,
+		ProductName:          p.Name,
+		Description:          p.Summary,
+		LDescription:         truncateHTML(p.HTML, lineLimits.longDescription),
+		Link:                 withoutQuery(p.Link),
+		ImageLink:            p.Images[0],
+		AdditionalImageLink:  strings.Join(additionalImages(p), ","),
+		Price:                whole.Price,
+		SalePrice:            whole.SalePrice,
+		Availability:         lineAvailability(whole.Availability),
+		ProductCategoryValue: categoryIDs(productCategoryEntries(p)),
+		ProductType:          "normal",
+		AgeGroup:             "normal",
+		Brand:                p.Brand,
+		Category:             p.ProductType,
 	}
 	if lp.Description == "" {
 		lp.Description = lp.ProductName

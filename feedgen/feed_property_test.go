@@ -19,7 +19,9 @@ import (
 
 // checkFeedsWellFormed asserts what every channel needs of a file: the XML
 // parses with the item count, every TSV line and CSV record has the
-// header's number of columns, and the JSON is an array of the products.
+// header's number of columns, the JSON is an array of the products, and
+// the category file an array of categories, each after its parent, that
+// has every id the products name.
 func checkFeedsWellFormed(t *testing.T, files map[string][]byte, items, products int) {
 	t.Helper()
 	var rss struct {
@@ -60,6 +62,25 @@ func checkFeedsWellFormed(t *testing.T, files map[string][]byte, items, products
 	}
 	if len(objs) != products {
 		t.Errorf("products.json has %d products, want %d", len(objs), products)
+	}
+	var cats []map[string]string
+	if err := json.Unmarshal(files["line-categories"], &cats); err != nil {
+		t.Fatalf("categories.json does not parse as an array of string objects: %v", err)
+	}
+	ids := map[string]bool{"0": true}
+	for _, c := range cats {
+		if !ids[c["category_value_parent"]] || c["category_title"] == "" || ids[c["category_value"]] {
+			t.Errorf("categories.json: %q comes before its parent, has no title or repeats an id", c)
+		}
+		ids[c["category_value"]] = true
+	}
+	for _, o := range objs {
+		v, _ := o["product_category_value"].(string)
+		for id := range strings.SplitSeq(v, ",") {
+			if !ids[id] {
+				t.Errorf("product %v: product_category_value %q names %q, which categories.json lacks", o["product_id"], v, id)
+			}
+		}
 	}
 }
 
@@ -137,6 +158,7 @@ func FuzzFeedsWellFormed(f *testing.F) {
 				{ID: "5001", GroupID: "1001", SKU: sku, Title: name + " - " + option, Options: []Option{{Name: option, Value: option}}, Price: "100", SalePrice: "90", Availability: InStock},
 				{ID: "5002", GroupID: "1001", SKU: name, Title: option, Price: "120", Availability: Backorder},
 			}}
+		p.Categories, _ = productCategories(ptype, option+";"+name)
 		c := &Catalog{CatalogInfo: CatalogInfo{Title: name, ShopURL: "https://shop.example.com", Currency: "TWD"}, Products: []CatalogProduct{p}}
 		files := writeFormats(t, c)
 		checkFeedsWellFormed(t, files, 2, 1)

@@ -122,7 +122,7 @@ func FuzzLineJSONMatchesEncodingJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, name, desc, html, opt string, withVariants bool) {
 		lp := lineProduct{ProductID: id, ProductName: name, Description: desc, LDescription: html,
 			Link: html, ImageLink: desc, AdditionalImageLink: opt, Price: id, SalePrice: opt,
-			Availability: name, ProductType: "normal", AgeGroup: "normal", Brand: opt, Color: name, Size: opt, Category: desc}
+			Availability: name, ProductCategoryValue: html, ProductType: "normal", AgeGroup: "normal", Brand: opt, Color: name, Size: opt, Category: desc}
 		if withVariants {
 			lp.Variants = []lineVariant{
 				{VariantID: id, SKU: opt, Title: name, Price: desc, Availability: html},

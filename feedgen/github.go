@@ -206,8 +206,8 @@ func (g *GitHubActions) ReportRun(configFile string, cfg *Config, sum *Summary, 
 			{"excluded-count", strconv.Itoa(sum.Excluded)},
 			{"changed", strconv.FormatBool(sum.Changed)},
 		}
-		if len(sum.Feeds) > 0 {
-			outputs = append(outputs, [2]string{"catalog-path", filepath.ToSlash(filepath.Join(cfg.Out, sum.Feeds[0].File))})
+		if cf := sum.catalogFeed(); cf != nil {
+			outputs = append(outputs, [2]string{"catalog-path", filepath.ToSlash(filepath.Join(cfg.Out, cf.File))})
 		}
 		for _, o := range outputs {
 			if err := g.SetOutput(o[0], o[1]); err != nil {

@@ -36,21 +36,27 @@ type feedOptions struct{ expand, feedgenKeys bool }
 
 // feedFormat is how one format is written and counted.
 type feedFormat struct {
-	file  string // default file name
-	open  func(w io.Writer, info *CatalogInfo, opt feedOptions) (feedWriter, error)
-	count func(io.Reader) (int, error) // items in a published file
+	file string // default file name
+	open func(w io.Writer, info *CatalogInfo, opt feedOptions) (feedWriter, error)
+	// count counts the items in a published file, for the safety guard.
+	// It is nil for the category file, which has categories, not items:
+	// the guard leaves it alone, since its categories follow from the
+	// products, which the guard watches in the product feeds, and a
+	// merchant who merges 商品類型 drops categories on purpose.
+	count func(io.Reader) (int, error)
 }
 
 var feedFormats = map[string]feedFormat{
-	"google-xml": {file: "catalog.xml", open: newGoogleXML, count: countXMLItems},
-	"google-tsv": {file: "catalog.txt", open: newGoogleTSV, count: countLines},
-	"meta-csv":   {file: "catalog.csv", open: newMetaCSV, count: countCSVRecords},
-	"line-json":  {file: "products.json", open: newLineJSON, count: countJSONItems},
+	"google-xml":      {file: "catalog.xml", open: newGoogleXML, count: countXMLItems},
+	"google-tsv":      {file: "catalog.txt", open: newGoogleTSV, count: countLines},
+	"meta-csv":        {file: "catalog.csv", open: newMetaCSV, count: countCSVRecords},
+	"line-json":       {file: "products.json", open: newLineJSON, count: countJSONItems},
+	"line-categories": {file: "categories.json", open: newLineCategories},
 }
 
 // DefaultFeeds are the files a run writes unless configured otherwise.
 func DefaultFeeds() []Feed {
-	return []Feed{{Format: "google-xml", File: "catalog.xml"}, {Format: "line-json", File: "products.json"}}
+	return []Feed{{Format: "google-xml", File: "catalog.xml"}, {Format: "line-json", File: "products.json"}, {Format: "line-categories", File: "categories.json"}}
 }
 
 func (f Feed) options() feedOptions {
@@ -64,7 +70,7 @@ func validateFeeds(feeds []Feed) error {
 	if len(feeds) == 0 {
 		return &ConfigError{Key: "feed", Err: errors.New("no feeds configured; remove the [[feed]] tables to get the defaults")}
 	}
-	seen := map[string]bool{}
+	seen, items := map[string]bool{}, false
 	for i := range feeds {
 		f := &feeds[i]
 		key := fmt.Sprintf("feed[%d]", i)
@@ -91,6 +97,10 @@ func validateFeeds(feeds []Feed) error {
 			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s is already written by another feed or by feedgen itself", DisplayPath(f.File))}
 		}
 		seen[f.File] = true
+		items = items || ff.count != nil
+	}
+	if !items {
+		return &ConfigError{Key: "feed", Err: errors.New("line-categories alone writes no products; add a feed of them, such as format = \"line-json\"")}
 	}
 	return nil
 }
@@ -240,12 +250,12 @@ func (o *catalogOutput) commit(sum *Summary, excluded *exclusionList, diagnosed 
 		if err := f.w.finish(excluded); err != nil {
 			return fmt.Errorf("write %s: %w", f.name, err)
 		}
-		if f.count != nil {
+		if f.feed.Format != "" {
 			sum.Feeds = append(sum.Feeds, FeedResult{Format: f.feed.Format, File: f.name, Items: f.w.items()})
 		}
 	}
-	if len(sum.Feeds) > 0 {
-		sum.Items = sum.Feeds[0].Items
+	if cf := sum.catalogFeed(); cf != nil {
+		sum.Items = cf.Items
 	}
 	for _, f := range o.files {
 		if f.name == reportFile {
@@ -315,7 +325,7 @@ func (f *outputFile) finish() (err error) {
 // changed reports whether a feed differs from the published generation.
 func (o *catalogOutput) changed(published *manifest) bool {
 	for _, f := range o.files {
-		if f.count == nil {
+		if f.feed.Format == "" {
 			continue
 		}
 		old := published.entryOf(f.name)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"feedgen/internal/tempdir"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -95,12 +96,12 @@ func countFile(t *testing.T, path string, count func(io.Reader) (int, error)) in
 }
 
 func TestOutputWriteCatalog(t *testing.T) {
-	t.Run("the first write creates both feeds, nothing else, and the report in its folder", func(t *testing.T) {
+	t.Run("the first write creates the default feeds, nothing else, and the report in its folder", func(t *testing.T) {
 		dir := filepath.Join(tempdir.New(t), "public", "feeds")
 		if err := writeCatalog(dir, testCatalog(3), DefaultFeeds(), 0.5, false); err != nil {
 			t.Fatalf("writeCatalog = %v", err)
 		}
-		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json"); !reflect.DeepEqual(got, want) {
+		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json", "categories.json"); !reflect.DeepEqual(got, want) {
 			t.Errorf("files = %q, want %q", got, want)
 		}
 		report := filepath.Join(filepath.Dir(dir), "report")
@@ -121,7 +122,7 @@ func TestOutputWriteCatalog(t *testing.T) {
 		}
 	})
 
-	t.Run("a later write replaces both files", func(t *testing.T) {
+	t.Run("a later write replaces every file", func(t *testing.T) {
 		dir, _ := published(t, 3)
 		if err := writeCatalog(dir, testCatalog(4), DefaultFeeds(), 0.5, false); err != nil {
 			t.Fatalf("writeCatalog = %v", err)
@@ -131,7 +132,7 @@ func TestOutputWriteCatalog(t *testing.T) {
 		if xml != 4 || js != 4 {
 			t.Errorf("items = %d, %d; want 4, 4", xml, js)
 		}
-		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json"); !reflect.DeepEqual(got, want) {
+		if got, want := names(snapshot(t, dir)), generationFiles("catalog.xml", "products.json", "categories.json"); !reflect.DeepEqual(got, want) {
 			t.Errorf("files = %q, want %q", got, want)
 		}
 	})
@@ -164,6 +165,26 @@ func TestGuard(t *testing.T) {
 		}
 		if got := names(snapshot(t, dir)); len(got) != 0 {
 			t.Errorf("files = %q, want none", got)
+		}
+	})
+
+	t.Run("the category file is not guarded: merging categories is no broken catalog", func(t *testing.T) {
+		inCategories := func(perProduct func(i int) string) *Catalog {
+			c, x := testCatalog(10), newCategoryIndex()
+			for i := range c.Products {
+				c.Products[i].categories, _ = x.resolve([]string{perProduct(i)})
+			}
+			return c
+		}
+		dir := tempdir.New(t)
+		if err := writeCatalog(dir, inCategories(func(i int) string { return fmt.Sprint("類型", i) }), DefaultFeeds(), 0.5, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeCatalog(dir, inCategories(func(int) string { return "全部" }), DefaultFeeds(), 0.5, false); err != nil {
+			t.Errorf("10 categories merged into one: %v, want it written", err)
+		}
+		if n := countFile(t, filepath.Join(dir, "categories.json"), countJSONItems); n != 1 {
+			t.Errorf("categories.json has %d categories, want 1", n)
 		}
 	})
 
@@ -511,10 +532,33 @@ func TestOutputRemovesLegacyPrivateFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := names(snapshot(t, legacy)); !slices.Equal(got, generationFiles("catalog.xml", "products.json")) {
+	if got := names(snapshot(t, legacy)); !slices.Equal(got, generationFiles("catalog.xml", "products.json", "categories.json")) {
 		t.Errorf("after feedgen's old files: %q, want only the feeds", got)
 	}
-	if got, want := names(snapshot(t, own)), append(generationFiles("catalog.xml", "products.json"), "index.html", "report.json"); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+	if got, want := names(snapshot(t, own)), append(generationFiles("catalog.xml", "products.json", "categories.json"), "index.html", "report.json"); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 		t.Errorf("after the merchant's own files: %q, want them kept", got)
+	}
+}
+
+func TestValidateFeeds(t *testing.T) {
+	tests := []struct {
+		name  string
+		feeds []Feed
+		err   string // "" for none
+	}{
+		{"TheDefaults", DefaultFeeds(), ""},
+		{"CategoriesGetTheirDefaultFile", []Feed{{Format: "line-json"}, {Format: "line-categories"}}, ""},
+		{"CategoriesAloneAreNoCatalog", []Feed{{Format: "line-categories"}}, "line-categories alone writes no products"},
+		{"TwoCategoryFilesOfOneName", []Feed{{Format: "line-json"}, {Format: "line-categories"}, {Format: "line-categories"}}, "categories.json」 is already written"},
+		{"AFeedInTheCategoryFilesName", []Feed{{Format: "line-json", File: "categories.json"}, {Format: "line-categories"}}, "categories.json」 is already written"},
+		{"TheCategoryFileInThePreviewsName", []Feed{{Format: "line-json"}, {Format: "line-categories", File: publicPreviewFile}}, "is already written by another feed or by feedgen itself"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := validateFeeds(slices.Clone(tt.feeds))
+			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Errorf("validateFeeds(%+v) = %v, want %q", tt.feeds, err, tt.err)
+			}
+		})
 	}
 }

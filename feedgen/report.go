@@ -59,7 +59,28 @@ type Summary struct {
 type FeedResult struct {
 	Format string `json:"format"`
 	File   string `json:"file"`
-	Items  int    `json:"items"`
+	// Items is the file's items or, for the category file, which has
+	// none, its categories (see Unit).
+	Items int `json:"items"`
+}
+
+// Unit is what Items counts: "items", or "categories".
+func (f FeedResult) Unit() string {
+	if feedFormats[f.Format].count == nil {
+		return "categories"
+	}
+	return "items"
+}
+
+// catalogFeed is the first feed of items, whose count is the run's; nil
+// when there is none.
+func (s *Summary) catalogFeed() *FeedResult {
+	for i := range s.Feeds {
+		if s.Feeds[i].Unit() == "items" {
+			return &s.Feeds[i]
+		}
+	}
+	return nil
 }
 
 // ReasonCodes returns the codes of s.ExcludedBy in a stable order.
@@ -176,7 +197,11 @@ func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
 	if len(s.Feeds) > 0 {
 		bw.WriteString("| file | format | items |\n|---|---|---:|\n")
 		for _, f := range s.Feeds {
-			fmt.Fprintf(bw, "| `%s` | %s | %d |\n", mdEscape(f.File), f.Format, f.Items)
+			count := strconv.Itoa(f.Items)
+			if u := f.Unit(); u != "items" {
+				count += " " + u
+			}
+			fmt.Fprintf(bw, "| `%s` | %s | %s |\n", mdEscape(f.File), f.Format, count)
 		}
 		bw.WriteString("\n")
 	}

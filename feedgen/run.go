@@ -130,6 +130,11 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 		return nil, err
 	}
 	out := stage.out
+	for _, note := range []*Warning{b.categoriesNote(), categoryFileNote(cfg.Feeds)} {
+		if note != nil {
+			ex.warn(*note)
+		}
+	}
 	log.Debug("export read", "file", cfg.Export, "rows", ex.Rows, "products", ex.ProductCount, "rows_apart", ex.RowsApart, "took", time.Since(start))
 	sum := summarize(ex, at, eligible, excluded)
 	sum.Export, sum.ExportSHA256 = filepath.Base(cfg.Export), ex.SHA256

@@ -79,6 +79,7 @@ var allFeeds = []Feed{
 	{Format: "line-json", File: "products.json"},
 	{Format: "google-tsv", File: "catalog.txt"},
 	{Format: "meta-csv", File: "catalog.csv"},
+	{Format: "line-categories", File: "categories.json"},
 }
 
 // TestGoldenSample checks every file made from the sample export against

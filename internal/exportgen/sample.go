@@ -24,10 +24,12 @@ func at(y int, m time.Month, d, h, min int) Date {
 // cell, a variant without a price, and hostile description HTML.
 func SampleRows() []Row {
 	return []Row{
-		// Three variants; later rows leave product-level cells blank.
+		// Three variants; later rows leave product-level cells blank. A
+		// type of two levels and two custom groups: three categories.
 		{"商品 id": "1000101", "商品款式 id": "5000101", "商品名稱": "經典白T", "商品是否公開": "是",
-			"商品簡述": "百搭純棉短袖", "商品網址": "classic-white-tee", "商品類型": "服飾", "商品廠商": "木標",
-			"商品標籤": "新品,夏季", "商品介紹": "<p>100% 純棉&nbsp;<b>舒適</b>好穿</p><ul><li>S–L</li></ul>",
+			"商品簡述": "百搭純棉短袖", "商品網址": "classic-white-tee", "商品類型": "服飾 > 上衣", "商品廠商": "木標",
+			"商品自訂群組": "新品上市;夏季特賣",
+			"商品標籤":   "新品,夏季", "商品介紹": "<p>100% 純棉&nbsp;<b>舒適</b>好穿</p><ul><li>S–L</li></ul>",
 			"選項一": "尺寸", "選項一內容": "S", "商品款式售價": 490, "商品款式定價(選填)": 590,
 			"商品款式SKU碼(選填，為POS商品時必填)": "TEE-W-S", "商品款式管理庫存": "是", "商品款式庫存量": 12,
 			"商品款式庫存不足時": "停止銷售",
@@ -67,10 +69,12 @@ func SampleRows() []Row {
 		{"商品 id": "1000108", "商品款式 id": "5000801", "商品名稱": "試用包", "商品是否公開": "否",
 			"商品網址": "trial", "商品標籤": "贈品,試用", "商品款式售價": 1, "商品圖片1": "//cdn.example.com/trial.jpg"},
 		// On sale within its window (date cells); a Chinese handle; no stock
-		// management; an http image and a relative one.
+		// management; an http image and a relative one; groups written with
+		// a full-width ； and a path without spaces.
 		{"商品 id": "1000109", "商品款式 id": "5000901", "商品名稱": "冬季保暖毛帽", "商品是否公開": "是",
 			"商品上架時間": at(2026, 11, 1, 0, 0), "商品下架時間": at(2027, 2, 28, 23, 59),
 			"商品網址": "毛帽-冬季", "商品類型": "配件", "商品廠商": "暖暖", "商品簡述": "羊毛混紡",
+			"商品自訂群組": "夏季特賣；服飾>配件",
 			"商品款式售價": 650, "商品款式管理庫存": "否",
 			"商品圖片1": "http://img.example.com/hat.jpg", "商品圖片2": "/uploads/hat-2.jpg"},
 		// Invalid: no image.
