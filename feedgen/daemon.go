@@ -527,8 +527,13 @@ func (s *daemon) failed(w *worker, reason string, export exportVersion, now time
 // newExportWanted says what the merchant must do once the export at path
 // was refused; path is "" when the drop folder held none.
 func (s *daemon) newExportWanted(path string) string {
-	if path == "" {
+	switch {
+	case path == "":
 		return "save an export in " + DisplayPath(s.exportDir)
+	case s.file == "":
+		// In a drop folder, the newest export is read: without this
+		// one, the one before it is.
+		return "replace " + DisplayPath(path) + " with a new export, or delete it to use the one before it"
 	}
 	return "replace " + DisplayPath(path) + " with a new export"
 }
