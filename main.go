@@ -7,6 +7,7 @@
 //	feedgen run [-config FILE] [-export FILE] [-out DIR] [-shop-url URL] [-at TIME] [-max-drop N] [-force] [-summary FILE]
 //	feedgen explain [-config FILE] [-export FILE] [-shop-url URL] [-at TIME] ID...
 //	feedgen daemon [-config FILE] [-export FILE|DIR] [-out DIR] [-listen ADDR] [-publish-branch BRANCH]
+//	feedgen service install|uninstall|start|stop|restart|status -config FILE
 //	feedgen version
 //
 // Run `feedgen run -h` for the flags. Exit codes: 0 done; 1 the run failed
@@ -23,14 +24,19 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"feedgen/feedgen"
 	"feedgen/internal/redact"
+	"feedgen/internal/svc"
 	"feedgen/internal/textlog"
+
+	"gopkg.in/natefinch/lumberjack.v2"
 )
 
 // Exit codes, documented in the usage text and the README.
@@ -59,6 +65,9 @@ Usage:
   feedgen explain [flags] ID... say whether each product (PID) is in the catalog, and why not
   feedgen daemon [flags]        keep the catalog up to date: on a schedule (04:45 and 16:45
                                 by default) and whenever a new export is saved
+  feedgen service ACTION -config FILE
+                                run the daemon as a service that starts with the computer:
+                                install, uninstall, start, stop, restart, status
   feedgen version               print the version
 
 Run "feedgen <command> -h" for the flags of a command.
@@ -79,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return explainCommand(ctx, args[1:], stdout, stderr)
 	case "daemon":
 		return daemonCommand(ctx, args[1:], stderr)
+	case "service":
+		return serviceCommand(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "feedgen", buildVersion())
 		return exitOK
@@ -367,12 +378,31 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	var cf commonFlags
 	cf.register(fs, true)
 	listen := fs.String("listen", "", "serve the catalog, /healthz and POST /refresh over HTTP at `address`, e.g. 127.0.0.1:8080")
+	underManager := fs.Bool(svc.ServiceFlag, false, "run under the service manager, as feedgen service install sets up (paths in the config are then from the config's folder)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: feedgen daemon [flags]\n\nKeep the catalog up to date until stopped (Ctrl-C, SIGTERM): run at the\nscheduled times (04:45 and 16:45 Asia/Taipei by default), at start when the\ncatalog is missing or older than the last scheduled time, and as soon as a new\nexport is saved. -export may name a folder: the newest .xlsx dropped there\nwins. SIGHUP runs at once. A failed run leaves the last good catalog in place\nand is retried after 1, 5 and 15 minutes, unless the export was refused: then\nthe scheduled runs wait for a new export.\n\nFlags:\n")
+		hangup := " SIGHUP runs at once."
+		if runtime.GOOS == "windows" {
+			hangup = "" // Windows has no SIGHUP
+		}
+		fmt.Fprint(stderr, "Usage: feedgen daemon [flags]\n\nKeep the catalog up to date until stopped (Ctrl-C, SIGTERM): run at the\nscheduled times (04:45 and 16:45 Asia/Taipei by default), at start when the\ncatalog is missing or older than the last scheduled time, and as soon as a new\nexport is saved. -export may name a folder: the newest .xlsx dropped there\nwins."+hangup+" POST /refresh (with -listen) runs at once. A failed run leaves\nthe last good catalog in place and is retried after 1, 5 and 15 minutes,\nunless the export was refused: then the scheduled runs wait for a new export.\nIt logs to stderr and to a file (log_file; default report/feedgen.log).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
 		return code
+	}
+	if *underManager {
+		// A Windows service starts in the system folder.
+		if cf.config == "" {
+			return fail(stderr, errors.New("-service needs -config"), exitUsage)
+		}
+		abs, err := filepath.Abs(cf.config)
+		if err == nil {
+			err = os.Chdir(filepath.Dir(abs))
+		}
+		if err != nil {
+			return fail(stderr, err, exitFailed)
+		}
+		cf.config = abs
 	}
 	cfg, _, err := cf.load()
 	if err != nil {
@@ -387,13 +417,119 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	if token := os.Getenv("FEEDGEN_REFRESH_TOKEN"); token != "" {
 		cfg.RefreshToken = token
 	}
-	log := newLogger(stderr, slog.LevelInfo)
+	logFile, err := openLog(cfg.DaemonLog())
+	if err != nil {
+		return fail(stderr, err, exitFailed)
+	}
+	defer logFile.Close()
+	// A service has no stderr, and a write to it fails, which would stop
+	// io.MultiWriter before the file.
+	logTo := io.MultiWriter(logFile, stderr)
+	if *underManager {
+		logTo = logFile
+	}
+	log := newLogger(logTo, slog.LevelInfo)
 	hangup := make(chan os.Signal, 1)
 	signal.Notify(hangup, syscall.SIGHUP) // never delivered on Windows
 	defer signal.Stop(hangup)
 	d := feedgen.NewDaemon(cfg, log)
-	if err := d.Serve(ctx, hangup); err != nil {
+	serve := func(ctx context.Context) error {
+		err := d.Serve(ctx, hangup)
+		if err != nil {
+			log.Error("daemon stopped: " + redact.String(err.Error()))
+		}
+		return err
+	}
+	if *underManager {
+		s, err := svc.New("", cf.config, serve)
+		if err == nil {
+			err = s.Run()
+		}
+		if err != nil {
+			return fail(stderr, err, exitFailed)
+		}
+		return exitOK
+	}
+	if err := serve(ctx); err != nil {
 		return fail(stderr, err, exitFailed)
 	}
+	return exitOK
+}
+
+// openLog opens the daemon's log file, rotated at 10 MB and kept to 5
+// files, in a folder only its owner reads: the log names products.
+func openLog(path string) (io.WriteCloser, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open log file %s: %w", feedgen.DisplayPath(path), err)
+	}
+	return &lumberjack.Logger{Filename: path, MaxSize: 10, MaxBackups: 5, LocalTime: true}, nil
+}
+
+// serviceCommand installs the daemon as a service with its config, and
+// controls it.
+func serviceCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("feedgen service", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "the daemon's TOML config `file` (required for install)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: feedgen service install|uninstall|start|stop|restart|status -config FILE\n\n"+
+			"Run feedgen daemon with the config FILE as a service that starts with the\n"+
+			"computer: a Windows service (run this in a terminal opened as administrator),\n"+
+			"a systemd unit (with sudo), or a launchd agent that starts when you log in.\n"+
+			"Paths in the config are then taken from the config's folder. The log is in\n"+
+			"the log_file of the config (default report%cfeedgen.log).\n\nFlags:\n", filepath.Separator)
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if code, done := parseFlags(fs, args); done {
+			return code
+		}
+		fs.Usage()
+		return exitUsage
+	}
+	action := args[0]
+	if code, done := parseFlags(fs, args[1:]); done {
+		return code
+	}
+	if action != "status" && !slices.Contains(svc.Actions[:], action) {
+		fmt.Fprintf(stderr, "feedgen: error: unknown service action %q\n", action)
+		fs.Usage()
+		return exitUsage
+	}
+	path := *config
+	if action == "install" {
+		if path == "" {
+			return fail(stderr, errors.New("install needs -config FILE: the service runs feedgen daemon with it"), exitUsage)
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return fail(stderr, err, exitUsage)
+		}
+		path = abs
+		// A config that fails now would fail at every start, unseen.
+		cf := commonFlags{config: path}
+		if err := os.Chdir(filepath.Dir(path)); err != nil {
+			return fail(stderr, err, exitFailed)
+		}
+		if _, _, err := cf.load(); err != nil {
+			return fail(stderr, err, exitUsage)
+		}
+	}
+	s, err := svc.New("", path, nil)
+	if err != nil {
+		return fail(stderr, err, exitFailed)
+	}
+	if action == "status" {
+		st, err := s.Status()
+		if err != nil {
+			return fail(stderr, err, exitFailed)
+		}
+		fmt.Fprintf(stdout, "feedgen service: %s\n", st)
+		return exitOK
+	}
+	if err := s.Control(action); err != nil {
+		return fail(stderr, err, exitFailed)
+	}
+	fmt.Fprintf(stdout, "feedgen service: %s done\n", action)
 	return exitOK
 }

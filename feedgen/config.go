@@ -79,6 +79,10 @@ type Config struct {
 	// environment variable FEEDGEN_REFRESH_TOKEN sets it too, and is the
 	// better place for a secret.
 	RefreshToken string `toml:"refresh_token"`
+	// LogFile is where the daemon logs besides stderr, rotated; empty is
+	// feedgen.log in the report folder. A service has no terminal: this
+	// file is where its log is found.
+	LogFile string `toml:"log_file"`
 
 	Publish PublishConfig `toml:"publish"`
 	Columns Columns       `toml:"columns"`
@@ -384,6 +388,14 @@ func checkUTF8(b []byte) error {
 		i += n
 	}
 	return nil
+}
+
+// DaemonLog is the daemon's log file, as LogFile says.
+func (c *Config) DaemonLog() string {
+	if c.LogFile != "" {
+		return c.LogFile
+	}
+	return filepath.Join(c.Report, "feedgen.log")
 }
 
 // Validate checks values that TOML types cannot, and resolves the time zone.

@@ -329,7 +329,7 @@ func (s *daemon) schedule() (gocron.Scheduler, error) {
 	sched, err := gocron.NewScheduler(
 		gocron.WithLocation(s.Location),
 		gocron.WithClock(s.Clock),
-		gocron.WithLogger(s.log.With("component", "gocron")),
+		gocron.WithLogger(quietLogger{s.log.With("component", "gocron")}),
 		gocron.WithStopTimeout(stopTimeout/2),
 	)
 	if err != nil {
@@ -612,3 +612,12 @@ func scheduleString(slots []TimeOfDay) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// quietLogger passes on the scheduler's warnings and errors only: its
+// "new scheduler created" and such say nothing to a merchant.
+type quietLogger struct{ log *slog.Logger }
+
+func (quietLogger) Debug(string, ...any)            {}
+func (quietLogger) Info(string, ...any)             {}
+func (q quietLogger) Warn(msg string, args ...any)  { q.log.Warn(msg, args...) }
+func (q quietLogger) Error(msg string, args ...any) { q.log.Error(msg, args...) }

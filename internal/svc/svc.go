@@ -1,0 +1,158 @@
+// Package svc installs feedgen's daemon with the computer's service
+// manager, so that it starts with the computer: a Windows service, a
+// systemd unit, a launchd agent (github.com/kardianos/service, the
+// library that speaks to all three), and runs it under that manager.
+package svc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/kardianos/service"
+)
+
+// Name is the service's name in the manager (sc query feedgen,
+// systemctl status feedgen, launchctl list | grep feedgen).
+const Name = "feedgen"
+
+// ServiceFlag is the daemon's flag that the installed service runs it
+// with: paths in the config are then taken from the config's folder, as a
+// Windows service starts in the system folder.
+const ServiceFlag = "service"
+
+// stopTimeout bounds how long a stop waits for the daemon to finish a
+// run; the manager itself gives up after some 20 s on Windows.
+const stopTimeout = 15 * time.Second
+
+// Service is feedgen's daemon as the manager knows it.
+type Service struct {
+	s   service.Service
+	prg *program
+}
+
+// New returns the service that runs exe (empty: this program) as
+// "daemon -service -config config", config an absolute path; "" will do
+// to control or ask about the service installed. run is the daemon
+// itself, for Run: it must return once ctx is done.
+func New(exe, config string, run func(ctx context.Context) error) (*Service, error) {
+	if config != "" && !filepath.IsAbs(config) {
+		return nil, fmt.Errorf("the config's path %q is not absolute", config)
+	}
+	prg := &program{run: run, exit: func() { os.Exit(1) }}
+	s, err := service.New(prg, Config(exe, config))
+	if err != nil {
+		return nil, err
+	}
+	return &Service{s: s, prg: prg}, nil
+}
+
+// Config is the manager's record of the service.
+func Config(exe, config string) *service.Config {
+	c := &service.Config{
+		Name:             Name,
+		DisplayName:      "feedgen product catalog",
+		Description:      "Keeps the LINE, Google and Meta product catalog up to date from the shop's export (" + config + ").",
+		Executable:       exe,
+		Arguments:        []string{"daemon", "-" + ServiceFlag, "-config", config},
+		WorkingDirectory: filepath.Dir(config),
+		Option: service.KeyValue{
+			// Windows: after the desktop is up, and again when it fails.
+			"DelayedAutoStart": true,
+			"OnFailure":        "restart",
+			// systemd: after the network, which a push needs.
+			"Restart": "on-failure",
+		},
+	}
+	if runtime.GOOS == "darwin" {
+		// A launchd agent runs as the merchant, who owns the export
+		// and the folders, and starts at login.
+		c.Option["UserService"] = true
+		c.Option["RunAtLoad"] = true
+	}
+	if runtime.GOOS == "linux" {
+		c.Dependencies = []string{"After=network-online.target", "Wants=network-online.target"}
+	}
+	return c
+}
+
+// Control installs, uninstalls, starts, stops or restarts the service.
+func (s *Service) Control(action string) error {
+	if err := service.Control(s.s, action); err != nil {
+		return fmt.Errorf("service %s (%s): %w", action, service.Platform(), err)
+	}
+	return nil
+}
+
+// Status says whether the service is installed, and running.
+func (s *Service) Status() (string, error) {
+	st, err := s.s.Status()
+	switch {
+	case errors.Is(err, service.ErrNotInstalled):
+		return "not installed", nil
+	case err != nil:
+		return "", fmt.Errorf("service status (%s): %w", service.Platform(), err)
+	case st == service.StatusRunning:
+		return "running", nil
+	case st == service.StatusStopped:
+		return "installed, stopped", nil
+	}
+	return "unknown", nil
+}
+
+// Run runs the daemon under the manager until the manager stops it.
+func (s *Service) Run() error {
+	if err := s.runManaged(); err != nil {
+		return err
+	}
+	return s.prg.err
+}
+
+// Actions are what Control takes.
+var Actions = service.ControlAction
+
+// program starts the daemon on Start and stops it on Stop, as the
+// manager asks; Start must return at once.
+type program struct {
+	run func(ctx context.Context) error
+	// exit ends the process when the daemon stops by itself, with an
+	// error it has logged: the manager then starts it again, where
+	// waiting for a stop that never comes would leave it dead but
+	// "running".
+	exit   func()
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+	err    error
+}
+
+func (p *program) Start(service.Service) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan struct{})
+	go func() {
+		defer close(p.done)
+		p.err = p.run(ctx)
+		if ctx.Err() == nil {
+			p.exit()
+		}
+	}()
+	return nil
+}
+
+func (p *program) Stop(service.Service) error {
+	if p.cancel == nil {
+		return nil
+	}
+	p.once.Do(p.cancel)
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(stopTimeout):
+		return errors.New("the daemon did not stop in time")
+	}
+}
