@@ -75,10 +75,10 @@ func TestScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// testscript looks a command up in the test's working folder before
-	// PATH, as Windows does. That folder is the repository root, where the
-	// README builds feedgen.exe: os/exec would refuse to run it ("cannot
-	// run executable found relative to current directory"), or the scripts
-	// would run it instead of this binary. They run from an empty folder.
+	// PATH, as Windows does. That folder is the repository root, where a
+	// plain go build leaves feedgen.exe on Windows: os/exec would refuse to
+	// run it ("cannot run executable found relative to current directory"),
+	// or the scripts would run it instead of this binary. They run from an empty folder.
 	t.Chdir(tempdir.New(t))
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join(testdata, "script"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lints the project's own CI workflow and the example workflow with
+# Lints the project's own workflows (CI, release) and the example workflow with
 # actionlint, pinned so results do not change under us; Go fetches it from
 # the module proxy on first use. A second pass lints a copy of the example
 # that uses this checkout's action.yml in place of OWNER/feedgen@v1, so the
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 actionlint=github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-go run "$actionlint" .github/workflows/ci.yml examples/github-workflow.yml
+go run "$actionlint" .github/workflows/*.yml examples/github-workflow.yml
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
