@@ -357,3 +357,19 @@ func waitFile(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestREADMEWorkflowIsTheExample: the workflow the README tells merchants
+// to paste is examples/github-workflow.yml, which actionlint checks.
+func TestREADMEWorkflowIsTheExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile(filepath.Join("examples", "github-workflow.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, append(append([]byte("```yaml\n"), example...), "```\n"...)) {
+		t.Error("the README's copy of examples/github-workflow.yml differs from the file")
+	}
+}

@@ -31,6 +31,9 @@ func Explain(ctx context.Context, cfg Config, at time.Time, ids []string) ([]Exp
 			want[out[i].ID] = &out[i]
 		}
 	}
+	if err := resolveExport(ctx, &cfg); err != nil {
+		return nil, nil, err
+	}
 	var b *catalogBuilder
 	at = at.In(cfg.Location())
 	ex, err := streamExportFile(ctx, cfg.Export, cfg, func(ex *Export) error {

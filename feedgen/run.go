@@ -50,8 +50,8 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 	start := time.Now()
 	// A missing export is said before the output folder, which the lock
 	// lives in, is made.
-	if _, err := os.Stat(cfg.Export); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read export %s: %w", DisplayPath(cfg.Export), ErrNotFound)
+	if err := resolveExport(ctx, &cfg); err != nil {
+		return nil, err
 	}
 	unlock, err := lockFolder(cfg.Out, lockWait, func(holder string) {
 		log.Info("waiting for another feedgen to finish with the folder", "folder", cfg.Out, "holder", holder)
@@ -152,6 +152,23 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 	}
 	log.Debug("catalog written", "dir", cfg.Out, "items", sum.Items, "took", time.Since(start))
 	return sum, nil
+}
+
+// resolveExport checks that cfg.Export exists and, when it is a folder,
+// makes it the export there to read (see exportIn).
+func resolveExport(ctx context.Context, cfg *Config) error {
+	fi, err := os.Stat(cfg.Export)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("read export %s: %w", DisplayPath(cfg.Export), ErrNotFound)
+	case err == nil && fi.IsDir():
+		path, err := exportIn(ctx, cfg.Export)
+		if err != nil {
+			return fmt.Errorf("read export from %s: %w", DisplayPath(cfg.Export), err)
+		}
+		cfg.Export = path
+	}
+	return nil
 }
 
 // streamExportFile opens the export at path and hands each product to

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -337,6 +339,9 @@ func listExports(dir string) ([]exportFile, error) {
 // errNoExport is a drop folder without a complete export to read.
 var errNoExport = errors.New("no complete .xlsx export")
 
+// errShallowExports is a folder of exports in a checkout without history.
+var errShallowExports = errors.New("cannot tell the newest export")
+
 // newestExport returns the newest export in dir that is complete, skipping
 // any that are still being copied.
 func newestExport(dir string) (string, error) {
@@ -350,6 +355,48 @@ func newestExport(dir string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w in %s", errNoExport, DisplayPath(dir))
+}
+
+// exportIn returns the export that feedgen run reads from the folder dir:
+// the .xlsx committed last, when dir is in a git work tree, since a
+// checkout gives every file the time it was checked out and the
+// merchant's upload is known by its commit; an export without a commit
+// (or without git) by its time of change, as the daemon's drop folder.
+func exportIn(ctx context.Context, dir string) (string, error) {
+	exports, err := listExports(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(exports) == 0 {
+		return "", fmt.Errorf("%w in %s", errNoExport, DisplayPath(dir))
+	}
+	git, _ := exec.LookPath("git")
+	if git != "" && len(exports) > 1 {
+		cmd := exec.CommandContext(ctx, git, "rev-parse", "--is-shallow-repository")
+		cmd.Dir = dir
+		if out, err := cmd.Output(); err == nil && strings.TrimSpace(string(out)) == "true" {
+			// Every file seems committed by the one commit there is.
+			return "", fmt.Errorf("%w: %s holds %d exports and its checkout is shallow, so which was committed last is not known: give actions/checkout fetch-depth: 0 and filter: blob:none, or name the export",
+				errShallowExports, DisplayPath(dir), len(exports))
+		}
+	}
+	best, bestAt := "", time.Time{}
+	for _, e := range exports { // newest first: a tie keeps the newer file
+		at := e.mod
+		if git != "" {
+			cmd := exec.CommandContext(ctx, git, "log", "-1", "--format=%ct", "--", filepath.Base(e.path))
+			cmd.Dir = dir
+			if out, err := cmd.Output(); err == nil {
+				if sec, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil {
+					at = time.Unix(sec, 0)
+				}
+			}
+		}
+		if best == "" || at.After(bestAt) {
+			best, bestAt = e.path, at
+		}
+	}
+	return best, nil
 }
 
 func (a fileStamp) same(b fileStamp) bool {

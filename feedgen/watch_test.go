@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -355,5 +357,49 @@ func TestWatchExportNames(t *testing.T) {
 		if got := isExportName(name); got != want {
 			t.Errorf("isExportName(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestExportInFolder: feedgen run given a folder reads the export
+// committed last there, whatever the files' times of change (a checkout
+// gives them all one), and refuses to guess in a shallow checkout; out
+// of git, the newest by time of change.
+func TestExportInFolder(t *testing.T) {
+	isolateGit(t)
+	repo := tempdir.New(t)
+	dir := filepath.Join(repo, "exports")
+	runGit(t, repo, "init", "-q")
+	commit := func(name, date string) {
+		writeFile(t, filepath.Join(dir, name), []byte("x"))
+		runGit(t, repo, "add", ".")
+		t.Setenv("GIT_COMMITTER_DATE", date)
+		runGit(t, repo, "commit", "-q", "-m", name, "--date", date)
+	}
+	commit("products.xlsx", "2026-11-01T10:00:00+08:00")
+	commit("商品匯出.xlsx", "2026-12-01T10:00:00+08:00")
+	// The older export changed last on disk, as a checkout may leave it.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "products.xlsx"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	got, err := exportIn(t.Context(), dir)
+	if err != nil || filepath.Base(got) != "商品匯出.xlsx" {
+		t.Errorf("exportIn = %q, %v; want the one committed last, 商品匯出.xlsx", got, err)
+	}
+
+	shallow := filepath.Join(tempdir.New(t), "clone")
+	runGit(t, repo, "clone", "-q", "--depth", "1", "file://"+filepath.ToSlash(repo), shallow)
+	if _, err := exportIn(t.Context(), filepath.Join(shallow, "exports")); !errors.Is(err, errShallowExports) || !strings.Contains(err.Error(), "fetch-depth: 0") {
+		t.Errorf("exportIn in a shallow clone = %v, want it to say the checkout is shallow", err)
+	}
+
+	plain := tempdir.New(t)
+	writeFile(t, filepath.Join(plain, "a.xlsx"), []byte("x"))
+	writeFile(t, filepath.Join(plain, "b.xlsx"), []byte("x"))
+	if err := os.Chtimes(filepath.Join(plain, "a.xlsx"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := exportIn(t.Context(), plain); err != nil || filepath.Base(got) != "a.xlsx" {
+		t.Errorf("exportIn outside git = %q, %v; want the newest, a.xlsx", got, err)
 	}
 }
