@@ -56,7 +56,7 @@ type CatalogProduct struct {
 	Row         int
 	Name        string
 	Summary     string // 商品簡述, plain text
-	HTML        string // 商品介紹, as the merchant wrote it
+	HTML        string // 商品介紹, sanitised for LINE (see sanitizeLineHTML)
 	Description string // plain text for channels that want it
 	Link        string
 	Images      []string // absolute URLs, main image first
@@ -67,6 +67,9 @@ type CatalogProduct struct {
 	// mapProduct leaves them, so that the writers need not scan each
 	// product's kilobytes again; see cleaned.
 	clean bool
+	// unsafeHTML names the first unsafe thing sanitising took out of
+	// 商品介紹, for the run's note; "" when there was none.
+	unsafeHTML string
 }
 
 // cleaned returns p with every text field cleaned (see cleanText), which
@@ -147,6 +150,10 @@ type catalogBuilder struct {
 	// noBrand counts the products without a brand, and names the first.
 	noBrand      int
 	noBrandFirst []string
+	// unsafeHTML counts the products whose description lost unsafe HTML
+	// for LINE, and names the first with what it lost.
+	unsafeHTML      int
+	unsafeHTMLFirst []string
 }
 
 func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
@@ -178,6 +185,11 @@ func (b *catalogBuilder) add(p *Product) (*CatalogProduct, *Exclusion, []Warning
 			if cp.Brand == "" {
 				if b.noBrand++; len(b.noBrandFirst) < 5 {
 					b.noBrandFirst = append(b.noBrandFirst, cp.ID)
+				}
+			}
+			if cp.unsafeHTML != "" {
+				if b.unsafeHTML++; len(b.unsafeHTMLFirst) < 5 {
+					b.unsafeHTMLFirst = append(b.unsafeHTMLFirst, cp.ID+" ("+cp.unsafeHTML+")")
 				}
 			}
 			return &cp, nil, warns
@@ -233,6 +245,23 @@ func (b *catalogBuilder) noBrandNote() *Warning {
 	return &Warning{Message: fmt.Sprintf(
 		"%d products have no brand (%s is blank and brand is not set in the config: %s); Google wants one, your shop's name for your own goods, and Meta a brand, GTIN or MPN: set brand in the config",
 		b.noBrand, b.cfg.Columns.Vendor, ids)}
+}
+
+// unsafeHTMLNote is the run's note about the products whose description
+// had scripts or the like taken out for LINE, nil when there are none:
+// one note for the run, not a warning a product, as a shop's template
+// can carry the same script in every description.
+func (b *catalogBuilder) unsafeHTMLNote() *Warning {
+	if b.unsafeHTML == 0 {
+		return nil
+	}
+	first := strings.Join(b.unsafeHTMLFirst, ", ")
+	if b.unsafeHTML > len(b.unsafeHTMLFirst) {
+		first += ", …"
+	}
+	return &Warning{Message: fmt.Sprintf(
+		"%d products' descriptions (%s) had scripts or other unsafe HTML, removed from LINE's l_description: %s",
+		b.unsafeHTML, b.cfg.Columns.Description, first)}
 }
 
 // ItemLink is it's landing page: its own, else its product's.
@@ -303,13 +332,13 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		Row:         p.Row,
 		Name:        foldSpace(p.Name),
 		Summary:     htmlToText(p.Summary),
-		HTML:        cleanText(p.Description),
 		Brand:       strings.TrimSpace(cleanText(p.Vendor)),
 		ProductType: strings.TrimSpace(cleanText(p.Type)),
 	}
 	if cp.Brand == "" {
 		cp.Brand = strings.TrimSpace(cleanText(cfg.Brand))
 	}
+	cp.HTML, cp.unsafeHTML = sanitizeLineHTML(cleanText(p.Description))
 	cp.Description = htmlToText(p.Description)
 	if cp.Description == "" {
 		cp.Description = cp.Summary

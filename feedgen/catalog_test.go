@@ -647,3 +647,34 @@ func TestNoBrandNote(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsafeHTMLNote: LINE gets descriptions without their scripts, and
+// the run says once how many lost something unsafe, naming the first
+// five with what they lost; formatting dropped by the policy alone is no
+// news.
+func TestUnsafeHTMLNote(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, taipei(t))
+	b := newCatalogBuilder(testConfig(t), &Export{}, at)
+	descs := []string{
+		`<p style="color:red">紅</p><img src="//cdn.example.com/a.jpg">`,
+		`<script>alert(1)</script><p>a</p>`,
+		`<img src="//cdn.example.com/a.jpg" onerror="alert(1)">`,
+		`<a href="javascript:alert(1)">a</a>`,
+		`<iframe src="https://evil.example/"></iframe>`,
+		`<script>x</script>`,
+		`<script>x</script>`,
+	}
+	for i, d := range descs {
+		p := mappable()
+		p.ID, p.Description = strconv.Itoa(1001+i), d
+		cp, _, _ := b.add(p)
+		if strings.Contains(cp.HTML, "script") || strings.Contains(cp.HTML, "onerror") || strings.Contains(cp.HTML, `"//`) {
+			t.Errorf("product %s: HTML %q", p.ID, cp.HTML)
+		}
+	}
+	note := b.unsafeHTMLNote()
+	if want := "1002 (<script>), 1003 (onerror), 1004 (javascript: URL), 1005 (<iframe>), 1006 (<script>), …"; note == nil ||
+		!strings.HasPrefix(note.Message, "6 products' descriptions") || !strings.Contains(note.Message, want) {
+		t.Errorf("note %v, want 6 products, naming %s", note, want)
+	}
+}

@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 		return nil, err
 	}
 	out := stage.out
-	for _, note := range []*Warning{b.sharedPagesNote(), b.noBrandNote()} {
+	for _, note := range []*Warning{b.sharedPagesNote(), b.noBrandNote(), b.unsafeHTMLNote()} {
 		if note != nil {
 			ex.warn(*note)
 		}

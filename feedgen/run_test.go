@@ -119,7 +119,7 @@ func TestGoldenSample(t *testing.T) {
 		}
 		checkGeneration(t, folder.dir)
 	}
-	want := Summary{Rows: 16, Products: 12, Eligible: 5, Items: 8, Excluded: 7, WarningCount: 4,
+	want := Summary{Rows: 16, Products: 12, Eligible: 5, Items: 8, Excluded: 7, WarningCount: 5,
 		ExcludedBy: map[string]int{ReasonExcludedTag: 3, ReasonInvalid: 1, ReasonNotOnSale: 2, ReasonNotPublic: 2}}
 	got := Summary{Rows: sum.Rows, Products: sum.Products, Eligible: sum.Eligible, Items: sum.Items,
 		Excluded: sum.Excluded, WarningCount: sum.WarningCount, ExcludedBy: sum.ExcludedBy}
