@@ -12,6 +12,8 @@
 //   - catalog.go: eligible products mapped onto feed fields;
 //   - text.go: export text made fit for the feeds: cleaned of what XML
 //     forbids, HTML turned into plain text, white space folded;
+//   - sanitize.go: 商品介紹 HTML made safe for LINE's page (bluemonday,
+//     behind a one-pass check for the HTML it can prove safe);
 //   - feed.go, feed_table.go, preview.go: the catalog files (Google RSS and
 //     text feed, Meta CSV, LINE JSON, the preview page);
 //   - report.go: the run's report, in JSON and Markdown, hints, and how
