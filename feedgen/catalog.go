@@ -56,7 +56,7 @@ type CatalogProduct struct {
 	Row         int
 	Name        string
 	Summary     string // 商品簡述, plain text
-	HTML        string // 商品介紹, as the merchant wrote it
+	HTML        string // 商品介紹, sanitised for LINE (see sanitizeLineHTML)
 	Description string // plain text for channels that want it
 	Link        string
 	Images      []string // absolute URLs, main image first
@@ -370,12 +370,16 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		Row:         p.Row,
 		Name:        foldSpace(p.Name),
 		Summary:     htmlToText(p.Summary),
-		HTML:        cleanText(p.Description),
 		Brand:       strings.TrimSpace(cleanText(p.Vendor)),
 		ProductType: strings.TrimSpace(cleanText(p.Type)),
 	}
 	if cp.Brand == "" {
 		cp.Brand = strings.TrimSpace(cleanText(cfg.Brand))
+	}
+	var unsafe string
+	if cp.HTML, unsafe = sanitizeLineHTML(cleanText(p.Description)); unsafe != "" {
+		cp.diagnose(Diagnostic{Code: DiagUnsafeHTML, Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
+			"the description had %s or other unsafe HTML, removed from LINE's l_description", unsafe)})
 	}
 	cp.Description = htmlToText(p.Description)
 	if cp.Description == "" {

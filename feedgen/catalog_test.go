@@ -618,3 +618,31 @@ func TestBackorderDate(t *testing.T) {
 		t.Errorf("Validate with backorder_days = 400: %v, want an error naming it", err)
 	}
 }
+
+// TestUnsafeHTMLDiagnostic: LINE gets descriptions without their scripts,
+// and a product that lost something unsafe is flagged with what it lost;
+// formatting dropped by the policy alone is no news.
+func TestUnsafeHTMLDiagnostic(t *testing.T) {
+	tests := map[string]string{
+		`<p style="color:red">紅</p><img src="//cdn.example.com/a.jpg">`: "",
+		`<script>alert(1)</script><p>a</p>`:                             "<script>",
+		`<img src="//cdn.example.com/a.jpg" onerror="alert(1)">`:        "onerror",
+		`<a href="javascript:alert(1)">a</a>`:                           "javascript: URL",
+		`<iframe src="https://evil.example/"></iframe>`:                 "<iframe>",
+	}
+	for desc, lost := range tests {
+		p := mappable()
+		p.Description = desc
+		cp, _, _ := mapProduct(p, testConfig(t))
+		if strings.Contains(cp.HTML, "script") || strings.Contains(cp.HTML, "onerror") || strings.Contains(cp.HTML, `"//`) {
+			t.Errorf("%s: HTML %q", desc, cp.HTML)
+		}
+		i := slices.IndexFunc(cp.Diagnostics, func(d Diagnostic) bool { return d.Code == DiagUnsafeHTML })
+		switch {
+		case lost == "" && i >= 0:
+			t.Errorf("%s: flagged %v", desc, cp.Diagnostics[i])
+		case lost != "" && (i < 0 || !strings.Contains(cp.Diagnostics[i].Message, "had "+lost+" ")):
+			t.Errorf("%s: diagnostics %v, want %s naming %s", desc, cp.Diagnostics, DiagUnsafeHTML, lost)
+		}
+	}
+}

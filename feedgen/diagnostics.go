@@ -21,6 +21,7 @@ const (
 	DiagValueCut           = "value_cut"
 	DiagImageHTTP          = "image_http"
 	DiagUnknownValue       = "unknown_value"
+	DiagUnsafeHTML         = "unsafe_html"
 )
 
 // diagnosticTitles say what each code means and what to do about it, in
@@ -36,6 +37,7 @@ var diagnosticTitles = []struct{ code, title string }{
 	{DiagDescriptionCut, "description over 5,000 characters as plain text: Google takes the first 5,000, Meta 9,999"},
 	{DiagLongDescriptionCut, "description over 60,000 characters of HTML: LINE gets the first 60,000"},
 	{DiagValueCut, "an option, or a size, color, material or pattern, longer than the channels take: cut"},
+	{DiagUnsafeHTML, "descriptions with scripts or other unsafe HTML, which LINE's l_description gets without; check how the page looks, and take them out of 商品介紹"},
 	{DiagImageHTTP, "images at http:// addresses, sent as https://: check that they open so, or the channel cannot fetch them"},
 }
 

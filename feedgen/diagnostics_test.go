@@ -182,7 +182,7 @@ func TestReportListsDiagnosed(t *testing.T) {
 // TestDiagnosticTitles: every code has a title, once, and a row in the
 // README's table.
 func TestDiagnosticTitles(t *testing.T) {
-	codes := []string{DiagNoBrand, DiagVariantsAlike, DiagSharedPage, DiagNoIdentifier, DiagTitleCut, DiagDescriptionCut, DiagLongDescriptionCut, DiagValueCut, DiagImageHTTP, DiagUnknownValue}
+	codes := []string{DiagNoBrand, DiagVariantsAlike, DiagSharedPage, DiagNoIdentifier, DiagTitleCut, DiagDescriptionCut, DiagLongDescriptionCut, DiagValueCut, DiagImageHTTP, DiagUnknownValue, DiagUnsafeHTML}
 	if len(diagnosticTitles) != len(codes) || len(diagnosticOrder) != len(codes) {
 		t.Errorf("%d titles for %d codes", len(diagnosticTitles), len(codes))
 	}

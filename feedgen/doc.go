@@ -13,6 +13,8 @@
 //     category.go: their LINE categories, with ids that stay the same;
 //   - text.go: export text made fit for the feeds: cleaned of what XML
 //     forbids, HTML turned into plain text, white space folded;
+//   - sanitize.go: 商品介紹 HTML made safe for LINE's page (bluemonday,
+//     behind a one-pass check for the HTML it can prove safe);
 //   - feed.go, feed_table.go, category.go, preview.go: the catalog files
 //     (Google RSS and text feed, Meta CSV, LINE JSON and its category
 //     file, the preview page);

@@ -126,6 +126,7 @@ func TestGoldenSample(t *testing.T) {
 			DiagNoBrand:    {Products: 3, Items: 4},
 			DiagSharedPage: {Products: 2, Items: 5},
 			DiagImageHTTP:  {Products: 1, Items: 1},
+			DiagUnsafeHTML: {Products: 1, Items: 1},
 		}}
 	got := Summary{Rows: sum.Rows, Products: sum.Products, Eligible: sum.Eligible, Items: sum.Items,
 		Excluded: sum.Excluded, WarningCount: sum.WarningCount, ExcludedBy: sum.ExcludedBy, Diagnosed: map[string]DiagnosisCount{}}

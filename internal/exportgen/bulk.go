@@ -195,13 +195,24 @@ func (bp *bulkProduct) variantRow(vals []Cell, v, variant int) {
 	vals[46] = "//cdn.example.com/img/" + bp.id + "-2.jpg"
 }
 
+// description is 商品介紹 as CYBERBIZ's editor writes it: images with
+// protocol-relative src, as in every real export, inline styles, and in
+// one product of 150 a script or an inline handler, as some shops' are
+// (5 of 745 products in one export had a script).
 func description(rng *rand.Rand, p int) string {
 	var b strings.Builder
-	b.WriteString("<p>")
+	fmt.Fprintf(&b, `<p style="text-align: center;"><img alt="" src="//cdn.example.com/s/files/ckeditor/%d-1.jpg" style="width: 800px; height: 800px;" /></p>`, p)
+	b.WriteString(`<p><span style="font-size:16px;"><strong>商品特色</strong></span></p><p>`)
 	for i := 0; i < 12+rng.IntN(8); i++ {
 		fmt.Fprintf(&b, "第%d段：舒適好穿的棉質商品，適合日常穿搭 &amp; 送禮。", i)
 	}
-	fmt.Fprintf(&b, "</p><p>型號 %d</p>", p)
+	fmt.Fprintf(&b, `</p><p>型號 %d</p><p><img alt="細節" src="//cdn.example.com/s/files/ckeditor/%d-2.jpg" width="100%%" /></p>`, p, p)
+	switch p % 150 {
+	case 17:
+		b.WriteString(`<script type="text/javascript">var _gaq = _gaq || []; _gaq.push(['_trackEvent', 'product']);</script>`)
+	case 89:
+		fmt.Fprintf(&b, `<p><img src="//cdn.example.com/s/files/ckeditor/%d-3.jpg" onerror="this.style.display='none'" /></p>`, p)
+	}
 	return b.String()
 }
 
