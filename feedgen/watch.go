@@ -370,33 +370,82 @@ func exportIn(ctx context.Context, dir string) (string, error) {
 	if len(exports) == 0 {
 		return "", fmt.Errorf("%w in %s", errNoExport, DisplayPath(dir))
 	}
-	git, _ := exec.LookPath("git")
-	if git != "" && len(exports) > 1 {
-		cmd := exec.CommandContext(ctx, git, "rev-parse", "--is-shallow-repository")
-		cmd.Dir = dir
-		if out, err := cmd.Output(); err == nil && strings.TrimSpace(string(out)) == "true" {
-			// Every file seems committed by the one commit there is.
-			return "", fmt.Errorf("%w: %s holds %d exports and its checkout is shallow, so which was committed last is not known: give actions/checkout fetch-depth: 0 and filter: blob:none, or name the export",
-				errShallowExports, DisplayPath(dir), len(exports))
-		}
+	if len(exports) == 1 {
+		return exports[0].path, nil
 	}
-	best, bestAt := "", time.Time{}
-	for _, e := range exports { // newest first: a tie keeps the newer file
-		at := e.mod
-		if git != "" {
-			cmd := exec.CommandContext(ctx, git, "log", "-1", "--format=%ct", "--", filepath.Base(e.path))
-			cmd.Dir = dir
-			if out, err := cmd.Output(); err == nil {
-				if sec, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil {
-					at = time.Unix(sec, 0)
-				}
+	git, inRepo, err := gitWorkTree(ctx, dir)
+	if err != nil {
+		return "", err
+	}
+	if !inRepo {
+		return exports[0].path, nil
+	}
+	if out, err := git("rev-parse", "--is-shallow-repository"); err != nil {
+		return "", err
+	} else if out == "true" {
+		// Every file seems committed by the one commit there is.
+		return "", fmt.Errorf("%w: %s holds %d exports and its checkout is shallow, so which was committed last is not known: give actions/checkout fetch-depth: 0 and filter: blob:none, or name the export",
+			errShallowExports, DisplayPath(dir), len(exports))
+	}
+	type candidate struct {
+		path      string
+		at        time.Time
+		committed bool
+	}
+	var best, tie candidate
+	for _, e := range exports { // newest first
+		c := candidate{path: e.path, at: e.mod}
+		out, err := git("log", "-1", "--format=%ct", "--", filepath.Base(e.path))
+		if err != nil {
+			return "", err
+		}
+		if out != "" { // an uncommitted export keeps its time of change
+			sec, err := strconv.ParseInt(out, 10, 64)
+			if err != nil {
+				return "", fmt.Errorf("read the commit time of %s: git log printed %q", DisplayPath(e.path), out)
 			}
+			c.at, c.committed = time.Unix(sec, 0), true
 		}
-		if best == "" || at.After(bestAt) {
-			best, bestAt = e.path, at
+		switch {
+		case best.path == "" || c.at.After(best.at):
+			best, tie = c, candidate{}
+		case c.at.Equal(best.at) && c.committed && best.committed && tie.path == "":
+			tie = c
 		}
 	}
-	return best, nil
+	if tie.path != "" {
+		return "", fmt.Errorf("%w: %s and %s in %s were committed at the same time: delete the older export or name the one to read",
+			errShallowExports, filepath.Base(best.path), filepath.Base(tie.path), DisplayPath(dir))
+	}
+	return best.path, nil
+}
+
+// gitWorkTree reports whether dir is inside a git work tree, and returns a
+// function that runs git there. A folder git refuses to read (one owned by
+// another user, a broken repository) is an error, not a folder without
+// history: reading the wrong export without a word is worse than stopping.
+func gitWorkTree(ctx context.Context, dir string) (git func(args ...string) (string, error), inRepo bool, err error) {
+	bin, err := exec.LookPath("git")
+	if err != nil {
+		return nil, false, nil
+	}
+	g := &gitRepo{git: bin, dir: dir, env: gitEnv(os.Environ()), logger: slog.New(slog.DiscardHandler)}
+	git = func(args ...string) (string, error) {
+		// Literal pathspecs: an export named 商品[1].xlsx is a name, not a glob.
+		out, err := g.run(ctx, []string{"GIT_LITERAL_PATHSPECS=1"}, nil, args...)
+		if err != nil {
+			return "", fmt.Errorf("find the export committed last in %s: %w", DisplayPath(dir), err)
+		}
+		return out, nil
+	}
+	if _, err := git("rev-parse", "--is-inside-work-tree"); err != nil {
+		var gerr *gitError
+		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "not a git repository") {
+			return git, false, nil
+		}
+		return nil, false, err
+	}
+	return git, true, nil
 }
 
 func (a fileStamp) same(b fileStamp) bool {

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -401,5 +403,63 @@ func TestExportInFolder(t *testing.T) {
 	}
 	if got, err := exportIn(t.Context(), plain); err != nil || filepath.Base(got) != "a.xlsx" {
 		t.Errorf("exportIn outside git = %q, %v; want the newest, a.xlsx", got, err)
+	}
+}
+
+// TestExportInFolderNames: an export's name is a name, not a pathspec
+// pattern (商品[1].xlsx would match 商品1.xlsx), and two exports committed
+// together leave no way to tell which is newer.
+func TestExportInFolderNames(t *testing.T) {
+	isolateGit(t)
+	repo := tempdir.New(t)
+	runGit(t, repo, "init", "-q")
+	commit := func(date string, names ...string) {
+		for _, name := range names {
+			writeFile(t, filepath.Join(repo, name), []byte(date))
+		}
+		runGit(t, repo, "add", ".")
+		t.Setenv("GIT_COMMITTER_DATE", date)
+		runGit(t, repo, "commit", "-q", "-m", date, "--date", date)
+	}
+	commit("2026-11-01T10:00:00+08:00", "商品[1].xlsx")
+	commit("2026-12-01T10:00:00+08:00", "商品1.xlsx")
+	// On disk the older one is newer, so only its commit can tell.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(repo, "商品[1].xlsx"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := exportIn(t.Context(), repo); err != nil || filepath.Base(got) != "商品1.xlsx" {
+		t.Errorf("exportIn = %q, %v; want 商品1.xlsx, committed last", got, err)
+	}
+
+	commit("2026-12-02T10:00:00+08:00", "a.xlsx", "b.xlsx")
+	if _, err := exportIn(t.Context(), repo); !errors.Is(err, errShallowExports) || !strings.Contains(err.Error(), "same time") {
+		t.Errorf("exportIn with two exports in the newest commit = %v, want it to refuse to guess", err)
+	}
+}
+
+// TestExportInFolderGitRefuses: a repository git will not read is an
+// error naming git's reason, never a silent fall back to times of change.
+func TestExportInFolderGitRefuses(t *testing.T) {
+	if runtime.GOOS == "windows" || os.Getuid() != 0 {
+		t.Skip("needs root to give the repository to another user")
+	}
+	isolateGit(t)
+	repo := tempdir.New(t)
+	runGit(t, repo, "init", "-q")
+	writeFile(t, filepath.Join(repo, "a.xlsx"), []byte("x"))
+	writeFile(t, filepath.Join(repo, "b.xlsx"), []byte("x"))
+	runGit(t, repo, "add", ".")
+	runGit(t, repo, "commit", "-q", "-m", "exports")
+	if err := filepath.WalkDir(repo, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, 65534, 65534)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exportIn(t.Context(), repo); err == nil || !strings.Contains(err.Error(), "dubious ownership") {
+		t.Errorf("exportIn in a repository owned by another user = %v, want git's refusal", err)
 	}
 }
