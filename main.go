@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -403,6 +404,14 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 			return fail(stderr, err, exitFailed)
 		}
 		cf.config = abs
+		// A service has no stderr: what stops it before its config names
+		// the log goes to the log the config would name by default.
+		defaults := feedgen.DefaultConfig()
+		early, err := openLog(defaults.DaemonLog())
+		if err == nil {
+			defer early.Close()
+			stderr = early
+		}
 	}
 	cfg, _, err := cf.load()
 	if err != nil {
@@ -426,7 +435,7 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	// io.MultiWriter before the file.
 	logTo := io.MultiWriter(logFile, stderr)
 	if *underManager {
-		logTo = logFile
+		logTo, stderr = logFile, logFile
 	}
 	log := newLogger(logTo, slog.LevelInfo)
 	hangup := make(chan os.Signal, 1)
@@ -441,7 +450,7 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 		return err
 	}
 	if *underManager {
-		s, err := svc.New("", cf.config, serve)
+		s, err := svc.New("", cf.config, nil, serve)
 		if err == nil {
 			err = s.Run()
 		}
@@ -463,6 +472,19 @@ func openLog(path string) (io.WriteCloser, error) {
 		return nil, fmt.Errorf("open log file %s: %w", feedgen.DisplayPath(path), err)
 	}
 	return &lumberjack.Logger{Filename: path, MaxSize: 10, MaxBackups: 5, LocalTime: true}, nil
+}
+
+// serviceEnv is what of this terminal's environment the installed
+// service gets: feedgen's own variables, the secrets above all, which a
+// service would not otherwise see.
+func serviceEnv(environ []string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FEEDGEN_") && v != "" {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 // serviceCommand installs the daemon as a service with its config, and
@@ -497,6 +519,7 @@ func serviceCommand(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	path := *config
+	var env map[string]string
 	if action == "install" {
 		if path == "" {
 			return fail(stderr, errors.New("install needs -config FILE: the service runs feedgen daemon with it"), exitUsage)
@@ -511,11 +534,20 @@ func serviceCommand(args []string, stdout, stderr io.Writer) int {
 		if err := os.Chdir(filepath.Dir(path)); err != nil {
 			return fail(stderr, err, exitFailed)
 		}
-		if _, _, err := cf.load(); err != nil {
+		cfg, _, err := cf.load()
+		if err != nil {
 			return fail(stderr, err, exitUsage)
 		}
+		env = serviceEnv(os.Environ())
+		for _, name := range slices.Sorted(maps.Keys(env)) {
+			fmt.Fprintf(stdout, "feedgen service: the service gets %s from this terminal\n", name)
+		}
+		if cfg.Publish.Repository != "" && env["FEEDGEN_PUBLISH_TOKEN"] == "" && env["FEEDGEN_PUBLISH_SSH_KEY"] == "" {
+			fmt.Fprintf(stderr, "feedgen: warning: the config pushes to %s, but neither FEEDGEN_PUBLISH_TOKEN nor FEEDGEN_PUBLISH_SSH_KEY is set in this terminal: the service does not see your own git credentials, so its pushes may be refused; set the one for your repository (README: \"Setting it up (once)\"), then install again\n",
+				redact.String(cfg.Publish.Repository))
+		}
 	}
-	s, err := svc.New("", path, nil)
+	s, err := svc.New("", path, env, nil)
 	if err != nil {
 		return fail(stderr, err, exitFailed)
 	}

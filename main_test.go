@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -371,5 +372,15 @@ func TestREADMEWorkflowIsTheExample(t *testing.T) {
 	}
 	if !bytes.Contains(readme, append(append([]byte("```yaml\n"), example...), "```\n"...)) {
 		t.Error("the README's copy of examples/github-workflow.yml differs from the file")
+	}
+}
+
+// TestServiceEnv: the service gets feedgen's own variables that are set,
+// and nothing else of the installer's environment.
+func TestServiceEnv(t *testing.T) {
+	got := serviceEnv([]string{"PATH=/bin", "FEEDGEN_PUBLISH_TOKEN=ghp_x=y", "FEEDGEN_REFRESH_TOKEN=", "HOME=/root", "FEEDGEN_LINE_TOKEN=abc"})
+	want := map[string]string{"FEEDGEN_PUBLISH_TOKEN": "ghp_x=y", "FEEDGEN_LINE_TOKEN": "abc"}
+	if !maps.Equal(got, want) {
+		t.Errorf("serviceEnv = %v, want %v", got, want)
 	}
 }

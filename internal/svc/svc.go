@@ -8,9 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,25 +36,46 @@ const stopTimeout = 15 * time.Second
 
 // Service is feedgen's daemon as the manager knows it.
 type Service struct {
-	s   service.Service
-	prg *program
+	s       service.Service
+	prg     *program
+	env     map[string]string
+	envFile string // where the environment goes, when not in the manager's record
 }
 
 // New returns the service that runs exe (empty: this program) as
 // "daemon -service -config config", config an absolute path; "" will do
-// to control or ask about the service installed. run is the daemon
-// itself, for Run: it must return once ctx is done.
-func New(exe, config string, run func(ctx context.Context) error) (*Service, error) {
+// to control or ask about the service installed. env is the environment
+// the service is installed with (its secrets: a service does not see
+// the environment of the terminal it was installed from). run is the
+// daemon itself, for Run: it must return once ctx is done.
+func New(exe, config string, env map[string]string, run func(ctx context.Context) error) (*Service, error) {
 	if config != "" && !filepath.IsAbs(config) {
 		return nil, fmt.Errorf("the config's path %q is not absolute", config)
 	}
 	prg := &program{run: run, exit: func() { os.Exit(1) }}
-	s, err := service.New(prg, Config(exe, config))
-	if err != nil {
+	c := Config(exe, config)
+	s := &Service{prg: prg, env: env}
+	if service.Platform() == "linux-systemd" {
+		// A unit file is readable by every user, and so is what
+		// systemctl show prints of it: the secrets go to the file the
+		// unit reads its environment from, which only root reads.
+		s.envFile = systemdEnvFile
+	} else {
+		// The registry key of a Windows service is readable by the
+		// computer's administrators; a launchd agent's file is in the
+		// merchant's own Library.
+		c.EnvVars = env
+	}
+	var err error
+	if s.s, err = service.New(prg, c); err != nil {
 		return nil, err
 	}
-	return &Service{s: s, prg: prg}, nil
+	return s, nil
 }
+
+// systemdEnvFile is the file kardianos/service's systemd unit names as
+// its EnvironmentFile.
+const systemdEnvFile = "/etc/sysconfig/" + Name
 
 // Config is the manager's record of the service.
 func Config(exe, config string) *service.Config {
@@ -83,10 +108,44 @@ func Config(exe, config string) *service.Config {
 
 // Control installs, uninstalls, starts, stops or restarts the service.
 func (s *Service) Control(action string) error {
+	if s.envFile != "" && action == "install" {
+		if err := writeEnvFile(s.envFile, s.env); err != nil {
+			return fmt.Errorf("service install (%s): %w", service.Platform(), err)
+		}
+	}
 	if err := service.Control(s.s, action); err != nil {
 		return fmt.Errorf("service %s (%s): %w", action, service.Platform(), err)
 	}
+	if s.envFile != "" && action == "uninstall" {
+		if err := os.Remove(s.envFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("service uninstall (%s): %w", service.Platform(), err)
+		}
+	}
 	return nil
+}
+
+// writeEnvFile writes env as a systemd EnvironmentFile that only its
+// owner reads, replacing the one an earlier install left. Values are
+// double-quoted, in which systemd keeps line breaks (a deploy key has
+// them) and undoes backslash escapes.
+func writeEnvFile(path string, env map[string]string) error {
+	var b strings.Builder
+	b.WriteString("# Written by feedgen service install: the secrets feedgen daemon reads.\n")
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		v := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`").Replace(env[k])
+		fmt.Fprintf(&b, "%s=\"%s\"\n", k, v)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	// Written afresh with its mode, not over an older file that may
+	// have another.
+	tmp := path + ".new"
+	os.Remove(tmp)
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // Status says whether the service is installed, and running.
