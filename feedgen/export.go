@@ -828,27 +828,35 @@ func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, be
 // productSheet returns the sheet to read: the configured one, else the
 // first whose header row has the columns feedgen needs, so that an export
 // to which the merchant added a sheet of notes in front still reads. With
-// none, it is the first sheet's error, with the others named.
+// none, it is the error of the sheet that came nearest (fewest columns
+// missing), with the others named; a sheet that cannot be read at all is
+// that error, as a damaged export.
 func productSheet(wb *xlsx.Workbook, cfg Config) (string, error) {
 	names := wb.SheetNames()
 	if cfg.Sheet != "" || len(names) < 2 {
 		return cfg.Sheet, nil
 	}
-	var first error
+	var nearest *ColumnError
+	var nearestSheet string
 	for _, name := range names {
 		rows, err := wb.Rows(name)
 		if err == nil {
 			_, err = readHeader(rows, cfg.Columns, &Export{})
 			rows.Close()
 		}
-		if err == nil {
+		var cerr *ColumnError
+		switch {
+		case err == nil:
 			return name, nil
-		}
-		if first == nil {
-			first = fmt.Errorf("sheet 「%s」: %w", name, err)
+		case !errors.As(err, &cerr):
+			return "", fmt.Errorf("sheet 「%s」: %w", name, err)
+		case nearest == nil || len(cerr.Missing) < len(nearest.Missing):
+			nearest, nearestSheet = cerr, name
 		}
 	}
-	return "", fmt.Errorf("%w; no other sheet (%s) has them either: set sheet in the config to the products' sheet", first, quoteAll(names[1:]))
+	others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == nearestSheet })
+	return "", fmt.Errorf("sheet 「%s」: %w; no other sheet (%s) has them either: set sheet in the config to the products' sheet",
+		nearestSheet, nearest, quoteAll(others))
 }
 
 // idSet is the set of product ids handed on by scanInOrder, by a 64-bit

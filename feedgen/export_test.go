@@ -1030,7 +1030,8 @@ func notesFirst(t *testing.T) []byte {
 // TestProductSheetIsFound: with no sheet configured, the products are
 // read from the first sheet whose headers match, wherever it is, and the
 // summary names it; a configured sheet is read as it is; with no sheet of
-// products, the error names the first sheet and the others.
+// products, the error is that of the sheet nearest to one (the products'
+// sheet with a column renamed, not the notes in front), naming the others.
 func TestProductSheetIsFound(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.ShopURL = testShop
@@ -1052,8 +1053,8 @@ func TestProductSheetIsFound(t *testing.T) {
 	cfg.Sheet = ""
 	cfg.Columns.ProductID = "商品編號"
 	_, err = ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg)
-	if !errors.As(err, new(*ColumnError)) || !strings.HasPrefix(err.Error(), "sheet 「12月直播」: missing column 「商品編號」") ||
-		!strings.Contains(err.Error(), "no other sheet (「商品」, 「備註」) has them either") {
+	if !errors.As(err, new(*ColumnError)) || !strings.HasPrefix(err.Error(), "sheet 「商品」: missing column 「商品編號」 (") ||
+		!strings.Contains(err.Error(), "no other sheet (「12月直播」, 「備註」) has them either") {
 		t.Errorf("no sheet of products: %v", err)
 	}
 }
