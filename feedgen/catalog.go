@@ -437,12 +437,15 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		invalid(cols.Images, p.Row, "", fmt.Sprintf("missing image_link (no usable URL in the %s columns)", cols.Images))
 	}
 	multi := len(p.Variants) > 1
-	optionCut := false
 	var (
-		unmapped []string // option names that are no attribute, for the diagnostic
-		unread   []Option // age groups and genders not in Google's words
+		unmapped   []string // option names that are no attribute, for the diagnostic
+		unread     []Option // age groups and genders not in Google's words
+		unreadIDs  []string // the items with them
+		cutIDs     []string // items with an option cut
+		itemUnread []Option
 	)
 	for i, v := range p.Variants {
+		optionCut, itemUnread := false, itemUnread[:0]
 		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), GTIN: strings.TrimSpace(cleanText(v.GTIN)), MPN: strings.TrimSpace(cleanText(v.MPN)), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
 		// No channel takes an option, or a title, longer than a title:
 		// cut here, a variant of megabytes of options is not carried into
@@ -471,8 +474,8 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 			switch {
 			case !attr && multi && !slices.Contains(unmapped, o.Name):
 				unmapped = append(unmapped, o.Name)
-			case attr && !known && len(unread) < 5 && !slices.Contains(unread, o):
-				unread = append(unread, o)
+			case attr && !known:
+				itemUnread = append(itemUnread, o)
 			}
 		}
 		if multi {
@@ -510,13 +513,25 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 			it.Price, it.SalePrice = formatMoney(list), formatMoney(price)
 		}
 		cp.Items = append(cp.Items, it)
+		// A variant left out for its price is no item a channel sees.
+		if optionCut {
+			cutIDs = append(cutIDs, it.ID)
+		}
+		if len(itemUnread) > 0 {
+			unreadIDs = append(unreadIDs, it.ID)
+			for _, o := range itemUnread {
+				if len(unread) < 5 && !slices.Contains(unread, o) {
+					unread = append(unread, o)
+				}
+			}
+		}
 	}
 	if len(unread) > 0 {
 		vals := make([]string, len(unread))
 		for i, o := range unread {
 			vals[i] = o.Name + " 「" + o.Value + "」"
 		}
-		cp.diagnose(Diagnostic{Code: DiagUnknownValue, Row: p.Row, Message: fmt.Sprintf(
+		cp.diagnose(Diagnostic{Code: DiagUnknownValue, Items: unreadIDs, Row: p.Row, Message: fmt.Sprintf(
 			"%s: not an age group or gender Google knows, so it stays in the title only", strings.Join(vals, ", "))})
 	}
 	var categoryCut bool
@@ -524,11 +539,11 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
 			"product %s: its categories (%s, %s) are cut for LINE to %d, each of at most %d levels of %d characters", p.ID, cols.Type, cols.Groups, maxProductCategories, maxCategoryDepth, maxCategoryTitle)})
 	}
-	if optionCut {
-		cp.diagnose(Diagnostic{Code: DiagValueCut, Row: p.Row, Message: fmt.Sprintf(
+	if len(cutIDs) > 0 {
+		cp.diagnose(Diagnostic{Code: DiagValueCut, Items: cutIDs, Row: p.Row, Message: fmt.Sprintf(
 			"an option name or value is over %d characters; the channels get the first %d", metaLimits.title, metaLimits.title)})
-	} else if longAttribute(cp.Items) {
-		cp.diagnose(Diagnostic{Code: DiagValueCut, Row: p.Row, Message: fmt.Sprintf(
+	} else if long := longAttribute(cp.Items); len(long) > 0 {
+		cp.diagnose(Diagnostic{Code: DiagValueCut, Items: long, Row: p.Row, Message: fmt.Sprintf(
 			"a size, color or pattern is over %d characters, or a material over %d; Google and Meta get the first %d and %d", googleLimits.attribute, googleLimits.material, googleLimits.attribute, googleLimits.material)})
 	}
 	if len(cp.Items) == 0 && priceErr != nil {
@@ -633,14 +648,14 @@ func isHTTP(s string) bool {
 
 // longAttribute reports whether an item's size, color, material or
 // pattern, the option values joined, is longer than Google and Meta take.
-func longAttribute(items []Item) bool {
+func longAttribute(items []Item) (ids []string) {
 	for i := range items {
 		it := &items[i]
 		if max(runeCount(it.Size), runeCount(it.Color), runeCount(it.Pattern)) > googleLimits.attribute || runeCount(it.Material) > googleLimits.material {
-			return true
+			ids = append(ids, it.ID)
 		}
 	}
-	return false
+	return ids
 }
 
 func isAbsoluteHTTP(s string) bool {

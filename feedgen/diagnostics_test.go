@@ -46,7 +46,7 @@ func TestDiagnostics(t *testing.T) {
 		{"no identifier column", branded(mappable(Variant{ID: "5001", Row: 2, Price: "100"})), nil, map[string][]string{}, ""},
 		{"an MPN is an identifier", branded(mappable(Variant{ID: "5001", Row: 2, Price: "100", MPN: "X-1"})), mapGTIN, map[string][]string{}, ""},
 		{"a title over 150 with the options", branded(mappable(color("5001", strings.Repeat("紅", 149)), color("5002", "藍"))), nil,
-			map[string][]string{DiagTitleCut: {"5001"}, DiagValueCut: nil}, "Google gets the first 150"},
+			map[string][]string{DiagTitleCut: {"5001"}, DiagValueCut: {"5001"}}, "Google gets the first 150"},
 		{"a long description", func() *Product {
 			p := branded(mappable(color("5001", "紅")))
 			p.Description = strings.Repeat("好", 5001)
@@ -59,10 +59,13 @@ func TestDiagnostics(t *testing.T) {
 			return p
 		}(), nil, map[string][]string{DiagLongDescriptionCut: nil}, "63000 characters of HTML"},
 		{"an option over 200", branded(mappable(color("5001", strings.Repeat("紅", 201)))), nil,
-			map[string][]string{DiagValueCut: nil}, "over 200 characters"},
+			map[string][]string{DiagValueCut: {"5001"}}, "over 200 characters"},
+		// A variant left out for its price is no item a channel flags.
+		{"an option over 200 on a variant left out", branded(mappable(Variant{ID: "5001", Row: 2, Price: "免費", GTIN: "1", Options: []Option{{"顏色", strings.Repeat("紅", 201)}}}, color("5002", "藍"))), nil,
+			map[string][]string{}, ""},
 		{"told apart by gender", branded(mappable(Variant{ID: "5001", Row: 2, Price: "100", GTIN: "1", Options: []Option{{"性別", "男款"}}}, Variant{ID: "5002", Row: 3, Price: "100", GTIN: "2", Options: []Option{{"性別", "女款"}}})), nil, map[string][]string{}, ""},
 		{"a gender Google has no word for", branded(mappable(Variant{ID: "5001", Row: 2, Price: "100", GTIN: "1", Options: []Option{{"性別", "男款"}}}, Variant{ID: "5002", Row: 3, Price: "100", GTIN: "2", Options: []Option{{"性別", "情侶款"}}})), nil,
-			map[string][]string{DiagUnknownValue: nil}, "性別 「情侶款」: not an age group or gender"},
+			map[string][]string{DiagUnknownValue: {"5002"}}, "性別 「情侶款」: not an age group or gender"},
 		{"images at http", func() *Product {
 			p := branded(mappable(color("5001", "紅")))
 			p.Images = []string{"HTTP://cdn.example.com/1.jpg", "//cdn.example.com/2.jpg", "http://cdn.example.com/3.jpg"}
