@@ -198,28 +198,32 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	s = chineseDate(strings.NewReplacer("上午", "AM", "下午", "PM").Replace(s))
+	// 上午/下午 as Excel writes them, or typed without spaces around.
+	text := strings.Join(strings.Fields(strings.NewReplacer("上午", " AM ", "下午", " PM ").Replace(s)), " ")
+	text = chineseDate(text)
 	for _, layout := range shopTimeLayouts {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+		if t, err := time.ParseInLocation(layout, text, loc); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("unrecognised date %q", s)
+	return time.Time{}, fmt.Errorf("unrecognised date %q; write it like 2026/12/31, 2026-12-31 14:00 or 民國115/12/31", s)
 }
 
 // chineseDate rewrites the dates merchants type in Taiwan as 2006/1/2:
 // 2026年11月1日, 2026.11.1, and 民國 years, 115/11/01 or 民國115年11月1日
-// (民國 1 is 1912).
+// (民國 1 is 1912). A year of three digits is 民國 (100 is 2011); one of
+// one or two only after 民國: 26/12/31 may mean 2026 as well as 民國 26
+// (1937), so it is left to fail as a date rather than read as either.
 func chineseDate(s string) string {
-	s = strings.TrimSpace(strings.TrimPrefix(s, "民國"))
+	s, roc := strings.CutPrefix(strings.TrimSpace(s), "民國")
+	s = strings.TrimSpace(s)
 	date, clock, _ := strings.Cut(strings.Replace(s, "日", " ", 1), " ")
 	date = strings.NewReplacer("年", "/", "月", "/", ".", "/").Replace(date)
 	parts := strings.Split(date, "/")
 	if len(parts) != 3 {
 		return s
 	}
-	// A year of one to three digits is 民國: no shop sells before 1912.
-	if y, err := strconv.Atoi(parts[0]); err == nil && len(parts[0]) <= 3 && y > 0 {
+	if y, err := strconv.Atoi(parts[0]); err == nil && y > 0 && (len(parts[0]) == 3 || roc && len(parts[0]) < 3) {
 		parts[0] = strconv.Itoa(y + 1911)
 	}
 	date = strings.Join(parts, "/")

@@ -333,6 +333,9 @@ func TestEligibilityParseShopTime(t *testing.T) {
 		{"Excel zh-TW text, afternoon", "2024/11/20 下午 02:00:00", false, at(2024, 11, 20, 14, 0, 0)},
 		{"Excel zh-TW text, morning", "2024/11/20 上午 9:30", false, at(2024, 11, 20, 9, 30, 0)},
 		{"Excel zh-TW text, noon", "2024/11/20 下午 12:00:00", false, at(2024, 11, 20, 12, 0, 0)},
+		{"下午 typed without spaces", "2024/11/20下午2:00", false, at(2024, 11, 20, 14, 0, 0)},
+		{"上午 typed after 日", "2026年11月1日上午9:30", false, at(2026, 11, 1, 9, 30, 0)},
+		{"民國 with a two-digit year", "民國99/12/31", false, at(2010, 12, 31, 0, 0, 0)},
 		{"RFC 3339 keeps its own offset", "2026-11-25T02:00:00Z", false, at(2026, 11, 25, 10, 0, 0)},
 		{"RFC 3339 with offset", "2026-11-25T10:00:00+08:00", false, at(2026, 11, 25, 10, 0, 0)},
 		{"Excel serial, 1900 system", "46000", false, at(2025, 12, 9, 0, 0, 0)},
@@ -364,10 +367,13 @@ func TestEligibilityParseShopTime(t *testing.T) {
 		}
 	})
 
-	for _, in := range []string{"tomorrow", "2026/13/01", "2026-11-25 25:00", "25/11/2026", "0", "-1", "NaN", "Inf", "-Inf", "1e300", "99999999", "2026年13月1日", "115/02/30", "1/2/2026", "民國", "年月日"} {
+	for _, in := range []string{"tomorrow", "2026/13/01", "2026-11-25 25:00", "25/11/2026", "0", "-1", "NaN", "Inf", "-Inf", "1e300", "99999999", "2026年13月1日", "115/02/30", "1/2/2026", "民國", "年月日",
+		"26/12/31", "26.12.31"} { // 2026 or 民國 26 (1937)? Neither is a guess worth making
 		t.Run("rejects "+in, func(t *testing.T) {
 			if got, err := parseShopTime(in, loc, false); err == nil {
 				t.Errorf("parseShopTime(%q) = %v, want an error", in, got)
+			} else if !strings.Contains(err.Error(), strconv.Quote(in)) {
+				t.Errorf("parseShopTime(%q) error %q does not quote what was typed", in, err)
 			}
 		})
 	}
