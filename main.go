@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"feedgen/feedgen"
+	"feedgen/internal/msg"
 	"feedgen/internal/redact"
 	"feedgen/internal/svc"
 	"feedgen/internal/textlog"
@@ -58,7 +59,7 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `feedgen turns a CYBERBIZ product export (.xlsx) into the product catalog
+var usage = msg.N(`feedgen turns a CYBERBIZ product export (.xlsx) into the product catalog
 that LINE live shopping, LINE購物, Google Merchant Center and Meta fetch.
 
 Usage:
@@ -75,62 +76,91 @@ Run "feedgen <command> -h" for the flags of a command.
 
 Exit codes: 0 done; 1 the run failed and the published catalog was left as
 it was; 2 usage or configuration error.
-`
+`)
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	l := argLang(args)
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, l.T(usage))
 		return exitUsage
 	}
 	switch args[0] {
 	case "run":
-		return runCommand(ctx, args[1:], stdout, stderr)
+		return runCommand(ctx, l, args[1:], stdout, stderr)
 	case "explain":
-		return explainCommand(ctx, args[1:], stdout, stderr)
+		return explainCommand(ctx, l, args[1:], stdout, stderr)
 	case "daemon":
-		return daemonCommand(ctx, args[1:], stderr)
+		return daemonCommand(ctx, l, args[1:], stderr)
 	case "service":
-		return serviceCommand(args[1:], stdout, stderr)
+		return serviceCommand(l, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "feedgen", buildVersion())
 		return exitOK
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, l.T(usage))
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "feedgen: error: unknown command %q\n\n%s", args[0], usage)
+		l.Fprintf(stderr, "feedgen: error: unknown command %q\n\n", args[0])
+		fmt.Fprint(stderr, l.T(usage))
 		return exitUsage
 	}
 }
 
+// argLang is the language of the command line's messages, before the
+// config is read: -lang's, else the system's. The config's lang applies
+// once it is read (see load).
+func argLang(args []string) msg.Lang {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if a == "--" || !strings.HasPrefix(a, "-") || name != "lang" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if l, err := msg.Parse(value); err == nil {
+			return l
+		}
+		break
+	}
+	return msg.System()
+}
+
 // commonFlags are the flags shared by the commands that read an export.
 type commonFlags struct {
-	config, export, out, report, shopURL, at, maxDrop, publishBranch, publishRepository string
+	config, export, out, report, shopURL, at, maxDrop, publishBranch, publishRepository, lang string
 }
 
 // register adds the flags; output adds those that only matter when the
 // catalog is written.
-func (c *commonFlags) register(fs *flag.FlagSet, output bool) {
-	fs.StringVar(&c.config, "config", "", "TOML config `file` (default: built-in settings for a CYBERBIZ export)")
-	fs.StringVar(&c.export, "export", "", "product export .xlsx `file` (overrides export in the config)")
-	fs.StringVar(&c.shopURL, "shop-url", "", "shop base `URL`, e.g. https://shop.example.com; product links are built from it")
-	fs.StringVar(&c.at, "at", "", "evaluate 已上架 as of `TIME` (RFC 3339, or 2006-01-02 15:04 in the shop's time zone; default now)")
+func (c *commonFlags) register(fs *flag.FlagSet, l msg.Lang, output bool) {
+	fs.StringVar(&c.config, "config", "", l.T("TOML config `file` (default: built-in settings for a CYBERBIZ export)"))
+	fs.StringVar(&c.export, "export", "", l.T("product export .xlsx `file` (overrides export in the config)"))
+	fs.StringVar(&c.shopURL, "shop-url", "", l.T("shop base `URL`, e.g. https://shop.example.com; product links are built from it"))
+	fs.StringVar(&c.at, "at", "", l.T("evaluate 已上架 as of `TIME` (RFC 3339, or 2006-01-02 15:04 in the shop's time zone; default now)"))
+	fs.StringVar(&c.lang, "lang", "", l.T("`language` of the messages: zh-TW (繁體中文) or en (default: lang in the config, else the system's)"))
 	if output {
-		fs.StringVar(&c.out, "out", "", "public output `folder` for the catalog files (default \"public\")")
-		fs.StringVar(&c.report, "report", "", "private `folder` for the run's report and the preview with the excluded products (default \"report\")")
-		fs.StringVar(&c.maxDrop, "max-drop", "", "refuse to publish a catalog that lost more than this share of the published items, e.g. 50% or 0.5 (default 50%)")
-		fs.StringVar(&c.publishBranch, "publish-branch", "", "also commit the catalog onto `branch` (e.g. gh-pages) of the git repository here, and push it")
-		fs.StringVar(&c.publishRepository, "publish-repository", "", "push the branch to this other repository (`URL` or path) instead of the remote; FEEDGEN_PUBLISH_TOKEN authenticates an https one, FEEDGEN_PUBLISH_SSH_KEY (a deploy key) an ssh one")
+		fs.StringVar(&c.out, "out", "", l.T("public output `folder` for the catalog files (default \"public\")"))
+		fs.StringVar(&c.report, "report", "", l.T("private `folder` for the run's report and the preview with the excluded products (default \"report\")"))
+		fs.StringVar(&c.maxDrop, "max-drop", "", l.T("refuse to publish a catalog that lost more than this share of the published items, e.g. 50%% or 0.5 (default 50%%)"))
+		fs.StringVar(&c.publishBranch, "publish-branch", "", l.T("also commit the catalog onto `branch` (e.g. gh-pages) of the git repository here, and push it"))
+		fs.StringVar(&c.publishRepository, "publish-repository", "", l.T("push the branch to this other repository (`URL` or path) instead of the remote; FEEDGEN_PUBLISH_TOKEN authenticates an https one, FEEDGEN_PUBLISH_SSH_KEY (a deploy key) an ssh one"))
 	}
 }
 
 // load builds the configuration: defaults, then the config file, then flags.
 func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 	cfg := feedgen.DefaultConfig()
+	var err error
+	if cfg.Language, err = msg.Resolve(c.lang, ""); err != nil {
+		return cfg, time.Time{}, err
+	}
 	if c.config != "" {
-		var err error
 		if cfg, err = feedgen.LoadConfig(c.config, cfg); err != nil {
 			return cfg, time.Time{}, err
+		}
+		if cfg.Language, err = msg.Resolve(c.lang, cfg.Lang); err != nil {
+			return cfg, time.Time{}, msg.Errorf("config %s: %w", feedgen.DisplayPath(c.config), &feedgen.ConfigError{Key: "lang", Err: err})
 		}
 	}
 	for _, o := range []struct {
@@ -147,7 +177,7 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 	if c.maxDrop != "" {
 		f, err := feedgen.ParseFraction(c.maxDrop)
 		if err != nil {
-			return cfg, time.Time{}, fmt.Errorf("-max-drop: %w", err)
+			return cfg, time.Time{}, msg.Errorf("%s: %w", "-max-drop", err)
 		}
 		cfg.MaxDrop = f
 	}
@@ -156,47 +186,48 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 	cfg.Publish.Token = os.Getenv("FEEDGEN_PUBLISH_TOKEN")
 	cfg.Publish.SSHKey = os.Getenv("FEEDGEN_PUBLISH_SSH_KEY")
 	if err := cfg.Validate(); err != nil {
-		return cfg, time.Time{}, fmt.Errorf("config: %w", err)
+		return cfg, time.Time{}, msg.Errorf("config: %w", err)
 	}
 	if cfg.Export == "" {
-		return cfg, time.Time{}, errors.New("no export given: use -export FILE, or set export in the config")
+		return cfg, time.Time{}, msg.New("no export given: use -export FILE, or set export in the config")
 	}
 	var at time.Time
 	if c.at != "" {
 		var err error
 		if at, err = feedgen.ParseTime(c.at, cfg.Location()); err != nil {
-			return cfg, time.Time{}, fmt.Errorf("-at: %w", err)
+			return cfg, time.Time{}, msg.Errorf("%s: %w", "-at", err)
 		}
 	}
 	if cfg.ShopURL == "" {
 		// Without it no handle makes a link: every product would be left
 		// out as invalid, one by one, with nothing saying why.
-		return cfg, time.Time{}, fmt.Errorf("config: %w", &feedgen.ConfigError{Key: "shop_url", Err: errors.New(
+		return cfg, time.Time{}, msg.Errorf("config: %w", &feedgen.ConfigError{Key: "shop_url", Err: msg.New(
 			"is not set: give your shop's address, as your browser shows it on the shop's home page (such as https://your-shop.cyberbiz.co), with -shop-url or shop_url in the config")})
 	}
 	return cfg, at, nil
 }
 
-func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCommand(ctx context.Context, l msg.Lang, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("feedgen run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf commonFlags
-	cf.register(fs, true)
-	force := fs.Bool("force", false, "publish even when the safety guard refuses (empty catalog, or a drop over max-drop)")
-	summary := fs.String("summary", "", "also write the run's summary as Markdown to `file`")
-	verbose := fs.Bool("v", false, "log progress")
+	cf.register(fs, l, true)
+	force := fs.Bool("force", false, l.T("publish even when the safety guard refuses (empty catalog, or a drop over max-drop)"))
+	summary := fs.String("summary", "", l.T("also write the run's summary as Markdown to `file`"))
+	verbose := fs.Bool("v", false, l.T("log progress"))
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: feedgen run [flags]\n\nRead the export, apply the eligibility rules, and replace the catalog files\natomically. Flags override the config file. Inside GitHub Actions it also sets\nthe step's outputs, writes the job summary, and annotates errors and warnings.\n\nFlags:\n")
+		l.Fprintf(stderr, "Usage: feedgen run [flags]\n\nRead the export, apply the eligibility rules, and replace the catalog files\natomically. Flags override the config file. Inside GitHub Actions it also sets\nthe step's outputs, writes the job summary, and annotates errors and warnings.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := parseFlags(l, fs, args); done {
 		return code
 	}
 	gh := feedgen.GitHubActionsFromEnv(os.Getenv, stdout)
 	cfg, at, err := cf.load()
+	l = cfg.Language
 	if err != nil {
 		gh.ReportRun(cf.config, &cfg, nil, err)
-		return fail(stderr, err, exitUsage)
+		return fail(l, stderr, err, exitUsage)
 	}
 	if gh != nil {
 		gh.DefaultAuthor(&cfg.Publish, os.Getenv)
@@ -208,7 +239,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	opts := feedgen.RunOptions{At: at, Force: *force, DetectChange: gh != nil, Logger: newLogger(stderr, level)}
 	sum, err := feedgen.Run(ctx, cfg, opts)
 	if sum != nil {
-		printSummary(stderr, sum)
+		printSummary(l, stderr, sum)
 		if *summary != "" {
 			if werr := writeMarkdown(*summary, sum); werr != nil {
 				err = errors.Join(err, werr)
@@ -217,31 +248,31 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	gh.ReportRun(cf.config, &cfg, sum, err)
 	if err != nil {
-		return fail(stderr, err, exitFailed)
+		return fail(l, stderr, err, exitFailed)
 	}
-	fmt.Fprintf(stderr, "feedgen: the report, for you alone (never published): %s\n", feedgen.DisplayPath(filepath.Join(cfg.Report, "report.json")))
+	l.Fprintf(stderr, "feedgen: the report, for you alone (never published): %s\n", feedgen.DisplayPath(filepath.Join(cfg.Report, "report.json")))
 	return exitOK
 }
 
 func writeMarkdown(path string, sum *feedgen.Summary) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("write summary %s: %w", feedgen.DisplayPath(path), err)
+		return msg.Errorf("write summary %s: %w", feedgen.DisplayPath(path), err)
 	}
 	if err := sum.WriteMarkdown(f, true); err != nil {
 		f.Close()
-		return fmt.Errorf("write summary %s: %w", feedgen.DisplayPath(path), err)
+		return msg.Errorf("write summary %s: %w", feedgen.DisplayPath(path), err)
 	}
 	return f.Close()
 }
 
-func explainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func explainCommand(ctx context.Context, l msg.Lang, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("feedgen explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf commonFlags
-	cf.register(fs, false)
+	cf.register(fs, l, false)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: feedgen explain [flags] ID...\n\nSay for each product id (PID, column A 「商品 id」) whether it is in the catalog,\nand if not, every reason, with the cell and its row. Exit 0 when every id was\nfound in the export, 1 otherwise.\n\nFlags:\n")
+		l.Fprintf(stderr, "Usage: feedgen explain [flags] ID...\n\nSay for each product id (PID, column A 「商品 id」) whether it is in the catalog,\nand if not, every reason, with the cell and its row. Exit 0 when every id was\nfound in the export, 1 otherwise.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -251,22 +282,23 @@ func explainCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitUsage
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "feedgen: error: name at least one product id, e.g. feedgen explain -export 商品匯出.xlsx 1000123")
+		l.Fprintf(stderr, "feedgen: error: name at least one product id, e.g. feedgen explain -export 商品匯出.xlsx 1000123\n")
 		return exitUsage
 	}
 	cfg, at, err := cf.load()
+	l = cfg.Language
 	if err != nil {
-		return fail(stderr, err, exitUsage)
+		return fail(l, stderr, err, exitUsage)
 	}
 	if at.IsZero() {
 		at = time.Now()
 	}
 	exps, ex, err := feedgen.Explain(ctx, cfg, at, fs.Args())
 	if err != nil {
-		return fail(stderr, err, exitFailed)
+		return fail(l, stderr, err, exitFailed)
 	}
-	if err := feedgen.WriteExplanations(stdout, exps, cfg.Export, ex.ProductCount); err != nil {
-		return fail(stderr, err, exitFailed)
+	if err := feedgen.WriteExplanations(stdout, l, exps, cfg.Export, ex.ProductCount); err != nil {
+		return fail(l, stderr, err, exitFailed)
 	}
 	for _, e := range exps {
 		if !e.Found {
@@ -278,7 +310,7 @@ func explainCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // parseFlags parses args, treating -h as success and stray arguments as
 // usage errors; done reports that the command should exit with code.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+func parseFlags(l msg.Lang, fs *flag.FlagSet, args []string) (code int, done bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK, true
@@ -286,7 +318,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 		return exitUsage, true
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "feedgen: error: unexpected argument %q (flags go before it? use -export FILE)\n", fs.Arg(0))
+		l.Fprintf(fs.Output(), "feedgen: error: unexpected argument %q (flags go before it? use -export FILE)\n", fs.Arg(0))
 		return exitUsage, true
 	}
 	return 0, false
@@ -298,58 +330,58 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(redact.Handler(textlog.New(w, level)))
 }
 
-func printSummary(w io.Writer, s *feedgen.Summary) {
-	sheet := ""
+func printSummary(l msg.Lang, w io.Writer, s *feedgen.Summary) {
 	if s.Sheet != "" {
-		sheet = ", sheet " + feedgen.DisplayPath(s.Sheet)
+		l.Fprintf(w, "feedgen: read %s, sheet %s: %d rows, %d products\n", feedgen.DisplayPath(s.Export), feedgen.DisplayPath(s.Sheet), s.Rows, s.Products)
+	} else {
+		l.Fprintf(w, "feedgen: read %s: %d rows, %d products\n", feedgen.DisplayPath(s.Export), s.Rows, s.Products)
 	}
-	fmt.Fprintf(w, "feedgen: read %s%s: %d rows, %d products\n", feedgen.DisplayPath(s.Export), sheet, s.Rows, s.Products)
-	var by []string
-	for _, c := range s.ReasonCodes() {
-		by = append(by, fmt.Sprintf("%s %d", c, s.ExcludedBy[c]))
+	if len(s.ExcludedBy) > 0 {
+		var by []string
+		for _, c := range s.ReasonCodes() {
+			by = append(by, l.T("%s %d", feedgen.ReasonLabel(l, c), s.ExcludedBy[c]))
+		}
+		l.Fprintf(w, "feedgen: %d eligible products, %d items; %d excluded (%s)\n", s.Eligible, s.Items, s.Excluded, strings.Join(by, l.T(", ")))
+	} else {
+		l.Fprintf(w, "feedgen: %d eligible products, %d items; %d excluded\n", s.Eligible, s.Items, s.Excluded)
 	}
-	excluded := ""
-	if len(by) > 0 {
-		excluded = " (" + strings.Join(by, ", ") + ")"
-	}
-	fmt.Fprintf(w, "feedgen: %d eligible products, %d items; %d excluded%s\n", s.Eligible, s.Items, s.Excluded, excluded)
 	if s.WarningCount > 0 {
-		fmt.Fprintf(w, "feedgen: %d warnings:\n", s.WarningCount)
+		l.Fprintf(w, "feedgen: %d warnings:\n", s.WarningCount)
 		const shown = 20
 		for i, warn := range s.Warnings {
 			if i == shown {
-				fmt.Fprintf(w, "  … and %d more\n", s.WarningCount-shown)
+				l.Fprintf(w, "  … and %d more\n", s.WarningCount-shown)
 				break
 			}
-			fmt.Fprintf(w, "  %s\n", warn)
+			fmt.Fprintf(w, "  %s\n", warn.Text(l))
 		}
 	}
 	if len(s.Diagnosed) > 0 {
-		fmt.Fprintf(w, "feedgen: what the channels would flag (the products stay in; each is in the report, and feedgen explain PID says more):\n")
+		l.Fprintf(w, "feedgen: what the channels would flag (the products stay in; each is in the report, and feedgen explain PID says more):\n")
 		for _, c := range s.DiagnosticCodes() {
 			d := s.Diagnosed[c]
 			first := strings.Join(d.First, ", ")
 			if d.Products > len(d.First) {
 				first += ", …"
 			}
-			fmt.Fprintf(w, "  %s: %s (%s): %s\n", c, d.Counts(), first, feedgen.DiagnosticTitle(c))
+			l.Fprintf(w, "  %s: %s (%s): %s\n", c, d.Counts(l), first, feedgen.DiagnosticTitle(l, c))
 		}
 	}
 	if len(s.Feeds) > 0 {
 		files := make([]string, len(s.Feeds))
 		for i, f := range s.Feeds {
-			files[i] = fmt.Sprintf("%s (%d %s)", f.File, f.Items, f.Unit())
+			files[i] = f.Text(l)
 		}
-		fmt.Fprintf(w, "feedgen: wrote %s\n", strings.Join(files, ", "))
+		l.Fprintf(w, "feedgen: wrote %s\n", strings.Join(files, l.T(", ")))
 	}
 }
 
-// fail prints err once, with a hint when one helps, and returns code.
-// fail prints err and its hint, without credentials, and returns code.
-func fail(w io.Writer, err error, code int) int {
-	fmt.Fprintf(w, "feedgen: error: %s\n", redact.String(err.Error()))
-	if h := feedgen.Hint(err); h != "" {
-		fmt.Fprintf(w, "feedgen: hint: %s\n", redact.String(h))
+// fail prints err and its hint, in l and without credentials, and
+// returns code.
+func fail(l msg.Lang, w io.Writer, err error, code int) int {
+	l.Fprintf(w, "feedgen: error: %s\n", redact.String(msg.Text(l, err)))
+	if h := feedgen.Hint(l, err); h != "" {
+		l.Fprintf(w, "feedgen: hint: %s\n", redact.String(h))
 	}
 	return code
 }
@@ -373,35 +405,35 @@ func buildVersion() string {
 	return "(devel)"
 }
 
-func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
+func daemonCommand(ctx context.Context, l msg.Lang, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("feedgen daemon", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf commonFlags
-	cf.register(fs, true)
-	listen := fs.String("listen", "", "serve the catalog, /healthz and POST /refresh over HTTP at `address`, e.g. 127.0.0.1:8080")
-	underManager := fs.Bool(svc.ServiceFlag, false, "run under the service manager, as feedgen service install sets up (paths in the config are then from the config's folder)")
+	cf.register(fs, l, true)
+	listen := fs.String("listen", "", l.T("serve the catalog, /healthz and POST /refresh over HTTP at `address`, e.g. 127.0.0.1:8080"))
+	underManager := fs.Bool(svc.ServiceFlag, false, l.T("run under the service manager, as feedgen service install sets up (paths in the config are then from the config's folder)"))
 	fs.Usage = func() {
-		hangup := " SIGHUP runs at once."
-		if runtime.GOOS == "windows" {
-			hangup = "" // Windows has no SIGHUP
+		l.Fprintf(stderr, "Usage: feedgen daemon [flags]\n\nKeep the catalog up to date until stopped (Ctrl-C, SIGTERM): run at the\nscheduled times (04:45 and 16:45 Asia/Taipei by default), at start when the\ncatalog is missing or older than the last scheduled time, and as soon as a new\nexport is saved. -export may name a folder: the newest .xlsx dropped there\nwins.")
+		if runtime.GOOS != "windows" { // Windows has no SIGHUP
+			l.Fprintf(stderr, " SIGHUP runs at once.")
 		}
-		fmt.Fprint(stderr, "Usage: feedgen daemon [flags]\n\nKeep the catalog up to date until stopped (Ctrl-C, SIGTERM): run at the\nscheduled times (04:45 and 16:45 Asia/Taipei by default), at start when the\ncatalog is missing or older than the last scheduled time, and as soon as a new\nexport is saved. -export may name a folder: the newest .xlsx dropped there\nwins."+hangup+" POST /refresh (with -listen) runs at once. A failed run leaves\nthe last good catalog in place and is retried after 1, 5 and 15 minutes,\nunless the export was refused: then the scheduled runs wait for a new export.\nIt logs to stderr and to a file (log_file; default report/feedgen.log).\n\nFlags:\n")
+		l.Fprintf(stderr, " POST /refresh (with -listen) runs at once. A failed run leaves\nthe last good catalog in place and is retried after 1, 5 and 15 minutes,\nunless the export was refused: then the scheduled runs wait for a new export.\nIt logs to stderr and to a file (log_file; default report/feedgen.log).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := parseFlags(l, fs, args); done {
 		return code
 	}
 	if *underManager {
 		// A Windows service starts in the system folder.
 		if cf.config == "" {
-			return fail(stderr, errors.New("-service needs -config"), exitUsage)
+			return fail(l, stderr, msg.New("-service needs -config"), exitUsage)
 		}
 		abs, err := filepath.Abs(cf.config)
 		if err == nil {
 			err = os.Chdir(filepath.Dir(abs))
 		}
 		if err != nil {
-			return fail(stderr, err, exitFailed)
+			return fail(l, stderr, err, exitFailed)
 		}
 		cf.config = abs
 		// A service has no stderr: what stops it before its config names
@@ -414,11 +446,12 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 	}
 	cfg, _, err := cf.load()
+	l = cfg.Language
 	if err != nil {
-		return fail(stderr, err, exitUsage)
+		return fail(l, stderr, err, exitUsage)
 	}
 	if cf.at != "" {
-		return fail(stderr, errors.New("-at does not apply to the daemon, which always evaluates at the time of each run"), exitUsage)
+		return fail(l, stderr, msg.New("-at does not apply to the daemon, which always evaluates at the time of each run"), exitUsage)
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
@@ -428,7 +461,7 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	logFile, err := openLog(cfg.DaemonLog())
 	if err != nil {
-		return fail(stderr, err, exitFailed)
+		return fail(l, stderr, err, exitFailed)
 	}
 	defer logFile.Close()
 	// A service has no stderr, and a write to it fails, which would stop
@@ -455,12 +488,12 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 			err = s.Run()
 		}
 		if err != nil {
-			return fail(stderr, err, exitFailed)
+			return fail(l, stderr, err, exitFailed)
 		}
 		return exitOK
 	}
 	if err := serve(ctx); err != nil {
-		return fail(stderr, err, exitFailed)
+		return fail(l, stderr, err, exitFailed)
 	}
 	return exitOK
 }
@@ -469,7 +502,7 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 // files, in a folder only its owner reads: the log names products.
 func openLog(path string) (io.WriteCloser, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("open log file %s: %w", feedgen.DisplayPath(path), err)
+		return nil, msg.Errorf("open log file %s: %w", feedgen.DisplayPath(path), err)
 	}
 	return &lumberjack.Logger{Filename: path, MaxSize: 10, MaxBackups: 5, LocalTime: true}, nil
 }
@@ -489,12 +522,12 @@ func serviceEnv(environ []string) map[string]string {
 
 // serviceCommand installs the daemon as a service with its config, and
 // controls it.
-func serviceCommand(args []string, stdout, stderr io.Writer) int {
+func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("feedgen service", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", "", "the daemon's TOML config `file` (required for install)")
+	config := fs.String("config", "", l.T("the daemon's TOML config `file` (required for install)"))
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: feedgen service install|uninstall|start|stop|restart|status -config FILE\n\n"+
+		l.Fprintf(stderr, "Usage: feedgen service install|uninstall|start|stop|restart|status -config FILE\n\n"+
 			"Run feedgen daemon with the config FILE as a service that starts with the\n"+
 			"computer: a Windows service (run this in a terminal opened as administrator),\n"+
 			"a systemd unit (with sudo), or a launchd agent that starts when you log in.\n"+
@@ -503,18 +536,18 @@ func serviceCommand(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if code, done := parseFlags(fs, args); done {
+		if code, done := parseFlags(l, fs, args); done {
 			return code
 		}
 		fs.Usage()
 		return exitUsage
 	}
 	action := args[0]
-	if code, done := parseFlags(fs, args[1:]); done {
+	if code, done := parseFlags(l, fs, args[1:]); done {
 		return code
 	}
 	if action != "status" && !slices.Contains(svc.Actions[:], action) {
-		fmt.Fprintf(stderr, "feedgen: error: unknown service action %q\n", action)
+		l.Fprintf(stderr, "feedgen: error: unknown service action %q\n", action)
 		fs.Usage()
 		return exitUsage
 	}
@@ -522,46 +555,47 @@ func serviceCommand(args []string, stdout, stderr io.Writer) int {
 	var env map[string]string
 	if action == "install" {
 		if path == "" {
-			return fail(stderr, errors.New("install needs -config FILE: the service runs feedgen daemon with it"), exitUsage)
+			return fail(l, stderr, msg.New("install needs -config FILE: the service runs feedgen daemon with it"), exitUsage)
 		}
 		abs, err := filepath.Abs(path)
 		if err != nil {
-			return fail(stderr, err, exitUsage)
+			return fail(l, stderr, err, exitUsage)
 		}
 		path = abs
 		// A config that fails now would fail at every start, unseen.
 		cf := commonFlags{config: path}
 		if err := os.Chdir(filepath.Dir(path)); err != nil {
-			return fail(stderr, err, exitFailed)
+			return fail(l, stderr, err, exitFailed)
 		}
 		cfg, _, err := cf.load()
+		l = cfg.Language
 		if err != nil {
-			return fail(stderr, err, exitUsage)
+			return fail(l, stderr, err, exitUsage)
 		}
 		env = serviceEnv(os.Environ())
 		for _, name := range slices.Sorted(maps.Keys(env)) {
-			fmt.Fprintf(stdout, "feedgen service: the service gets %s from this terminal\n", name)
+			l.Fprintf(stdout, "feedgen service: the service gets %s from this terminal\n", name)
 		}
 		if cfg.Publish.Repository != "" && env["FEEDGEN_PUBLISH_TOKEN"] == "" && env["FEEDGEN_PUBLISH_SSH_KEY"] == "" {
-			fmt.Fprintf(stderr, "feedgen: warning: the config pushes to %s, but neither FEEDGEN_PUBLISH_TOKEN nor FEEDGEN_PUBLISH_SSH_KEY is set in this terminal: the service does not see your own git credentials, so its pushes may be refused; set the one for your repository (README: \"Setting it up (once)\"), then install again\n",
+			l.Fprintf(stderr, "feedgen: warning: the config pushes to %s, but neither FEEDGEN_PUBLISH_TOKEN nor FEEDGEN_PUBLISH_SSH_KEY is set in this terminal: the service does not see your own git credentials, so its pushes may be refused; set the one for your repository (README: \"Setting it up (once)\"), then install again\n",
 				redact.String(cfg.Publish.Repository))
 		}
 	}
 	s, err := svc.New("", path, env, nil)
 	if err != nil {
-		return fail(stderr, err, exitFailed)
+		return fail(l, stderr, err, exitFailed)
 	}
 	if action == "status" {
 		st, err := s.Status()
 		if err != nil {
-			return fail(stderr, err, exitFailed)
+			return fail(l, stderr, err, exitFailed)
 		}
-		fmt.Fprintf(stdout, "feedgen service: %s\n", st)
+		fmt.Fprintf(stdout, "feedgen service: %s\n", l.T(st))
 		return exitOK
 	}
 	if err := s.Control(action); err != nil {
-		return fail(stderr, err, exitFailed)
+		return fail(l, stderr, err, exitFailed)
 	}
-	fmt.Fprintf(stdout, "feedgen service: %s done\n", action)
+	l.Fprintf(stdout, "feedgen service: %s done\n", action)
 	return exitOK
 }

@@ -98,6 +98,9 @@ func TestScripts(t *testing.T) {
 		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TESTDATA", testdata)
+			// English unless a script asks otherwise, whatever this
+			// computer's language.
+			env.Setenv("LANG", "en_US.UTF-8")
 			for name, data := range fixtures {
 				if err := os.WriteFile(filepath.Join(env.WorkDir, name), data, 0o644); err != nil {
 					return err

@@ -1,6 +1,7 @@
 package feedgen
 
 import (
+	"feedgen/internal/msg"
 	"fmt"
 	"math"
 	"net/url"
@@ -211,7 +212,7 @@ func (b *catalogBuilder) unreadableDates(p *Product, reasons []Reason) []Warning
 			continue
 		}
 		if _, err := parseShopTime(r.Value, b.rules.loc, b.rules.date1904); err != nil {
-			warns = append(warns, Warning{Row: r.Row, Column: r.Column, Message: fmt.Sprintf(
+			warns = append(warns, Warning{Row: r.Row, Column: r.Column, Message: b.cfg.Language.T(
 				"product %s is left out: 「%s」 is not a date; write it like 2026/11/20 10:00 (民國 115/11/20 and 2026年11月20日 are read too)", p.ID, r.Value)})
 		}
 	}
@@ -298,7 +299,7 @@ func (b *catalogBuilder) categoriesNote() *Warning {
 	if b.noRoom == 0 {
 		return nil
 	}
-	return &Warning{Message: fmt.Sprintf("%d products have categories (%s, %s) beyond the %d the category file holds; they are left out of it, and a product with none left is in %s",
+	return &Warning{Message: b.cfg.Language.T("%d products have categories (%s, %s) beyond the %d the category file holds; they are left out of it, and a product with none left is in %s",
 		b.noRoom, b.cfg.Columns.Type, b.cfg.Columns.Groups, maxCategories, fallbackCategoryTitle)}
 }
 
@@ -320,14 +321,14 @@ func checkVariantLink(tmpl string) error {
 		return nil
 	}
 	if !strings.HasPrefix(tmpl, "{link}") {
-		return fmt.Errorf("%q must start with {link}, the product's page, such as \"{link}?sku={sku}\"", tmpl)
+		return msg.Errorf("%q must start with {link}, the product's page, such as \"{link}?sku={sku}\"", tmpl)
 	}
 	rest := tmpl
 	for _, f := range variantLinkFields {
 		rest = strings.ReplaceAll(rest, f, "")
 	}
 	if strings.ContainsAny(rest, "{} \t") {
-		return fmt.Errorf("%q: use only %s, and no spaces", tmpl, strings.Join(variantLinkFields, ", "))
+		return msg.Errorf("%q: use only %s, and no spaces", tmpl, strings.Join(variantLinkFields, ", "))
 	}
 	return nil
 }
@@ -364,7 +365,7 @@ func catalogTitle(cfg *Config) string {
 // returned with reasons instead: never emitted broken. A variant without a
 // valid price is left out with a warning while its siblings stay.
 func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
-	cols := &cfg.Columns
+	cols, l := &cfg.Columns, cfg.Language
 	cp := CatalogProduct{
 		ID:          cleanText(p.ID),
 		Row:         p.Row,
@@ -378,7 +379,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	}
 	var unsafe string
 	if cp.HTML, unsafe = sanitizeLineHTML(cleanText(p.Description)); unsafe != "" {
-		cp.diagnose(Diagnostic{Code: DiagUnsafeHTML, Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
+		cp.diagnose(Diagnostic{Code: DiagUnsafeHTML, Row: p.rowOf(fDescription), Column: cols.Description, Message: l.T(
 			"the description had %s or other unsafe HTML, removed from LINE's l_description", unsafe)})
 	}
 	cp.Description = htmlToText(p.Description)
@@ -397,7 +398,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		reasons = append(reasons, Reason{Code: ReasonInvalid, Column: col, Row: row, Value: value, Message: "invalid: " + msg})
 	}
 	if cp.Name == "" {
-		invalid(cols.Name, p.Row, "", fmt.Sprintf("missing title (%s is blank)", cols.Name))
+		invalid(cols.Name, p.Row, "", l.T("missing title (%s is blank)", cols.Name))
 	} else if n := runeCount(cp.Name); n > metaLimits.title {
 		// No channel takes more, and every variant's title repeats the
 		// name: a name of megabytes would be written once per variant.
@@ -405,20 +406,20 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		cp.Name = truncate(cp.Name, metaLimits.title)
 	}
 	if n := runeCount(cp.Description); n > googleLimits.description {
-		cp.diagnose(Diagnostic{Code: DiagDescriptionCut, Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
+		cp.diagnose(Diagnostic{Code: DiagDescriptionCut, Row: p.rowOf(fDescription), Column: cols.Description, Message: l.T(
 			"description is %d characters as plain text; Google gets the first %d, Meta the first %d", n, googleLimits.description, metaLimits.description)})
 	}
 	// A string has no more characters than bytes, so most HTML, far
 	// shorter, is never counted.
 	if len(cp.HTML) > lineLimits.longDescription {
 		if n := runeCount(cp.HTML); n > lineLimits.longDescription {
-			cp.diagnose(Diagnostic{Code: DiagLongDescriptionCut, Row: p.rowOf(fDescription), Column: cols.Description, Message: fmt.Sprintf(
+			cp.diagnose(Diagnostic{Code: DiagLongDescriptionCut, Row: p.rowOf(fDescription), Column: cols.Description, Message: l.T(
 				"description is %d characters of HTML; LINE gets the first %d (cut before an unfinished tag)", n, lineLimits.longDescription)})
 		}
 	}
 	var err error
 	if cp.Link, err = productLink(cfg.ShopURL, p.Handle); err != nil {
-		invalid(cols.Handle, p.rowOf(fHandle), p.Handle, "missing link: "+err.Error())
+		invalid(cols.Handle, p.rowOf(fHandle), p.Handle, l.T("missing link: %v", err))
 	}
 	httpImages := 0
 	for _, img := range p.Images {
@@ -430,11 +431,11 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		}
 	}
 	if httpImages > 0 {
-		cp.diagnose(Diagnostic{Code: DiagImageHTTP, Row: p.Row, Column: cols.Images, Message: fmt.Sprintf(
-			"%s at http:// sent as https://", plural(httpImages, "image", "images"))})
+		cp.diagnose(Diagnostic{Code: DiagImageHTTP, Row: p.Row, Column: cols.Images, Message: l.T(
+			"%s at http:// sent as https://", plural(l, httpImages, msg.N("1 image"), msg.N("%d images")))})
 	}
 	if len(cp.Images) == 0 {
-		invalid(cols.Images, p.Row, "", fmt.Sprintf("missing image_link (no usable URL in the %s columns)", cols.Images))
+		invalid(cols.Images, p.Row, "", l.T("missing image_link (no usable URL in the %s columns)", cols.Images))
 	}
 	multi := len(p.Variants) > 1
 	var (
@@ -495,7 +496,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		}
 		if st := strings.TrimSpace(v.Stock); st != "" {
 			if _, err := parseStock(st); err != nil {
-				warns = append(warns, Warning{Row: v.Row, Column: cols.Stock, Message: fmt.Sprintf(
+				warns = append(warns, Warning{Row: v.Row, Column: cols.Stock, Message: l.T(
 					"variant %s of product %s: 庫存量 「%s」 is not a number; it is listed as in stock", it.ID, p.ID, st)})
 			}
 		}
@@ -504,7 +505,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 			if priceErr == nil {
 				priceErr = err
 			}
-			warns = append(warns, Warning{Row: v.Row, Column: cols.Price, Message: fmt.Sprintf(
+			warns = append(warns, Warning{Row: v.Row, Column: cols.Price, Message: l.T(
 				"variant %s of product %s left out: %v", it.ID, p.ID, err)})
 			continue
 		}
@@ -531,23 +532,23 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		for i, o := range unread {
 			vals[i] = o.Name + " 「" + o.Value + "」"
 		}
-		cp.diagnose(Diagnostic{Code: DiagUnknownValue, Items: unreadIDs, Row: p.Row, Message: fmt.Sprintf(
+		cp.diagnose(Diagnostic{Code: DiagUnknownValue, Items: unreadIDs, Row: p.Row, Message: l.T(
 			"%s: not an age group or gender Google knows, so it stays in the title only", strings.Join(vals, ", "))})
 	}
 	var categoryCut bool
 	if cp.Categories, categoryCut = productCategories(p.Type, p.Groups); categoryCut {
-		warns = append(warns, Warning{Row: p.Row, Message: fmt.Sprintf(
+		warns = append(warns, Warning{Row: p.Row, Message: l.T(
 			"product %s: its categories (%s, %s) are cut for LINE to %d, each of at most %d levels of %d characters", p.ID, cols.Type, cols.Groups, maxProductCategories, maxCategoryDepth, maxCategoryTitle)})
 	}
 	if len(cutIDs) > 0 {
-		cp.diagnose(Diagnostic{Code: DiagValueCut, Items: cutIDs, Row: p.Row, Message: fmt.Sprintf(
+		cp.diagnose(Diagnostic{Code: DiagValueCut, Items: cutIDs, Row: p.Row, Message: l.T(
 			"an option name or value is over %d characters; the channels get the first %d", metaLimits.title, metaLimits.title)})
 	} else if long := longAttribute(cp.Items); len(long) > 0 {
-		cp.diagnose(Diagnostic{Code: DiagValueCut, Items: long, Row: p.Row, Message: fmt.Sprintf(
+		cp.diagnose(Diagnostic{Code: DiagValueCut, Items: long, Row: p.Row, Message: l.T(
 			"a size, color or pattern is over %d characters, or a material over %d; Google and Meta get the first %d and %d", googleLimits.attribute, googleLimits.material, googleLimits.attribute, googleLimits.material)})
 	}
 	if len(cp.Items) == 0 && priceErr != nil {
-		invalid(cols.Price, p.Row, p.Variants[0].Price, "missing price: no variant has a valid price ("+priceErr.Error()+")")
+		invalid(cols.Price, p.Row, p.Variants[0].Price, l.T("missing price: no variant has a valid price (%v)", priceErr))
 	}
 	if len(reasons) > 0 {
 		return CatalogProduct{}, reasons, nil
@@ -593,14 +594,14 @@ func parseMoney(s string) (float64, error) {
 	t = strings.TrimPrefix(strings.TrimPrefix(t, "NT"), "$")
 	t = strings.TrimSuffix(t, "元")
 	if t == "" {
-		return 0, fmt.Errorf("price is blank")
+		return 0, msg.Errorf("price is blank")
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("price 「%s」 is not a number", s)
+		return 0, msg.Errorf("price 「%s」 is not a number", s)
 	}
 	if v <= 0 {
-		return 0, fmt.Errorf("price 「%s」 is not above 0", s)
+		return 0, msg.Errorf("price 「%s」 is not above 0", s)
 	}
 	return v, nil
 }
@@ -618,12 +619,12 @@ const maxURLLength = 2000
 func productLink(shopURL, handle string) (string, error) {
 	handle = strings.TrimSpace(handle)
 	if handle == "" {
-		return "", fmt.Errorf("商品網址 is blank")
+		return "", msg.Errorf("商品網址 is blank")
 	}
 	raw := handle
 	if !isAbsoluteHTTP(handle) {
 		if shopURL == "" {
-			return "", fmt.Errorf("商品網址 「%s」 is a handle and no shop URL is set (use -shop-url or shop_url)", handle)
+			return "", msg.Errorf("商品網址 「%s」 is a handle and no shop URL is set (use -shop-url or shop_url)", handle)
 		}
 		handle = strings.TrimPrefix(handle, "/")
 		handle = strings.TrimPrefix(handle, "products/")
@@ -631,10 +632,10 @@ func productLink(shopURL, handle string) (string, error) {
 	}
 	link := feedURL(raw)
 	if link == "" {
-		return "", fmt.Errorf("商品網址 「%s」 does not make a valid URL", handle)
+		return "", msg.Errorf("商品網址 「%s」 does not make a valid URL", handle)
 	}
 	if len(link) > maxURLLength {
-		return "", fmt.Errorf("the product URL is %d characters, over the %d channels accept", len(link), maxURLLength)
+		return "", msg.Errorf("the product URL is %d characters, over the %d channels accept", len(link), maxURLLength)
 	}
 	return link, nil
 }

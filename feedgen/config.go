@@ -3,7 +3,7 @@ package feedgen
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"feedgen/internal/msg"
 	"io"
 	"net/url"
 	"path/filepath"
@@ -38,6 +38,11 @@ type Config struct {
 	// Timezone is the shop's IANA time zone, in which 上架時間 and 下架時間
 	// are read.
 	Timezone string `toml:"timezone"`
+	// Lang is the language of what feedgen says: "zh-TW" or "en"; empty
+	// is the system's. Language is the one decided (see msg.Resolve),
+	// which the pipeline's messages are written in.
+	Lang     string   `toml:"lang"`
+	Language msg.Lang `toml:"-"`
 	// Currency is the ISO 4217 code appended to prices in Google feeds.
 	Currency string `toml:"currency"`
 	// Brand is used for products whose 商品廠商 is blank.
@@ -291,11 +296,14 @@ type ConfigError struct {
 	Err  error
 }
 
-func (e *ConfigError) Error() string {
+func (e *ConfigError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *ConfigError) Text(l msg.Lang) string {
 	if e.Key == "" {
-		return e.Err.Error()
+		return msg.Text(l, e.Err)
 	}
-	return fmt.Sprintf("key %q: %v", e.Key, e.Err)
+	return l.T("key %q: %v", e.Key, e.Err)
 }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
@@ -304,12 +312,12 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func LoadConfig(path string, base Config) (Config, error) {
 	f, err := openNamed(path)
 	if err != nil {
-		return base, fmt.Errorf("read config %s: %w", DisplayPath(path), err)
+		return base, msg.Errorf("read config %s: %w", DisplayPath(path), err)
 	}
 	defer f.Close()
 	cfg, err := ParseConfig(f, base)
 	if err != nil {
-		return cfg, fmt.Errorf("config %s: %w", DisplayPath(path), err)
+		return cfg, msg.Errorf("config %s: %w", DisplayPath(path), err)
 	}
 	return cfg, nil
 }
@@ -341,18 +349,17 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			msg := pe.Message
-			if strings.Contains(msg, "invalid escape") {
+			err := msg.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+			if strings.Contains(pe.Message, "invalid escape") {
 				// The usual cause: a Windows path in double quotes.
-				msg += `; write Windows paths in single quotes, like 'D:\exports\商品匯出.xlsx', or with forward slashes`
+				err = msg.Errorf(`line %d: %s; write Windows paths in single quotes, like 'D:\exports\商品匯出.xlsx', or with forward slashes`, pe.Position.Line, pe.Message)
 			}
-			err := fmt.Errorf("line %d: %s", pe.Position.Line, msg)
 			if pe.LastKey != "" {
 				return Config{}, &ConfigError{Key: pe.LastKey, Line: pe.Position.Line, Err: err}
 			}
 			return Config{}, err
 		}
-		return Config{}, errors.New(strings.TrimPrefix(err.Error(), "toml: "))
+		return Config{}, errors.New(strings.TrimPrefix(err.Error(), "toml: ")) // the decoder's words
 	}
 	if !md.IsDefined("feed") {
 		cfg.Feeds = base.Feeds
@@ -362,7 +369,7 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return Config{}, &ConfigError{Key: keys[0], Err: fmt.Errorf("unknown key (all unknown: %s); see config.example.toml for the keys", strings.Join(keys, ", "))}
+		return Config{}, &ConfigError{Key: keys[0], Err: msg.Errorf("unknown key (all unknown: %s); see config.example.toml for the keys", strings.Join(keys, ", "))}
 	}
 	return cfg, cfg.Validate()
 }
@@ -371,19 +378,19 @@ func ParseConfig(r io.Reader, base Config) (Config, error) {
 // only one TOML allows. An older Notepad saves as ANSI, which is Big5 on
 // a Traditional Chinese Windows, and its "Unicode" is UTF-16; the byte
 // order mark it puts before UTF-8 is fine.
-var ErrNotUTF8 = errors.New("not UTF-8")
+var ErrNotUTF8 = msg.New("not UTF-8")
 
 // checkUTF8 says which encoding problem b has, before the TOML decoder
 // reports it as a broken byte or a NUL.
 func checkUTF8(b []byte) error {
 	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) || bytes.IndexByte(b, 0) >= 0 {
-		return &ConfigError{Err: fmt.Errorf("the file is saved as UTF-16 (Notepad's \"Unicode\"), %w: save it as UTF-8", ErrNotUTF8)}
+		return &ConfigError{Err: msg.Errorf("the file is saved as UTF-16 (Notepad's \"Unicode\"), %w: save it as UTF-8", ErrNotUTF8)}
 	}
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n == 1 {
 			line := bytes.Count(b[:i], []byte("\n")) + 1
-			return &ConfigError{Line: line, Err: fmt.Errorf("line %d: byte 0x%02x is %w: the file is saved in another encoding, such as ANSI (Big5); save it as UTF-8", line, b[i], ErrNotUTF8)}
+			return &ConfigError{Line: line, Err: msg.Errorf("line %d: byte 0x%02x is %w: the file is saved in another encoding, such as ANSI (Big5); save it as UTF-8", line, b[i], ErrNotUTF8)}
 		}
 		i += n
 	}
@@ -402,66 +409,66 @@ func (c *Config) DaemonLog() string {
 func (c *Config) Validate() error {
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil || c.Timezone == "" {
-		return &ConfigError{Key: "timezone", Err: fmt.Errorf("unknown time zone %q; use an IANA name such as \"Asia/Taipei\"", c.Timezone)}
+		return &ConfigError{Key: "timezone", Err: msg.Errorf("unknown time zone %q; use an IANA name such as \"Asia/Taipei\"", c.Timezone)}
 	}
 	c.location = loc
 	c.attributeOf = c.Options.index()
 	if c.ShopURL != "" {
 		if u, err := url.Parse(c.ShopURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return &ConfigError{Key: "shop_url", Err: fmt.Errorf("%q is not an absolute http(s) URL, such as \"https://your-shop.cyberbiz.co\"", c.ShopURL)}
+			return &ConfigError{Key: "shop_url", Err: msg.Errorf("%q is not an absolute http(s) URL, such as \"https://your-shop.cyberbiz.co\"", c.ShopURL)}
 		}
 	}
 	if len(c.Currency) != 3 || strings.Trim(c.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		return &ConfigError{Key: "currency", Err: fmt.Errorf("%q is not an ISO 4217 code such as \"TWD\"", c.Currency)}
+		return &ConfigError{Key: "currency", Err: msg.Errorf("%q is not an ISO 4217 code such as \"TWD\"", c.Currency)}
 	}
 	if c.MaxDrop < 0 || c.MaxDrop > 1 {
-		return &ConfigError{Key: "max_drop", Err: fmt.Errorf("%v is outside 0%%–100%%", c.MaxDrop)}
+		return &ConfigError{Key: "max_drop", Err: msg.Errorf("%v is outside 0%%–100%%", c.MaxDrop)}
 	}
 	if c.BackorderDays < 1 || c.BackorderDays > 365 {
-		return &ConfigError{Key: "backorder_days", Err: fmt.Errorf("must be 1 to 365 days (Google takes an availability date up to a year ahead), got %d", c.BackorderDays)}
+		return &ConfigError{Key: "backorder_days", Err: msg.Errorf("must be 1 to 365 days (Google takes an availability date up to a year ahead), got %d", c.BackorderDays)}
 	}
 	if err := checkVariantLink(c.VariantLink); err != nil {
 		return &ConfigError{Key: "variant_link", Err: err}
 	}
 	if c.MaxUnzipMB <= 0 {
-		return &ConfigError{Key: "max_unzip_mb", Err: fmt.Errorf("must be positive, got %d", c.MaxUnzipMB)}
+		return &ConfigError{Key: "max_unzip_mb", Err: msg.Errorf("must be positive, got %d", c.MaxUnzipMB)}
 	}
 	if err := validateFeeds(c.Feeds); err != nil {
 		return err
 	}
 	if c.Debounce < 100*time.Millisecond {
-		return &ConfigError{Key: "debounce", Err: fmt.Errorf("%v is too short; write a duration such as \"1s\" (a bare number is nanoseconds)", c.Debounce)}
+		return &ConfigError{Key: "debounce", Err: msg.Errorf("%v is too short; write a duration such as \"1s\" (a bare number is nanoseconds)", c.Debounce)}
 	}
 	if c.RefreshInterval < time.Second {
-		return &ConfigError{Key: "refresh_interval", Err: fmt.Errorf("%v is too short; write a duration such as \"1h\"", c.RefreshInterval)}
+		return &ConfigError{Key: "refresh_interval", Err: msg.Errorf("%v is too short; write a duration such as \"1h\"", c.RefreshInterval)}
 	}
 	if len(c.Schedule) == 0 {
-		return &ConfigError{Key: "schedule", Err: errors.New("needs at least one time, such as [\"04:45\", \"16:45\"]")}
+		return &ConfigError{Key: "schedule", Err: msg.New("needs at least one time, such as [\"04:45\", \"16:45\"]")}
 	}
 	if c.Publish.MaxFileMB <= 0 {
-		return &ConfigError{Key: "publish.max_file_mb", Err: fmt.Errorf("must be positive, got %d", c.Publish.MaxFileMB)}
+		return &ConfigError{Key: "publish.max_file_mb", Err: msg.Errorf("must be positive, got %d", c.Publish.MaxFileMB)}
 	}
 	if c.Publish.Push && c.Publish.Branch != "" && c.Publish.Remote == "" && c.Publish.Repository == "" {
-		return &ConfigError{Key: "publish.remote", Err: errors.New("is required when publish.push is true")}
+		return &ConfigError{Key: "publish.remote", Err: msg.New("is required when publish.push is true")}
 	}
 	if c.Out == "" {
-		return &ConfigError{Key: "out", Err: errors.New("must name a folder")}
+		return &ConfigError{Key: "out", Err: msg.New("must name a folder")}
 	}
 	if c.Report == "" {
-		return &ConfigError{Key: "report", Err: errors.New("must name a folder")}
+		return &ConfigError{Key: "report", Err: msg.New("must name a folder")}
 	}
 	if c.Export != "" && (within(c.Export, c.Out) || within(c.Out, c.Export)) {
-		return &ConfigError{Key: "out", Err: fmt.Errorf("%s holds the export %s, and what is in out is public: choose a folder apart from the export", DisplayPath(c.Out), DisplayPath(c.Export))}
+		return &ConfigError{Key: "out", Err: msg.Errorf("%s holds the export %s, and what is in out is public: choose a folder apart from the export", DisplayPath(c.Out), DisplayPath(c.Export))}
 	}
 	if within(c.Report, c.Out) || within(c.Out, c.Report) {
-		return &ConfigError{Key: "report", Err: fmt.Errorf("%s must be a folder apart from out (%s): what is in out is public", DisplayPath(c.Report), DisplayPath(c.Out))}
+		return &ConfigError{Key: "report", Err: msg.Errorf("%s must be a folder apart from out (%s): what is in out is public", DisplayPath(c.Report), DisplayPath(c.Out))}
 	}
 	if len(c.Columns.OptionNames) != len(c.Columns.OptionValues) {
-		return &ConfigError{Key: "columns.option_values", Err: fmt.Errorf("has %d entries but columns.option_names has %d; they go in pairs", len(c.Columns.OptionValues), len(c.Columns.OptionNames))}
+		return &ConfigError{Key: "columns.option_values", Err: msg.Errorf("has %d entries but columns.option_names has %d; they go in pairs", len(c.Columns.OptionValues), len(c.Columns.OptionNames))}
 	}
 	for _, f := range c.Columns.required() {
 		if strings.TrimSpace(f.header) == "" {
-			return &ConfigError{Key: "columns." + f.key, Err: errors.New("is required and cannot be empty")}
+			return &ConfigError{Key: "columns." + f.key, Err: msg.New("is required and cannot be empty")}
 		}
 	}
 	return nil
@@ -485,13 +492,13 @@ func ParseFraction(s string) (Fraction, error) {
 	pct := strings.HasSuffix(s, "%")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a fraction like 0.5 or a percentage like 50%%", s)
+		return 0, msg.Errorf("%q is not a fraction like 0.5 or a percentage like 50%%", s)
 	}
 	if pct {
 		v /= 100
 	}
 	if v < 0 || v > 1 {
-		return 0, fmt.Errorf("%q is outside 0%%–100%%", s)
+		return 0, msg.Errorf("%q is outside 0%%–100%%", s)
 	}
 	return Fraction(v), nil
 }
@@ -510,7 +517,7 @@ func (f *Fraction) UnmarshalTOML(v any) error {
 		}
 		*f = p
 	default:
-		return fmt.Errorf("want a number like 0.5 or a string like \"50%%\", got %T", v)
+		return msg.Errorf("want a number like 0.5 or a string like \"50%%\", got %T", v)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 )
 
@@ -222,7 +223,7 @@ func TestConfigEncoding(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.contains) {
 				t.Errorf("ParseConfig error = %q, want it to contain %q", err, tt.contains)
 			}
-			if h := Hint(err); !strings.Contains(h, "另存新檔") || !strings.Contains(h, "UTF-8") {
+			if h := Hint(msg.English, err); !strings.Contains(h, "另存新檔") || !strings.Contains(h, "UTF-8") {
 				t.Errorf("Hint = %q, want Notepad's Save As with encoding UTF-8", h)
 			}
 		})

@@ -3,6 +3,7 @@ package feedgen
 import (
 	"context"
 	"errors"
+	"feedgen/internal/msg"
 	"fmt"
 	"log/slog"
 	"net"
@@ -86,6 +87,8 @@ type Daemon struct {
 	Schedule []TimeOfDay
 	// Location is the zone of Schedule; default Asia/Taipei.
 	Location *time.Location
+	// Lang is the language of the log's messages.
+	Lang msg.Lang
 	// Debounce is how long an export must stay quiet before it is read;
 	// default 1s.
 	Debounce time.Duration
@@ -132,6 +135,7 @@ func NewDaemon(cfg Config, log *slog.Logger) *Daemon {
 		Catalog:         catalog,
 		Schedule:        cfg.Schedule,
 		Location:        cfg.Location(),
+		Lang:            cfg.Language,
 		Debounce:        cfg.Debounce,
 		Listen:          cfg.Listen,
 		RefreshInterval: cfg.RefreshInterval,
@@ -501,7 +505,7 @@ func (s *daemon) runOnce(ctx context.Context, w *worker, reason string) {
 // after a bad export, until it is replaced.
 func (s *daemon) failed(w *worker, reason string, export exportVersion, now time.Time, err error) {
 	attrs := []any{"reason", reason, "export", export.path, "err", err}
-	if hint := Hint(err); hint != "" {
+	if hint := Hint(s.Lang, err); hint != "" {
 		attrs = append(attrs, "hint", hint)
 	}
 	next := nextSlot(now, s.Location, s.Schedule)

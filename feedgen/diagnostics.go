@@ -2,7 +2,7 @@ package feedgen
 
 import (
 	"encoding/binary"
-	"fmt"
+	"feedgen/internal/msg"
 	"strings"
 )
 
@@ -28,17 +28,17 @@ const (
 // the run's summary, the job summary and the README's table, in the order
 // they are listed.
 var diagnosticTitles = []struct{ code, title string }{
-	{DiagNoBrand, "no brand: Google wants one for branded goods, your shop's own included, and Meta a brand, GTIN or MPN; fill 商品廠商, or set brand in the config"},
-	{DiagVariantsAlike, "variants Google cannot tell apart (same size, color, material, pattern, age group and gender), which it may flag or disapprove; add the option's name under [options] in the config"},
-	{DiagSharedPage, "variants that differ in price or availability all link to the product's page, which shows the default variant; set variant_link if your shop opens a variant by its address"},
-	{DiagNoIdentifier, "no GTIN or MPN in the columns the config maps to them: sent with identifier_exists = no, which is right only for your own or custom-made goods; fill in the barcode"},
-	{DiagUnknownValue, "an age group or gender option with a value Google has no word for, which stays in the title only; write 男 / 女 / 中性, or 新生兒 / 嬰兒 / 幼兒 / 兒童 / 成人"},
-	{DiagTitleCut, "title over 150 characters: Google shows the first 150"},
-	{DiagDescriptionCut, "description over 5,000 characters as plain text: Google takes the first 5,000, Meta 9,999"},
-	{DiagLongDescriptionCut, "description over 60,000 characters of HTML: LINE gets the first 60,000"},
-	{DiagValueCut, "an option, or a size, color, material or pattern, longer than the channels take: cut"},
-	{DiagUnsafeHTML, "descriptions with scripts or other unsafe HTML, which LINE's l_description gets without; check how the page looks, and take them out of 商品介紹"},
-	{DiagImageHTTP, "images at http:// addresses, sent as https://: check that they open so, or the channel cannot fetch them"},
+	{DiagNoBrand, msg.N("no brand: Google wants one for branded goods, your shop's own included, and Meta a brand, GTIN or MPN; fill 商品廠商, or set brand in the config")},
+	{DiagVariantsAlike, msg.N("variants Google cannot tell apart (same size, color, material, pattern, age group and gender), which it may flag or disapprove; add the option's name under [options] in the config")},
+	{DiagSharedPage, msg.N("variants that differ in price or availability all link to the product's page, which shows the default variant; set variant_link if your shop opens a variant by its address")},
+	{DiagNoIdentifier, msg.N("no GTIN or MPN in the columns the config maps to them: sent with identifier_exists = no, which is right only for your own or custom-made goods; fill in the barcode")},
+	{DiagUnknownValue, msg.N("an age group or gender option with a value Google has no word for, which stays in the title only; write 男 / 女 / 中性, or 新生兒 / 嬰兒 / 幼兒 / 兒童 / 成人")},
+	{DiagTitleCut, msg.N("title over 150 characters: Google shows the first 150")},
+	{DiagDescriptionCut, msg.N("description over 5,000 characters as plain text: Google takes the first 5,000, Meta 9,999")},
+	{DiagLongDescriptionCut, msg.N("description over 60,000 characters of HTML: LINE gets the first 60,000")},
+	{DiagValueCut, msg.N("an option, or a size, color, material or pattern, longer than the channels take: cut")},
+	{DiagUnsafeHTML, msg.N("descriptions with scripts or other unsafe HTML, which LINE's l_description gets without; check how the page looks, and take them out of 商品介紹")},
+	{DiagImageHTTP, msg.N("images at http:// addresses, sent as https://: check that they open so, or the channel cannot fetch them")},
 }
 
 // diagnosticOrder is each code's place in diagnosticTitles.
@@ -50,10 +50,10 @@ var diagnosticOrder = func() map[string]int {
 	return m
 }()
 
-// DiagnosticTitle is what code means, in a merchant's words.
-func DiagnosticTitle(code string) string {
+// DiagnosticTitle is what code means, in a merchant's words, in l.
+func DiagnosticTitle(l msg.Lang, code string) string {
 	if i, ok := diagnosticOrder[code]; ok {
-		return diagnosticTitles[i].title
+		return l.T(diagnosticTitles[i].title)
 	}
 	return code
 }
@@ -70,16 +70,26 @@ type Diagnostic struct {
 	Message string   `json:"message"`
 }
 
-func (d Diagnostic) String() string {
-	var b strings.Builder
-	if d.Row > 0 {
-		fmt.Fprintf(&b, "row %d: ", d.Row)
+func (d Diagnostic) String() string { return d.Text(msg.English) }
+
+// Text is the diagnostic with its cell and code, in l; the message is in
+// the language it was made in, the run's.
+func (d Diagnostic) Text(l msg.Lang) string {
+	return cellText(l, d.Row, d.Column, d.Message) + " [" + d.Code + "]"
+}
+
+// cellText is message after the row and column it is about, as many as
+// are known, in l.
+func cellText(l msg.Lang, row int, column, message string) string {
+	switch {
+	case row > 0 && column != "":
+		return l.T("row %d: %s: %s", row, column, message)
+	case row > 0:
+		return l.T("row %d: %s", row, message)
+	case column != "":
+		return l.T("%s: %s", column, message)
 	}
-	if d.Column != "" {
-		fmt.Fprintf(&b, "%s: ", d.Column)
-	}
-	fmt.Fprintf(&b, "%s [%s]", d.Message, d.Code)
-	return b.String()
+	return message
 }
 
 // items is how many of a product's n items d concerns.
@@ -108,17 +118,18 @@ type DiagnosisCount struct {
 	First    []string `json:"-"`
 }
 
-// Counts says how many items and products, in words.
-func (c DiagnosisCount) Counts() string {
-	return plural(c.Items, "item", "items") + " in " + plural(c.Products, "product", "products")
+// Counts says how many items and products, in words, in l.
+func (c DiagnosisCount) Counts(l msg.Lang) string {
+	return l.T("%s in %s", plural(l, c.Items, msg.N("1 item"), msg.N("%d items")), plural(l, c.Products, msg.N("1 product"), msg.N("%d products")))
 }
 
-// plural is n and the noun that goes with it.
-func plural(n int, one, many string) string {
+// plural is n with the noun that goes with it, in l: one is the message
+// for 1, many the one for n.
+func plural(l msg.Lang, n int, one, many string) string {
 	if n == 1 {
-		return "1 " + one
+		return l.T(one)
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return l.T(many, n)
 }
 
 // diagnosisFirst is how many products a DiagnosisCount names.
@@ -208,38 +219,37 @@ func (diagnosedCodec) read(d *recordDecoder) Diagnosed {
 // channel checks item by item. unmapped names the options that are no
 // attribute.
 func diagnoseItems(p *CatalogProduct, cfg *Config, unmapped []string) {
+	l := cfg.Language
 	if p.Brand == "" {
 		p.diagnose(Diagnostic{Code: DiagNoBrand, Column: cfg.Columns.Vendor,
-			Message: fmt.Sprintf("no brand (%s is blank, and brand is not set in the config)", cfg.Columns.Vendor)})
+			Message: l.T("no brand (%s is blank, and brand is not set in the config)", cfg.Columns.Vendor)})
 	}
 	if alike := alikeItems(p.Items); len(alike) > 0 {
-		msg := fmt.Sprintf("variants %s have the same size, color, material, pattern, age group and gender", strings.Join(alike, ", "))
+		text := l.T("variants %s have the same size, color, material, pattern, age group and gender; they have no option that tells them apart", strings.Join(alike, ", "))
 		if len(unmapped) > 0 {
-			msg += fmt.Sprintf("; the option 「%s」 is none of them", strings.Join(unmapped, "」, 「"))
-		} else {
-			msg += "; they have no option that tells them apart"
+			text = l.T("variants %s have the same size, color, material, pattern, age group and gender; the option 「%s」 is none of them", strings.Join(alike, ", "), strings.Join(unmapped, "」, 「"))
 		}
 		if len(alike) == len(p.Items) {
 			alike = nil
 		}
-		p.diagnose(Diagnostic{Code: DiagVariantsAlike, Items: alike, Message: msg})
+		p.diagnose(Diagnostic{Code: DiagVariantsAlike, Items: alike, Message: text})
 	}
 	if cfg.VariantLink == "" && variantsDiffer(p.Items) {
 		p.diagnose(Diagnostic{Code: DiagSharedPage,
-			Message: "its variants differ in price or availability, and each links to the product's page"})
+			Message: l.T("its variants differ in price or availability, and each links to the product's page")})
 	}
 	// Without a column for either, no item has one, by the config's
 	// choice, which its comment explains: said once, not per item.
 	mapped := cfg.Columns.GTIN != "" || cfg.Columns.MPN != ""
 	if ids, some := itemsWhere(p.Items, func(it *Item) bool { return it.GTIN == "" && it.MPN == "" }); some && mapped {
-		p.diagnose(Diagnostic{Code: DiagNoIdentifier, Items: ids, Message: "no GTIN or MPN"})
+		p.diagnose(Diagnostic{Code: DiagNoIdentifier, Items: ids, Message: l.T("no GTIN or MPN")})
 	}
 	// A title has no more characters than bytes: most are never counted.
 	if ids, some := itemsWhere(p.Items, func(it *Item) bool {
 		return len(it.Title) > googleLimits.title && runeCount(it.Title) > googleLimits.title
 	}); some {
 		p.diagnose(Diagnostic{Code: DiagTitleCut, Items: ids, Column: cfg.Columns.Name,
-			Message: fmt.Sprintf("the title, with the options, is over %d characters; Google gets the first %d, Meta and LINE the first %d",
+			Message: l.T("the title, with the options, is over %d characters; Google gets the first %d, Meta and LINE the first %d",
 				googleLimits.title, googleLimits.title, metaLimits.title)})
 	}
 }

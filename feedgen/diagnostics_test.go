@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 )
 
@@ -194,7 +195,7 @@ func TestDiagnosticTitles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range codes {
-		if DiagnosticTitle(c) == c {
+		if DiagnosticTitle(msg.English, c) == c {
 			t.Errorf("%s has no title", c)
 		}
 		if !strings.Contains(string(readme), "\n| `"+c+"` | ") {

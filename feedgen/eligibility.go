@@ -1,7 +1,7 @@
 package feedgen
 
 import (
-	"fmt"
+	"feedgen/internal/msg"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,14 +28,22 @@ type Reason struct {
 	Message string `json:"message"`
 }
 
-func (r Reason) String() string {
+func (r Reason) String() string { return r.Text(msg.English) }
+
+// Text is the reason with its cell, in l; the message is in the language
+// it was made in, the run's.
+func (r Reason) Text(l msg.Lang) string {
 	if r.Row == 0 {
 		return r.Message
 	}
-	if col := " (" + r.Column + ")"; r.Column != "" && strings.HasSuffix(r.Message, col) {
-		return fmt.Sprintf("%s (%s, row %d)", strings.TrimSuffix(r.Message, col), r.Column, r.Row)
+	if r.Column != "" {
+		for _, col := range []string{" (" + r.Column + ")", "（" + r.Column + "）"} {
+			if m, ok := strings.CutSuffix(r.Message, col); ok {
+				return l.T("%s (%s, row %d)", m, r.Column, r.Row)
+			}
+		}
 	}
-	return fmt.Sprintf("%s (row %d)", r.Message, r.Row)
+	return l.T("%s (row %d)", r.Message, r.Row)
 }
 
 // rules evaluates the platform's three eligibility rules: public, on sale
@@ -48,6 +56,7 @@ type rules struct {
 	excludeTags map[string]string // normalised tag -> tag as configured
 	loc         *time.Location
 	date1904    bool
+	lang        msg.Lang // of the reasons' messages
 }
 
 func newRules(cfg *Config, date1904 bool) *rules {
@@ -65,6 +74,7 @@ func newRules(cfg *Config, date1904 bool) *rules {
 		offSale:     set(cfg.Rules.OffSaleValues),
 		excludeTags: make(map[string]string, len(cfg.Rules.ExcludeTags)),
 		loc:         cfg.Location(),
+		lang:        cfg.Language,
 		date1904:    date1904,
 	}
 	for _, t := range append(slices.Clip(platformExcludeTags), cfg.Rules.ExcludeTags...) {
@@ -86,7 +96,7 @@ func (r *rules) check(p *Product, at time.Time) []Reason {
 	if !r.public[normalizeText(p.Public)] {
 		reasons = append(reasons, Reason{
 			Code: ReasonNotPublic, Column: r.cols.Public, Row: p.rowOf(fPublic), Value: p.Public,
-			Message: fmt.Sprintf("not public: %s is 「%s」", r.cols.Public, p.Public),
+			Message: r.lang.T("not public: %s is 「%s」", r.cols.Public, p.Public),
 		})
 	}
 	reasons = append(reasons, r.onSaleAt(p, at)...)
@@ -107,7 +117,7 @@ func (r *rules) check(p *Product, at time.Time) []Reason {
 			found = append(found, conf)
 			reasons = append(reasons, Reason{
 				Code: ReasonExcludedTag, Column: r.cols.Tags, Row: p.rowOf(fTags), Value: tag,
-				Message: fmt.Sprintf("%s has 「%s」", r.cols.Tags, conf),
+				Message: r.lang.T("%s has 「%s」", r.cols.Tags, conf),
 			})
 		}
 	}
@@ -119,27 +129,27 @@ func (r *rules) check(p *Product, at time.Time) []Reason {
 func (r *rules) onSaleAt(p *Product, at time.Time) []Reason {
 	var reasons []Reason
 	if st := normalizeText(p.Status); st != "" && !r.onSale[st] {
-		msg := fmt.Sprintf("not on sale: %s is 「%s」", r.cols.Status, p.Status)
+		text := r.lang.T("not on sale: %s is 「%s」", r.cols.Status, p.Status)
 		if !r.offSale[st] {
-			msg = fmt.Sprintf("not on sale: %s is 「%s」, which is not one of the on-sale values (rules.on_sale_values)", r.cols.Status, p.Status)
+			text = r.lang.T("not on sale: %s is 「%s」, which is not one of the on-sale values (rules.on_sale_values)", r.cols.Status, p.Status)
 		}
-		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.Status, Row: p.rowOf(fStatus), Value: p.Status, Message: msg})
+		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.Status, Row: p.rowOf(fStatus), Value: p.Status, Message: text})
 	}
 	start, err := parseShopTime(p.Start, r.loc, r.date1904)
 	if err != nil {
 		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.Start, Row: p.rowOf(fStart), Value: p.Start,
-			Message: fmt.Sprintf("not on sale: %s 「%s」 is not a date (write it like 2024/11/20 10:00)", r.cols.Start, p.Start)})
+			Message: r.lang.T("not on sale: %s 「%s」 is not a date (write it like 2024/11/20 10:00)", r.cols.Start, p.Start)})
 	} else if !start.IsZero() && at.Before(start) {
 		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.Start, Row: p.rowOf(fStart), Value: p.Start,
-			Message: fmt.Sprintf("not on sale until %s (%s)", start.Format("2006-01-02 15:04"), r.cols.Start)})
+			Message: r.lang.T("not on sale until %s (%s)", start.Format("2006-01-02 15:04"), r.cols.Start)})
 	}
 	end, err := parseShopTime(p.End, r.loc, r.date1904)
 	if err != nil {
 		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.End, Row: p.rowOf(fEnd), Value: p.End,
-			Message: fmt.Sprintf("not on sale: %s 「%s」 is not a date (write it like 2024/11/20 10:00)", r.cols.End, p.End)})
+			Message: r.lang.T("not on sale: %s 「%s」 is not a date (write it like 2024/11/20 10:00)", r.cols.End, p.End)})
 	} else if !end.IsZero() && !at.Before(end) {
 		reasons = append(reasons, Reason{Code: ReasonNotOnSale, Column: r.cols.End, Row: p.rowOf(fEnd), Value: p.End,
-			Message: fmt.Sprintf("sale ended %s (%s)", end.Format("2006-01-02 15:04"), r.cols.End)})
+			Message: r.lang.T("sale ended %s (%s)", end.Format("2006-01-02 15:04"), r.cols.End)})
 	}
 	return reasons
 }
@@ -185,7 +195,7 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 		// NaN, Inf and serials past Excel's last day (9999-12-31) parse as
 		// floats but are no date: excelize turns them into nonsense times.
 		if !(serial > 0 && serial < maxExcelSerial) {
-			return time.Time{}, fmt.Errorf("date serial %q is not a date Excel can hold", s)
+			return time.Time{}, msg.Errorf("date serial %q is not a date Excel can hold", s)
 		}
 		t, err := excelize.ExcelDateToTime(serial, date1904)
 		if err != nil {
@@ -206,7 +216,7 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("unrecognised date %q; write it like 2026/12/31, 2026-12-31 14:00 or 民國115/12/31", s)
+	return time.Time{}, msg.Errorf("unrecognised date %q; write it like 2026/12/31, 2026-12-31 14:00 or 民國115/12/31", s)
 }
 
 // chineseDate rewrites the dates merchants type in Taiwan as 2006/1/2:
@@ -237,11 +247,11 @@ func chineseDate(s string) string {
 // or one of the export's date forms in the shop's time zone.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
-		return time.Time{}, fmt.Errorf("%q is not a time; write it like 2026-11-25T10:00:00+08:00 or \"2026-11-25 10:00\"", s)
+		return time.Time{}, msg.Errorf("%q is not a time; write it like 2026-11-25T10:00:00+08:00 or \"2026-11-25 10:00\"", s)
 	}
 	t, err := parseShopTime(s, loc, false)
 	if err != nil || t.IsZero() {
-		return time.Time{}, fmt.Errorf("%q is not a time; write it like 2026-11-25T10:00:00+08:00 or \"2026-11-25 10:00\"", s)
+		return time.Time{}, msg.Errorf("%q is not a time; write it like 2026-11-25T10:00:00+08:00 or \"2026-11-25 10:00\"", s)
 	}
 	return t, nil
 }

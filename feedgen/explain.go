@@ -3,6 +3,7 @@ package feedgen
 import (
 	"bufio"
 	"context"
+	"feedgen/internal/msg"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -62,37 +63,37 @@ func Explain(ctx context.Context, cfg Config, at time.Time, ids []string) ([]Exp
 	return out, ex, nil
 }
 
-// WriteExplanations prints explanations for a merchant, one product per
-// paragraph, each reason with the cell's column and row.
-func WriteExplanations(w io.Writer, exps []Explanation, export string, products int) error {
+// WriteExplanations prints explanations for a merchant in l, one product
+// per paragraph, each reason with the cell's column and row.
+func WriteExplanations(w io.Writer, l msg.Lang, exps []Explanation, export string, products int) error {
 	bw := bufio.NewWriter(w)
 	for _, e := range exps {
 		switch {
 		case !e.Found:
-			fmt.Fprintf(bw, "%s: not in the export (%s has %d products; the id is column A 「商品 id」, the number at the end of the product's admin URL)\n",
+			l.Fprintf(bw, "%s: not in the export (%s has %d products; the id is column A 「商品 id」, the number at the end of the product's admin URL)\n",
 				e.ID, DisplayPath(filepath.Base(export)), products)
 		case e.Product != nil:
 			ids := make([]string, len(e.Product.Items))
 			for i, it := range e.Product.Items {
 				ids[i] = it.ID
 			}
-			fmt.Fprintf(bw, "%s: in the catalog — %s, %s (%s)\n", e.ID, e.Product.Name, plural(len(ids), "item", "items"), strings.Join(ids, ", "))
+			l.Fprintf(bw, "%s: in the catalog — %s, %s (%s)\n", e.ID, e.Product.Name, plural(l, len(ids), msg.N("1 item"), msg.N("%d items")), strings.Join(ids, ", "))
 			for _, d := range e.Product.Diagnostics {
-				fmt.Fprintf(bw, "  flag: %s\n", d)
+				l.Fprintf(bw, "  flag: %s\n", d.Text(l))
 				if len(d.Items) > 0 {
-					fmt.Fprintf(bw, "    items: %s\n", strings.Join(d.Items, ", "))
+					l.Fprintf(bw, "    items: %s\n", strings.Join(d.Items, ", "))
 				}
 			}
 		case len(e.Excluded.Reasons) == 1:
-			fmt.Fprintf(bw, "%s: excluded — %s\n", e.ID, e.Excluded.Reasons[0])
+			l.Fprintf(bw, "%s: excluded — %s\n", e.ID, e.Excluded.Reasons[0].Text(l))
 		default:
-			fmt.Fprintf(bw, "%s: excluded, for %d reasons:\n", e.ID, len(e.Excluded.Reasons))
+			l.Fprintf(bw, "%s: excluded, for %d reasons:\n", e.ID, len(e.Excluded.Reasons))
 			for _, r := range e.Excluded.Reasons {
-				fmt.Fprintf(bw, "  - %s\n", r)
+				fmt.Fprintf(bw, "  - %s\n", r.Text(l))
 			}
 		}
 		for _, warn := range e.Warnings {
-			fmt.Fprintf(bw, "  note: %s\n", warn)
+			l.Fprintf(bw, "  note: %s\n", warn.Text(l))
 		}
 	}
 	return bw.Flush()

@@ -3,6 +3,7 @@ package feedgen
 import (
 	"context"
 	"errors"
+	"feedgen/internal/msg"
 	"feedgen/internal/xlsx"
 	"fmt"
 	"hash/maphash"
@@ -61,17 +62,11 @@ type Warning struct {
 	Message string `json:"message"`
 }
 
-func (w Warning) String() string {
-	var b strings.Builder
-	if w.Row > 0 {
-		fmt.Fprintf(&b, "row %d: ", w.Row)
-	}
-	if w.Column != "" {
-		fmt.Fprintf(&b, "%s: ", w.Column)
-	}
-	b.WriteString(w.Message)
-	return b.String()
-}
+func (w Warning) String() string { return w.Text(msg.English) }
+
+// Text is the warning with its cell, in l; the message is in the language
+// it was made in, the run's.
+func (w Warning) Text(l msg.Lang) string { return cellText(l, w.Row, w.Column, w.Message) }
 
 // maxWarnings bounds the warnings kept in memory; an export with a problem on
 // every row should not cost a copy of itself. The count stays exact.
@@ -97,6 +92,8 @@ type Export struct {
 
 	Warnings     []Warning
 	WarningCount int
+
+	lang msg.Lang // of the warnings
 }
 
 func (e *Export) warn(w Warning) {
@@ -124,17 +121,20 @@ type ColumnError struct {
 	Row     int
 }
 
-func (e *ColumnError) Error() string {
-	return fmt.Sprintf("missing column %s (headers found on row %d: %s)",
+func (e *ColumnError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *ColumnError) Text(l msg.Lang) string {
+	return l.T("missing column %s (headers found on row %d: %s)",
 		quoteAll(e.Missing), e.Row, strings.Join(e.Found, ", "))
 }
 
 // ErrNoProducts is returned for an export with a header row and nothing else.
-var ErrNoProducts = errors.New("the export has a header row but no product rows")
+var ErrNoProducts = msg.New("the export has a header row but no product rows")
 
 // ErrProductTooLarge is a product whose rows are over maxVariants or
 // maxProductBytes: far beyond any shop's, so a damaged or hostile export.
-var ErrProductTooLarge = errors.New("product too large")
+var ErrProductTooLarge = msg.New("product too large")
 
 // Bounds of one product, which is held in memory until its last row.
 const (
@@ -264,23 +264,23 @@ const headerScanRows = 20
 // is called again, with a new Export: what emit was given before is void.
 // Either way a product is gathered from all of its rows, in the order of
 // the sheet, and products come in the order of their first rows.
-func scanExport(ctx context.Context, open func() (rowReader, error), cols Columns, date1904 bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-	ex, err := scanPass(ctx, open, cols, date1904, false, begin, emit)
+func scanExport(ctx context.Context, open func() (rowReader, error), cols Columns, lang msg.Lang, date1904 bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+	ex, err := scanPass(ctx, open, cols, lang, date1904, false, begin, emit)
 	if errors.Is(err, errRowsApart) {
-		ex, err = scanPass(ctx, open, cols, date1904, true, begin, emit)
+		ex, err = scanPass(ctx, open, cols, lang, date1904, true, begin, emit)
 	}
 	return ex, err
 }
 
 // scanPass reads the sheet once, with scanGrouped when grouped is set and
 // scanInOrder otherwise.
-func scanPass(ctx context.Context, open func() (rowReader, error), cols Columns, date1904, grouped bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
+func scanPass(ctx context.Context, open func() (rowReader, error), cols Columns, lang msg.Lang, date1904, grouped bool, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
 	rows, err := open()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	ex := &Export{Date1904: date1904, RowsApart: grouped}
+	ex := &Export{Date1904: date1904, RowsApart: grouped, lang: lang}
 	b, err := readHeader(rows, cols, ex)
 	if err != nil {
 		return nil, err
@@ -325,7 +325,7 @@ func readHeader(rows rowReader, cols Columns, ex *Export) (*productRows, error) 
 		if hi.missing == nil {
 			ex.HeaderRow, ex.HasStatus = num, hi.cols["status"] >= 0
 			if len(hi.unreadOptions) > 0 {
-				ex.warn(Warning{Row: num, Message: fmt.Sprintf(
+				ex.warn(Warning{Row: num, Message: ex.lang.T(
 					"the columns 「%s」 look like variant options but are not read, so variants may lose them: map each pair under [columns] as option_names and option_values",
 					strings.Join(hi.unreadOptions, "」, 「"))})
 			}
@@ -336,7 +336,7 @@ func readHeader(rows rowReader, cols Columns, ex *Export) (*productRows, error) 
 		return nil, err
 	}
 	if best == nil {
-		return nil, errors.New("the sheet is empty")
+		return nil, msg.New("the sheet is empty")
 	}
 	hi, _ := matchHeaders(best, layout, cols)
 	return nil, &ColumnError{Missing: hi.missing, Found: nonBlank(best), Row: bestRow}
@@ -445,7 +445,7 @@ func (b *productRows) add(num int, cells []string) error {
 	// otherwise fill or contradict the product's.
 	vid := normalizeID(cell(cells, idx.cols["variant_id"]))
 	if first, dup := b.variantIDs[vid]; dup && vid != "" {
-		b.ex.warn(Warning{Row: num, Column: b.cols.VariantID, Message: fmt.Sprintf(
+		b.ex.warn(Warning{Row: num, Column: b.cols.VariantID, Message: b.ex.lang.T(
 			"variant %s of product %s already appeared on row %d; this row is ignored", vid, p.ID, first)})
 		return nil
 	}
@@ -462,7 +462,7 @@ func (b *productRows) add(num int, cells []string) error {
 		case *dst == "":
 			*dst, p.rows[col.product] = strings.Clone(v), int32(num)
 		case *dst != v:
-			b.ex.warn(Warning{Row: num, Column: col.header, Message: fmt.Sprintf(
+			b.ex.warn(Warning{Row: num, Column: col.header, Message: b.ex.lang.T(
 				"product %s has %q here but %q on row %d; using row %d",
 				p.ID, clip(v, 40), clip(*dst, 40), p.rowOf(col.product), p.rowOf(col.product))})
 		}
@@ -774,9 +774,9 @@ func checkProductSize(p *Product, v *Variant, num int) error {
 	p.size += n
 	switch {
 	case len(p.Variants) > maxVariants:
-		return fmt.Errorf("%w: product %s has more than %d variant rows (row %d)", ErrProductTooLarge, p.ID, maxVariants, num)
+		return msg.Errorf("%w: product %s has more than %d variant rows (row %d)", ErrProductTooLarge, p.ID, maxVariants, num)
 	case p.size > maxProductBytes:
-		return fmt.Errorf("%w: the variant rows of product %s hold more than %d MiB (row %d)", ErrProductTooLarge, p.ID, maxProductBytes>>20, num)
+		return msg.Errorf("%w: the variant rows of product %s hold more than %d MiB (row %d)", ErrProductTooLarge, p.ID, maxProductBytes>>20, num)
 	}
 	return nil
 }
@@ -818,7 +818,7 @@ func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, be
 		}
 		return prefetchRows(sheet), nil
 	}
-	ex, err := scanExport(ctx, open, cfg.Columns, wb.Date1904(), begin, emit)
+	ex, err := scanExport(ctx, open, cfg.Columns, cfg.Language, wb.Date1904(), begin, emit)
 	if err == nil && len(wb.SheetNames()) > 1 {
 		ex.Sheet = name
 	}
@@ -849,13 +849,13 @@ func productSheet(wb *xlsx.Workbook, cfg Config) (string, error) {
 		case err == nil:
 			return name, nil
 		case !errors.As(err, &cerr):
-			return "", fmt.Errorf("sheet 「%s」: %w", name, err)
+			return "", msg.Errorf("sheet 「%s」: %w", name, err)
 		case nearest == nil || len(cerr.Missing) < len(nearest.Missing):
 			nearest, nearestSheet = cerr, name
 		}
 	}
 	others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == nearestSheet })
-	return "", fmt.Errorf("sheet 「%s」: %w; no other sheet (%s) has them either: set sheet in the config to the products' sheet",
+	return "", msg.Errorf("sheet 「%s」: %w; no other sheet (%s) has them either: set sheet in the config to the products' sheet",
 		nearestSheet, nearest, quoteAll(others))
 }
 
@@ -972,7 +972,7 @@ func (p *prefetchedRows) fill() {
 	// would have there, instead of ending the process.
 	defer func() {
 		if r := recover(); r != nil {
-			p.err = fmt.Errorf("reading the sheet failed (a bug in feedgen: please report it with the export): %v\n%s", r, debug.Stack())
+			p.err = msg.Errorf("reading the sheet failed (a bug in feedgen: please report it with the export): %v\n%s", r, debug.Stack())
 		}
 	}()
 	for {

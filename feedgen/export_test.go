@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"feedgen/internal/exportgen"
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 	"fmt"
 	"io"
@@ -135,7 +136,7 @@ func readExport(ctx context.Context, rows rowReader, cols Columns) (*Export, err
 // readRows reads the products of the rows open opens into memory.
 func readRows(ctx context.Context, open func() (rowReader, error), cols Columns) (*Export, error) {
 	return collectProducts(func(begin func(*Export) error, emit func(*Product) error) (*Export, error) {
-		return scanExport(ctx, open, cols, false, begin, emit)
+		return scanExport(ctx, open, cols, msg.English, false, begin, emit)
 	})
 }
 

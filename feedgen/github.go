@@ -3,6 +3,7 @@ package feedgen
 import (
 	"crypto/rand"
 	"errors"
+	"feedgen/internal/msg"
 	"feedgen/internal/redact"
 	"fmt"
 	"io"
@@ -233,12 +234,12 @@ func (g *GitHubActions) ReportRun(configFile string, cfg *Config, sum *Summary, 
 		}
 	}
 	if runErr != nil {
-		a := Annotation{File: cfg.Export, Title: "feedgen failed", Message: runErr.Error()}
+		a := Annotation{File: cfg.Export, Title: "feedgen failed", Message: msg.Text(cfg.Language, runErr)}
 		var ce *ConfigError
 		if errors.As(runErr, &ce) && configFile != "" {
 			a.File, a.Line = configFile, ce.Line
 		}
-		if h := Hint(runErr); h != "" {
+		if h := Hint(cfg.Language, runErr); h != "" {
 			a.Message += "\n" + h
 		}
 		g.Error(a)

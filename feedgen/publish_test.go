@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 )
 
@@ -490,7 +491,7 @@ func TestPublishAuthFailureRedactsCredentials(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("error leaks the token: %v", err)
 	}
-	if h := Hint(err); !strings.Contains(h, "permissions: contents: write") {
+	if h := Hint(msg.English, err); !strings.Contains(h, "permissions: contents: write") {
 		t.Errorf("hint %q for %v does not say what the workflow needs", h, err)
 	}
 }
@@ -864,7 +865,7 @@ func TestRunRefusesAFileOverTheHostsLimit(t *testing.T) {
 	if !strings.Contains(err.Error(), "catalog.xml is ") || !strings.Contains(err.Error(), "nothing was pushed") {
 		t.Errorf("error %q should name the file, its size and that nothing was pushed", err)
 	}
-	if h := Hint(err); !strings.Contains(h, "catalog.xml.gz") {
+	if h := Hint(msg.English, err); !strings.Contains(h, "catalog.xml.gz") {
 		t.Errorf("hint %q does not offer the .gz copy", h)
 	}
 	if out := runGit(t, r.remote, "branch", "--list", "gh-pages"); out != "" {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"feedgen/internal/msg"
 	"feedgen/internal/xlsx"
 	"fmt"
 	"io"
@@ -53,6 +54,16 @@ type Summary struct {
 	// Failure is why the catalog was not replaced or not published, when
 	// Run returned an error with the summary; the Markdown says it first.
 	Failure string `json:"-"`
+	// Lang is the language of the run's messages, and of the Markdown.
+	Lang msg.Lang `json:"-"`
+}
+
+// Text is the file and how many items (or categories) it has, in l.
+func (f FeedResult) Text(l msg.Lang) string {
+	if f.Unit() != "items" {
+		return l.T("%s (%s)", f.File, plural(l, f.Items, msg.N("1 category"), msg.N("%d categories")))
+	}
+	return l.T("%s (%s)", f.File, plural(l, f.Items, msg.N("1 item"), msg.N("%d items")))
 }
 
 // FeedResult is one catalog file a run wrote.
@@ -168,10 +179,28 @@ func (s *Summary) writeJSON(w io.Writer, excluded *exclusionList, diagnosed *dia
 
 // reasonTitles are the reason codes in a merchant's words.
 var reasonTitles = map[string]string{
-	ReasonNotPublic:   "not public (商品是否公開)",
-	ReasonNotOnSale:   "not on sale (已上架)",
-	ReasonExcludedTag: "excluded by tag (商品標籤)",
-	ReasonInvalid:     "invalid: missing a required field",
+	ReasonNotPublic:   msg.N("not public (商品是否公開)"),
+	ReasonNotOnSale:   msg.N("not on sale (已上架)"),
+	ReasonExcludedTag: msg.N("excluded by tag (商品標籤)"),
+	ReasonInvalid:     msg.N("invalid: missing a required field"),
+}
+
+// reasonLabels are the reason codes as the run's summary line shows
+// them: the code itself in English, which scripts and the README know,
+// and a word in Chinese.
+var reasonLabels = map[string]string{
+	ReasonNotPublic:   msg.N("not_public"),
+	ReasonNotOnSale:   msg.N("not_on_sale"),
+	ReasonExcludedTag: msg.N("excluded_tag"),
+	ReasonInvalid:     msg.N("invalid"),
+}
+
+// ReasonLabel is code as the run's summary line shows it, in l.
+func ReasonLabel(l msg.Lang, code string) string {
+	if label, ok := reasonLabels[code]; ok {
+		return l.T(label)
+	}
+	return code
 }
 
 // markdownExcludedRows bounds the excluded products listed in Markdown;
@@ -183,39 +212,41 @@ const markdownExcludedRows = 200
 // is read by whoever can see the repository's runs, and a product left out
 // may be one the shop has not announced.
 func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
+	l := s.Lang
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "## Product catalog: %d products, %d items\n\n", s.Eligible, s.Items)
+	l.Fprintf(bw, "## Product catalog: %d products, %d items\n\n", s.Eligible, s.Items)
 	if s.Failure != "" {
-		fmt.Fprintf(bw, "> [!WARNING]\n> **Not published.** %s\n\n", mdEscape(s.Failure))
+		l.Fprintf(bw, "> [!WARNING]\n> **Not published.** %s\n\n", mdEscape(s.Failure))
 	}
-	sheet := ""
 	if s.Sheet != "" {
-		sheet = fmt.Sprintf(", sheet %s", mdEscape(DisplayPath(s.Sheet)))
+		l.Fprintf(bw, "Export `%s`, sheet %s (%d rows, %d products), evaluated at %s.\n\n",
+			mdEscape(s.Export), mdEscape(DisplayPath(s.Sheet)), s.Rows, s.Products, s.At.Format("2006-01-02 15:04 -07:00"))
+	} else {
+		l.Fprintf(bw, "Export `%s` (%d rows, %d products), evaluated at %s.\n\n",
+			mdEscape(s.Export), s.Rows, s.Products, s.At.Format("2006-01-02 15:04 -07:00"))
 	}
-	fmt.Fprintf(bw, "Export `%s`%s (%d rows, %d products), evaluated at %s.\n\n",
-		mdEscape(s.Export), sheet, s.Rows, s.Products, s.At.Format("2006-01-02 15:04 -07:00"))
 	if len(s.Feeds) > 0 {
-		bw.WriteString("| file | format | items |\n|---|---|---:|\n")
+		l.Fprintf(bw, "| file | format | items |\n|---|---|---:|\n")
 		for _, f := range s.Feeds {
 			count := strconv.Itoa(f.Items)
-			if u := f.Unit(); u != "items" {
-				count += " " + u
+			if f.Unit() != "items" {
+				count = plural(l, f.Items, msg.N("1 category"), msg.N("%d categories"))
 			}
 			fmt.Fprintf(bw, "| `%s` | %s | %s |\n", mdEscape(f.File), f.Format, count)
 		}
 		bw.WriteString("\n")
 	}
 	if s.Excluded > 0 {
-		fmt.Fprintf(bw, "### %d products excluded\n\n| reason | products |\n|---|---:|\n", s.Excluded)
+		l.Fprintf(bw, "### %d products excluded\n\n| reason | products |\n|---|---:|\n", s.Excluded)
 		for _, c := range s.ReasonCodes() {
-			fmt.Fprintf(bw, "| %s | %d |\n", reasonTitles[c], s.ExcludedBy[c])
+			fmt.Fprintf(bw, "| %s | %d |\n", l.T(reasonTitles[c]), s.ExcludedBy[c])
 		}
 		if !listExcluded {
-			bw.WriteString("\nWhich products they are is left out here, where others may read it: see report.json in the report folder, or `feedgen explain PID`.\n\n")
+			l.Fprintf(bw, "\nWhich products they are is left out here, where others may read it: see report.json in the report folder, or `feedgen explain PID`.\n\n")
 		}
 	}
 	if s.Excluded > 0 && listExcluded {
-		bw.WriteString("\n<details><summary>Excluded products</summary>\n\n| PID | name | row | why |\n|---|---|---:|---|\n")
+		l.Fprintf(bw, "\n<details><summary>Excluded products</summary>\n\n| PID | name | row | why |\n|---|---|---:|---|\n")
 		listed := s.ExcludedProducts[:min(len(s.ExcludedProducts), markdownExcludedRows)]
 		for _, e := range listed {
 			why := make([]string, len(e.Reasons))
@@ -225,25 +256,25 @@ func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
 			fmt.Fprintf(bw, "| %s | %s | %d | %s |\n", mdEscape(e.ID), mdEscape(e.Name), e.Row, strings.Join(why, "; "))
 		}
 		if s.Excluded > len(listed) {
-			fmt.Fprintf(bw, "\n… and %d more in report.json\n", s.Excluded-len(listed))
+			l.Fprintf(bw, "\n… and %d more in report.json\n", s.Excluded-len(listed))
 		}
 		bw.WriteString("\n</details>\n\n")
 	}
 	if len(s.Diagnosed) > 0 {
-		bw.WriteString("### What the channels would flag\n\nThe products stay in the catalog. report.json lists each one, and `feedgen explain PID` says what it is about.\n\n| code | items | products | what it means |\n|---|---:|---:|---|\n")
+		l.Fprintf(bw, "### What the channels would flag\n\nThe products stay in the catalog. report.json lists each one, and `feedgen explain PID` says what it is about.\n\n| code | items | products | what it means |\n|---|---:|---:|---|\n")
 		for _, c := range s.DiagnosticCodes() {
 			d := s.Diagnosed[c]
-			fmt.Fprintf(bw, "| `%s` | %d | %d | %s |\n", c, d.Items, d.Products, mdEscape(DiagnosticTitle(c)))
+			fmt.Fprintf(bw, "| `%s` | %d | %d | %s |\n", c, d.Items, d.Products, mdEscape(DiagnosticTitle(l, c)))
 		}
 		bw.WriteString("\n")
 	}
 	if s.WarningCount > 0 {
-		fmt.Fprintf(bw, "### %d warnings\n\n", s.WarningCount)
+		l.Fprintf(bw, "### %d warnings\n\n", s.WarningCount)
 		for _, warn := range s.Warnings {
-			fmt.Fprintf(bw, "- %s\n", mdEscape(warn.String()))
+			fmt.Fprintf(bw, "- %s\n", mdEscape(warn.Text(l)))
 		}
 		if s.WarningCount > len(s.Warnings) {
-			fmt.Fprintf(bw, "- … and %d more\n", s.WarningCount-len(s.Warnings))
+			l.Fprintf(bw, "- … and %d more\n", s.WarningCount-len(s.Warnings))
 		}
 	}
 	return bw.Flush()
@@ -277,8 +308,8 @@ func DisplayPath(path string) string {
 }
 
 // Hint says what a merchant can do about an error from Run, Explain,
-// LoadConfig or ParseConfig, or "" when the error says it all.
-func Hint(err error) string {
+// LoadConfig or ParseConfig, in l, or "" when the error says it all.
+func Hint(l msg.Lang, err error) string {
 	var (
 		guard *GuardError
 		cols  *ColumnError
@@ -287,51 +318,51 @@ func Hint(err error) string {
 	)
 	switch {
 	case errors.As(err, &guard):
-		return "the published catalog was left as it was; check the export, or run again with -force if the change is intended"
+		return l.T("the published catalog was left as it was; check the export, or run again with -force if the change is intended")
 	case errors.As(err, &cols):
-		return "is this a CYBERBIZ product export (商品匯出)? If the column has another name in your export, map it under [columns] in the config"
+		return l.T("is this a CYBERBIZ product export (商品匯出)? If the column has another name in your export, map it under [columns] in the config")
 	case errors.Is(err, xlsx.ErrEncrypted):
-		return "remove the password in Excel (File > Info > Protect Workbook > Encrypt with Password, clear it), save, and run again"
+		return l.T("remove the password in Excel (File > Info > Protect Workbook > Encrypt with Password, clear it), save, and run again")
 	case errors.As(err, new(*xlsx.ReadError)):
-		return "the file could not be read from the disk or network folder it is on; check that it is reachable, and run again"
+		return l.T("the file could not be read from the disk or network folder it is on; check that it is reachable, and run again")
 	case errors.Is(err, xlsx.ErrOpenDocument):
-		return "open the file in LibreOffice Calc, choose File > Save As, file type Excel 2007-365 (.xlsx), and run feedgen on that file"
+		return l.T("open the file in LibreOffice Calc, choose File > Save As, file type Excel 2007-365 (.xlsx), and run feedgen on that file")
 	case errors.Is(err, xlsx.ErrLegacyXLS):
-		return "open the file in Excel and save it as an Excel Workbook (.xlsx)"
+		return l.T("open the file in Excel and save it as an Excel Workbook (.xlsx)")
 	case errors.Is(err, xlsx.ErrNotXLSX):
-		return "export the products again from CYBERBIZ as .xlsx; a CSV or other file renamed to .xlsx cannot be read"
+		return l.T("export the products again from CYBERBIZ as .xlsx; a CSV or other file renamed to .xlsx cannot be read")
 	case errors.Is(err, xlsx.ErrCorrupt):
-		return "the file is damaged or incomplete (an interrupted download or copy?); export it again"
+		return l.T("the file is damaged or incomplete (an interrupted download or copy?); export it again")
 	case errors.Is(err, xlsx.ErrOverLimit), errors.Is(err, ErrProductTooLarge):
-		return "no product export comes near this size: check the cell named (a picture or data pasted into 商品介紹?), or export again from CYBERBIZ"
+		return l.T("no product export comes near this size: check the cell named (a picture or data pasted into 商品介紹?), or export again from CYBERBIZ")
 	case errors.Is(err, xlsx.ErrTooLarge):
-		return "a genuine export this large needs a higher max_unzip_mb in the config"
+		return l.T("a genuine export this large needs a higher max_unzip_mb in the config")
 	case errors.Is(err, ErrNotUTF8):
-		return "in Notepad: 檔案 > 另存新檔 (File > Save As), choose 編碼 (Encoding) UTF-8, and save"
+		return l.T("in Notepad: 檔案 > 另存新檔 (File > Save As), choose 編碼 (Encoding) UTF-8, and save")
 	case errors.Is(err, ErrNotFound):
-		return "check the file's name and folder; a path that does not start with a drive (C:\\) or / is taken from the folder feedgen runs in"
+		return l.T("check the file's name and folder; a path that does not start with a drive (C:\\) or / is taken from the folder feedgen runs in")
 	case errors.Is(err, ErrNoProducts):
-		return "export again with the products selected"
+		return l.T("export again with the products selected")
 	case errors.Is(err, xlsx.ErrNoSheet):
-		return "set sheet in the config to one of the sheet names"
+		return l.T("set sheet in the config to one of the sheet names")
 	case errors.As(err, &auth):
-		return auth.Advice
+		return l.T(auth.Advice)
 	case errors.As(err, &large) && large.GzipSize > 0 && large.GzipSize <= large.Limit:
-		return fmt.Sprintf("the catalog folder was written. Serve it from a host without this limit (feedgen daemon, or any web host) and give the channel the address of %s (%s), which Google fetches; or make fewer items with expand_variants = false under [[feed]]", gzipName(large.Name), megabytes(large.GzipSize))
+		return l.T("the catalog folder was written. Serve it from a host without this limit (feedgen daemon, or any web host) and give the channel the address of %s (%s), which Google fetches; or make fewer items with expand_variants = false under [[feed]]", gzipName(large.Name), megabytes(large.GzipSize))
 	case errors.As(err, &large):
-		return "the catalog folder was written. Serve it from a host without this limit (feedgen daemon, or any web host), or make fewer items with expand_variants = false under [[feed]]"
+		return l.T("the catalog folder was written. Serve it from a host without this limit (feedgen daemon, or any web host), or make fewer items with expand_variants = false under [[feed]]")
 	case errors.Is(err, ErrGitMissing):
-		return "install git, or run without -publish-branch; the catalog folder was written"
+		return l.T("install git, or run without -publish-branch; the catalog folder was written")
 	case errors.Is(err, ErrNotRepo):
-		return "run feedgen inside a clone of the repository, or set repo under [publish]"
+		return l.T("run feedgen inside a clone of the repository, or set repo under [publish]")
 	case errors.Is(err, ErrNoRemote):
-		return "give remote the name of one of the repository's remotes (git remote -v lists them), or the repository's address, or set push = false under [publish]"
+		return l.T("give remote the name of one of the repository's remotes (git remote -v lists them), or the repository's address, or set push = false under [publish]")
 	case errors.Is(err, ErrBranchCheckedOut):
-		return "that branch is checked out in a working tree; switch the tree to another branch, or publish to another branch"
+		return l.T("that branch is checked out in a working tree; switch the tree to another branch, or publish to another branch")
 	case errors.Is(err, ErrPushRefused):
-		return "the repository does not let this push through: allow it to update the branch (on GitHub: Settings > Rules or Branches, and the workflow's token), or publish to a branch without protection"
+		return l.T("the repository does not let this push through: allow it to update the branch (on GitHub: Settings > Rules or Branches, and the workflow's token), or publish to a branch without protection")
 	case errors.Is(err, ErrPushRejected):
-		return "another job keeps pushing to the branch; give the workflow a concurrency group, and run again"
+		return l.T("another job keeps pushing to the branch; give the workflow a concurrency group, and run again")
 	}
 	return ""
 }

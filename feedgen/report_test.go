@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 	"feedgen/internal/xlsx"
 )
@@ -45,7 +46,7 @@ func TestHintReaderErrors(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range cases {
 		err := fmt.Errorf("read export %q: %w", "商品匯出.xlsx", c.err)
-		h := Hint(err)
+		h := Hint(msg.English, err)
 		if !strings.Contains(h, c.want) {
 			t.Errorf("Hint(%v) = %q, want it to mention %q", err, h, c.want)
 		}

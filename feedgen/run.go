@@ -258,6 +258,7 @@ func openNamed(path string) (*os.File, error) {
 
 func summarize(ex *Export, at time.Time, eligible int, excluded *exclusionList) *Summary {
 	s := &Summary{
+		Lang:             ex.lang,
 		At:               at,
 		Sheet:            ex.Sheet,
 		Rows:             ex.Rows,

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 )
 
@@ -376,7 +377,7 @@ func TestMissingFileIsNotFound(t *testing.T) {
 		if !errors.Is(tt.err, ErrNotFound) || tt.err.Error() != tt.want {
 			t.Errorf("%s: error = %v, want %s (ErrNotFound)", tt.name, tt.err, tt.want)
 		}
-		if h := Hint(tt.err); !strings.Contains(h, "name and folder") {
+		if h := Hint(msg.English, tt.err); !strings.Contains(h, "name and folder") {
 			t.Errorf("%s: Hint = %q, want it to say to check the name and folder", tt.name, h)
 		}
 	}
