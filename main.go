@@ -8,6 +8,7 @@
 //	feedgen explain [-config FILE] [-export FILE] [-shop-url URL] [-at TIME] ID...
 //	feedgen daemon [-config FILE] [-export FILE|DIR] [-out DIR] [-listen ADDR] [-publish-branch BRANCH]
 //	feedgen service install|uninstall|start|stop|restart|status -config FILE
+//	feedgen notify -config FILE
 //	feedgen version
 //
 // Run `feedgen run -h` for the flags. Exit codes: 0 done; 1 the run failed
@@ -68,6 +69,7 @@ Usage:
   feedgen service ACTION -config FILE
                                 run the daemon as a service that starts with the computer:
                                 install, uninstall, start, stop, restart, status
+  feedgen notify -config FILE   send a test message to every channel under [notify]
   feedgen version               print the version
 
 Run "feedgen <command> -h" for the flags of a command.
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return daemonCommand(ctx, args[1:], stderr)
 	case "service":
 		return serviceCommand(args[1:], stdout, stderr)
+	case "notify":
+		return notifyCommand(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "feedgen", buildVersion())
 		return exitOK
@@ -417,6 +421,9 @@ func daemonCommand(ctx context.Context, args []string, stderr io.Writer) int {
 	if token := os.Getenv("FEEDGEN_REFRESH_TOKEN"); token != "" {
 		cfg.RefreshToken = token
 	}
+	if err := cfg.Notify.ApplyEnv(os.Getenv); err != nil {
+		return fail(stderr, fmt.Errorf("config: %w", err), exitUsage)
+	}
 	logFile, err := openLog(cfg.DaemonLog())
 	if err != nil {
 		return fail(stderr, err, exitFailed)
@@ -532,4 +539,51 @@ func serviceCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "feedgen service: %s done\n", action)
 	return exitOK
+}
+
+// notifyCommand sends a test message to every channel of the config's
+// [notify], so that a merchant sees the setup work before a failure
+// needs it. It exits 1 naming each channel that failed.
+func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("feedgen notify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "the daemon's TOML config `file`, with a [notify] table")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: feedgen notify -config FILE\n\n"+
+			"Send a test message to every channel configured under [notify] in FILE:\n"+
+			"the webhook, email and LINE. The secrets may come from the environment\n"+
+			"(%s, %s, %s), as for the daemon.\n"+
+			"Exit 0 when every channel took it, 1 when one failed.\n\nFlags:\n",
+			feedgen.EnvWebhookURL, feedgen.EnvSMTPPassword, feedgen.EnvLINEToken)
+		fs.PrintDefaults()
+	}
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if *config == "" {
+		return fail(stderr, errors.New("name the config with -config FILE"), exitUsage)
+	}
+	cfg, err := feedgen.LoadConfig(*config, feedgen.DefaultConfig())
+	if err == nil {
+		if err = cfg.Notify.ApplyEnv(os.Getenv); err != nil {
+			err = fmt.Errorf("config %s: %w", feedgen.DisplayPath(*config), err)
+		}
+	}
+	if err != nil {
+		return fail(stderr, err, exitUsage)
+	}
+	if !cfg.Notify.Enabled() {
+		return fail(stderr, fmt.Errorf("config %s sets no channel under [notify]: set webhook, [notify.smtp] or [notify.line] (see config.example.toml)", feedgen.DisplayPath(*config)), exitUsage)
+	}
+	n := feedgen.NewNotifier(cfg.Notify, cfg.ShopURL, nil)
+	code := exitOK
+	for _, d := range n.Send(ctx, feedgen.Notice{Kind: feedgen.NoticeTest, At: time.Now().In(cfg.Location())}) {
+		if d.Err != nil {
+			fmt.Fprintf(stderr, "feedgen: error: %s (to %s)\n", redact.String(d.Err.Error()), d.Target)
+			code = exitFailed
+			continue
+		}
+		fmt.Fprintf(stdout, "feedgen: test message sent by %s to %s\n", d.Channel, d.Target)
+	}
+	return code
 }

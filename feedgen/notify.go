@@ -569,6 +569,7 @@ func (s *daemon) checkDeadline(ctx context.Context, w *worker) {
 	slot := latestSlot(dl, s.Location, s.Schedule)
 	defer w.notices.deadline.Reset(nextSlot(now, s.Location, []TimeOfDay{*s.Deadline}).Sub(now))
 	if !w.notices.lastSuccess.Before(slot) || w.notices.alarmed.Equal(dl) {
+		s.log.Debug("deadline met", "deadline", s.Deadline.String(), "last_success", w.notices.lastSuccess)
 		return
 	}
 	w.notices.alarmed, w.notices.told = dl, true
