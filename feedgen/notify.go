@@ -412,7 +412,7 @@ func (e *emailChannel) send(ctx context.Context, m *message) error {
 	msg.SetDate()
 	msg.SetMessageID()
 	msg.SetBodyString(mail.TypeTextPlain, m.text)
-	client, err := mail.NewClient(e.cfg.Host, e.options()...)
+	client, err := e.client()
 	if err != nil {
 		return fmt.Errorf("set up the mail client: %w", err)
 	}
@@ -424,11 +424,12 @@ func (e *emailChannel) send(ctx context.Context, m *message) error {
 	return nil
 }
 
-// options chooses TLS by port, as mail providers document it: 465 is TLS
-// from the first byte; any other port must offer STARTTLS, so that the
-// password and the message never cross a network in the clear; only a
-// server on this computer (a relay, a test sink) may go without.
-func (e *emailChannel) options() []mail.Option {
+// client makes the mail client. It chooses TLS by port, as mail providers
+// document it: 465 is TLS from the first byte; any other port must offer
+// STARTTLS, so that the password and the message never cross a network
+// in the clear; only a server on this computer (a relay, a test sink)
+// may go without.
+func (e *emailChannel) client() (*mail.Client, error) {
 	opts := []mail.Option{mail.WithPort(e.cfg.Port), mail.WithTimeout(smtpNotifyTimeout)}
 	switch {
 	case e.cfg.Port == 465:
@@ -442,7 +443,7 @@ func (e *emailChannel) options() []mail.Option {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
 			mail.WithUsername(e.cfg.Username), mail.WithPassword(e.cfg.Password))
 	}
-	return opts
+	return mail.NewClient(e.cfg.Host, opts...)
 }
 
 // isLoopbackHost reports whether host is this computer.
