@@ -8,6 +8,7 @@
 //	feedgen explain [-config FILE] [-export FILE] [-shop-url URL] [-at TIME] ID...
 //	feedgen daemon [-config FILE] [-export FILE|DIR] [-out DIR] [-listen ADDR] [-publish-branch BRANCH]
 //	feedgen service install|uninstall|start|stop|restart|status -config FILE
+//	feedgen notify -config FILE
 //	feedgen version
 //
 // Run `feedgen run -h` for the flags. Exit codes: 0 done; 1 the run failed
@@ -70,6 +71,7 @@ Usage:
   feedgen service ACTION -config FILE
                                 run the daemon as a service that starts with the computer:
                                 install, uninstall, start, stop, restart, status
+  feedgen notify -config FILE   send a test message to every channel under [notify]
   feedgen version               print the version
 
 Run "feedgen <command> -h" for the flags of a command.
@@ -93,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return daemonCommand(ctx, l, args[1:], stderr)
 	case "service":
 		return serviceCommand(l, args[1:], stdout, stderr)
+	case "notify":
+		return notifyCommand(ctx, l, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "feedgen", buildVersion())
 		return exitOK
@@ -459,6 +463,9 @@ func daemonCommand(ctx context.Context, l msg.Lang, args []string, stderr io.Wri
 	if token := os.Getenv("FEEDGEN_REFRESH_TOKEN"); token != "" {
 		cfg.RefreshToken = token
 	}
+	if err := cfg.Notify.ApplyEnv(os.Getenv); err != nil {
+		return fail(l, stderr, msg.Errorf("config: %w", err), exitUsage)
+	}
 	logFile, err := openLog(cfg.DaemonLog())
 	if err != nil {
 		return fail(l, stderr, err, exitFailed)
@@ -598,4 +605,56 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 	}
 	l.Fprintf(stdout, "feedgen service: %s done\n", action)
 	return exitOK
+}
+
+// notifyCommand sends a test message to every channel of the config's
+// [notify], so that a merchant sees the setup work before a failure
+// needs it. It exits 1 naming each channel that failed.
+func notifyCommand(ctx context.Context, l msg.Lang, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("feedgen notify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", l.T("the daemon's TOML config `file`, with a [notify] table"))
+	lang := fs.String("lang", "", l.T("`language` of the messages: zh-TW (繁體中文) or en (default: lang in the config, else the system's)"))
+	fs.Usage = func() {
+		l.Fprintf(stderr, "Usage: feedgen notify -config FILE\n\n"+
+			"Send a test message to every channel configured under [notify] in FILE:\n"+
+			"the webhook, email and LINE. The secrets may come from the environment\n"+
+			"(%s, %s, %s), as for the daemon.\n"+
+			"Exit 0 when every channel took it, 1 when one failed.\n\nFlags:\n",
+			feedgen.EnvWebhookURL, feedgen.EnvSMTPPassword, feedgen.EnvLINEToken)
+		fs.PrintDefaults()
+	}
+	if code, done := parseFlags(l, fs, args); done {
+		return code
+	}
+	if *config == "" {
+		return fail(l, stderr, msg.New("name the config with -config FILE"), exitUsage)
+	}
+	cfg, err := feedgen.LoadConfig(*config, feedgen.DefaultConfig())
+	if err == nil {
+		if cfg.Language, err = msg.Resolve(*lang, cfg.Lang); err == nil {
+			l = cfg.Language
+			err = cfg.Notify.ApplyEnv(os.Getenv)
+		}
+		if err != nil {
+			err = msg.Errorf("config %s: %w", feedgen.DisplayPath(*config), err)
+		}
+	}
+	if err != nil {
+		return fail(l, stderr, err, exitUsage)
+	}
+	if !cfg.Notify.Enabled() {
+		return fail(l, stderr, msg.Errorf("config %s sets no channel under [notify]: set webhook, [notify.smtp] or [notify.line] (see config.example.toml)", feedgen.DisplayPath(*config)), exitUsage)
+	}
+	n := feedgen.NewNotifier(cfg.Notify, cfg.ShopURL, nil)
+	code := exitOK
+	for _, d := range n.Send(ctx, feedgen.Notice{Kind: feedgen.NoticeTest, At: time.Now().In(cfg.Location())}) {
+		if d.Err != nil {
+			l.Fprintf(stderr, "feedgen: error: %s (to %s)\n", redact.String(msg.Text(l, d.Err)), d.Target)
+			code = exitFailed
+			continue
+		}
+		l.Fprintf(stdout, "feedgen: test message sent by %s to %s\n", d.Channel, d.Target)
+	}
+	return code
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"feedgen/internal/msg"
 	"io"
+	"net/mail"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -90,6 +92,7 @@ type Config struct {
 	LogFile string `toml:"log_file"`
 
 	Publish PublishConfig `toml:"publish"`
+	Notify  NotifyConfig  `toml:"notify"`
 	Columns Columns       `toml:"columns"`
 	Rules   Rules         `toml:"rules"`
 	// Options maps the names of variant options onto the attributes the
@@ -177,6 +180,135 @@ type PublishConfig struct {
 	MaxFileMB int `toml:"max_file_mb"`
 }
 
+// NotifyConfig is where the daemon sends word when something goes wrong:
+// a webhook, email, a LINE chat, or any of them (see Notifier). With none
+// configured it sends nothing.
+type NotifyConfig struct {
+	// Webhook is a URL that gets a JSON POST, which Slack and Discord
+	// incoming webhooks take as it is. Such an address is its own
+	// password, so FEEDGEN_WEBHOOK_URL may hold it instead.
+	Webhook string `toml:"webhook"`
+	// Deadline is the time of day by which a run must have succeeded
+	// since the scheduled run before it; default 04:55, ahead of LINE's
+	// fetch at 05:00.
+	Deadline TimeOfDay  `toml:"deadline"`
+	SMTP     NotifySMTP `toml:"smtp"`
+	LINE     NotifyLINE `toml:"line"`
+}
+
+// NotifySMTP sends the notifications as email.
+type NotifySMTP struct {
+	Host string `toml:"host"`
+	// Port is 587 by default, with STARTTLS required; 465 is TLS from
+	// the start. A server on this computer may go without TLS.
+	Port     int    `toml:"port"`
+	Username string `toml:"username"`
+	// Password is better left out of the file, in FEEDGEN_SMTP_PASSWORD.
+	Password string   `toml:"password"`
+	From     string   `toml:"from"`
+	To       []string `toml:"to"`
+}
+
+// NotifyLINE pushes the notifications into a LINE chat through the
+// Messaging API of the shop's LINE Official Account (LINE Notify closed
+// in 2025).
+type NotifyLINE struct {
+	// ChannelAccessToken is the channel's long-lived token; better in
+	// FEEDGEN_LINE_TOKEN than in the file.
+	ChannelAccessToken string `toml:"channel_access_token"`
+	// To is the user, group or room id the messages go to: U, C or R
+	// and 32 hex digits, not the @ LINE ID a person shares.
+	To string `toml:"to"`
+}
+
+// Environment variables that set the secrets of NotifyConfig; they take
+// precedence over the file (see NotifyConfig.ApplyEnv).
+const (
+	EnvWebhookURL   = "FEEDGEN_WEBHOOK_URL"
+	EnvSMTPPassword = "FEEDGEN_SMTP_PASSWORD"
+	EnvLINEToken    = "FEEDGEN_LINE_TOKEN"
+)
+
+// Enabled reports whether any channel is configured.
+func (n *NotifyConfig) Enabled() bool {
+	return n.Webhook != "" || n.SMTP.Host != "" || n.LINE.To != ""
+}
+
+// lineID is a LINE user, group or room id as the Messaging API takes it.
+var lineID = regexp.MustCompile(`^[UCR][0-9a-f]{32}$`)
+
+// validate checks the values as written. A secret that is missing is
+// only an error once the environment was consulted, in ApplyEnv: the
+// config file need not hold it. Errors never repeat a secret.
+func (n *NotifyConfig) validate() error {
+	if n.Webhook != "" {
+		if u, err := url.Parse(n.Webhook); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			// The address itself is a secret: it is not repeated.
+			return &ConfigError{Key: "notify.webhook", Err: msg.New("is not an absolute http(s) URL, such as the https://hooks.slack.com/services/… or https://discord.com/api/webhooks/… address the chat app gave")}
+		}
+	}
+	if !n.Deadline.valid() {
+		return &ConfigError{Key: "notify.deadline", Err: msg.Errorf("%s is not a time of day", n.Deadline)}
+	}
+	m := &n.SMTP
+	if m.Host == "" {
+		if m.From != "" || len(m.To) > 0 || m.Username != "" || m.Password != "" {
+			return &ConfigError{Key: "notify.smtp.host", Err: msg.New("is required to send email: the mail server's name, such as \"smtp.gmail.com\"")}
+		}
+	} else {
+		if m.Port < 1 || m.Port > 65535 {
+			return &ConfigError{Key: "notify.smtp.port", Err: msg.Errorf("must be 1 to 65535, usually 587 or 465, got %d", m.Port)}
+		}
+		if _, err := mail.ParseAddress(m.From); err != nil {
+			return &ConfigError{Key: "notify.smtp.from", Err: msg.Errorf("%q is not an email address", m.From)}
+		}
+		if len(m.To) == 0 {
+			return &ConfigError{Key: "notify.smtp.to", Err: msg.New("needs at least one address, such as [\"owner@example.com\"]")}
+		}
+		for _, to := range m.To {
+			if _, err := mail.ParseAddress(to); err != nil {
+				return &ConfigError{Key: "notify.smtp.to", Err: msg.Errorf("%q is not an email address", to)}
+			}
+		}
+	}
+	l := &n.LINE
+	if l.To != "" && !lineID.MatchString(l.To) {
+		return &ConfigError{Key: "notify.line.to", Err: msg.Errorf("%q is not a LINE user, group or room id (U, C or R and 32 hex digits, as LINE Developers shows under Basic settings > Your user ID); an @ LINE ID does not work", l.To)}
+	}
+	if l.To == "" && l.ChannelAccessToken != "" {
+		return &ConfigError{Key: "notify.line.to", Err: msg.New("is required with notify.line.channel_access_token: the user or group id to send to")}
+	}
+	return nil
+}
+
+// ApplyEnv takes the secrets from the environment variables that are set
+// (EnvWebhookURL, EnvSMTPPassword, EnvLINEToken), then checks that every
+// configured channel has what it needs. The daemon and feedgen notify call
+// it; feedgen run does not notify, so it needs none of them.
+func (n *NotifyConfig) ApplyEnv(getenv func(string) string) error {
+	for _, e := range []struct {
+		name string
+		dst  *string
+	}{{EnvWebhookURL, &n.Webhook}, {EnvSMTPPassword, &n.SMTP.Password}, {EnvLINEToken, &n.LINE.ChannelAccessToken}} {
+		if v := getenv(e.name); v != "" {
+			*e.dst = v
+		}
+	}
+	if err := n.validate(); err != nil {
+		if ce := (*ConfigError)(nil); errors.As(err, &ce) && ce.Key == "notify.webhook" && getenv(EnvWebhookURL) != "" {
+			ce.Key = EnvWebhookURL
+		}
+		return err
+	}
+	if n.SMTP.Host != "" && n.SMTP.Username != "" && n.SMTP.Password == "" {
+		return &ConfigError{Key: "notify.smtp.password", Err: msg.Errorf("is not set, and notify.smtp.username is: set the environment variable %s (or password in the config)", EnvSMTPPassword)}
+	}
+	if n.LINE.To != "" && n.LINE.ChannelAccessToken == "" {
+		return &ConfigError{Key: "notify.line.channel_access_token", Err: msg.Errorf("is not set: set the environment variable %s to the channel access token (LINE Developers > your channel > Messaging API), or channel_access_token in the config", EnvLINEToken)}
+	}
+	return nil
+}
+
 // OptionAttributes lists, for each variant attribute of Google and Meta
 // (answer/6324507), the option names that are it, compared as tags are
 // (width and case folded).
@@ -246,6 +378,7 @@ func DefaultConfig() Config {
 		Debounce:        time.Second,
 		RefreshInterval: time.Hour,
 		Publish:         PublishConfig{Remote: "origin", Message: "Update catalog", Push: true, MaxFileMB: 100},
+		Notify:          NotifyConfig{Deadline: TimeOfDay{Hour: 4, Minute: 55}, SMTP: NotifySMTP{Port: 587}},
 		Columns: Columns{
 			ProductID:    "商品 id",
 			VariantID:    "商品款式 id",
@@ -450,6 +583,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Publish.Push && c.Publish.Branch != "" && c.Publish.Remote == "" && c.Publish.Repository == "" {
 		return &ConfigError{Key: "publish.remote", Err: msg.New("is required when publish.push is true")}
+	}
+	if err := c.Notify.validate(); err != nil {
+		return err
 	}
 	if c.Out == "" {
 		return &ConfigError{Key: "out", Err: msg.New("must name a folder")}

@@ -102,6 +102,14 @@ type Daemon struct {
 	// (Authorization: Bearer …). Without one, /refresh is only accepted
 	// from this computer unless Listen is a loopback address anyway.
 	RefreshToken string
+	// Notify, when set, is told what the merchant should hear of: a
+	// failed run, once per distinct failure; the success after it; and a
+	// missed Deadline (see notices). It is called from the worker, so
+	// runs wait for it; it should return soon after ctx is done.
+	Notify func(ctx context.Context, n Notice)
+	// Deadline, with Notify, is the time of day by which a run must have
+	// succeeded since the scheduled run before it; nil sets no deadline.
+	Deadline *TimeOfDay
 	// Clock is the time source; nil means the real clock.
 	Clock clockwork.Clock
 	// Logger receives the daemon's log; nil discards it.
@@ -127,9 +135,11 @@ type daemon struct {
 // NewDaemon makes the daemon for cfg: its export (a file or a drop folder),
 // output folder, schedule, zone and HTTP settings, running the one-shot
 // pipeline (Run) on each export. Each run is evaluated at its own time.
+// With a channel in cfg.Notify, it notifies through them; their secrets
+// must have been taken from the environment already (ApplyEnv).
 func NewDaemon(cfg Config, log *slog.Logger) *Daemon {
 	catalog := publicFiles(&cfg)
-	return &Daemon{
+	d := &Daemon{
 		Export:          cfg.Export,
 		OutDir:          cfg.Out,
 		Catalog:         catalog,
@@ -151,6 +161,12 @@ func NewDaemon(cfg Config, log *slog.Logger) *Daemon {
 			return RunReport{Items: sum.Items}, nil
 		},
 	}
+	if cfg.Notify.Enabled() {
+		d.Notify = NewNotifier(cfg.Notify, cfg.ShopURL, log).Notify
+		deadline := cfg.Notify.Deadline
+		d.Deadline = &deadline
+	}
+	return d
 }
 
 // Serve runs the daemon until ctx is done. Each value received on hangup
@@ -303,6 +319,13 @@ func (d *Daemon) withDefaults() (*daemon, error) {
 			return nil, fmt.Errorf("daemon: invalid schedule time %02d:%02d", t.Hour, t.Minute)
 		}
 	}
+	if s.Deadline != nil {
+		if !s.Deadline.valid() {
+			return nil, fmt.Errorf("daemon: invalid deadline %02d:%02d", s.Deadline.Hour, s.Deadline.Minute)
+		}
+		deadline := *s.Deadline
+		s.Deadline = &deadline
+	}
 	if s.Location == nil {
 		loc, err := time.LoadLocation("Asia/Taipei")
 		if err != nil {
@@ -425,6 +448,10 @@ func (s *daemon) work(ctx context.Context) {
 	w := worker{retry: s.Clock.NewTimer(time.Hour)}
 	w.retry.Stop()
 	defer w.retry.Stop()
+	deadline := s.armDeadline(&w)
+	if deadline != nil {
+		defer w.notices.deadline.Stop()
+	}
 	for {
 		var reason string
 		select {
@@ -433,6 +460,9 @@ func (s *daemon) work(ctx context.Context) {
 		case reason = <-s.kick:
 		case <-w.retry.Chan():
 			reason = reasonRetry
+		case <-deadline:
+			s.checkDeadline(ctx, &w)
+			continue
 		}
 		if ctx.Err() != nil {
 			return
@@ -446,6 +476,7 @@ type worker struct {
 	retry   clockwork.Timer // fires when a failed run is to be tried again
 	retries int             // retries since the last run that was not one
 	refused *refusal        // the export the last run failed on by its own fault
+	notices notices         // what was told, for Notify
 }
 
 // cancelRetry drops the pending retry, which the run about to start
@@ -492,18 +523,21 @@ func (s *daemon) runOnce(ctx context.Context, w *worker, reason string) {
 	s.status.record(now, rep, err)
 	w.refused = nil
 	if err != nil {
-		s.failed(w, reason, export, now, err)
+		next := s.failed(w, reason, export, now, err)
+		s.notifyFailure(ctx, w, export, now, err, next)
 		return
 	}
 	s.log.Info("run finished", "reason", reason, "export", export.path, "items", rep.Items,
 		"duration", time.Since(start).Round(time.Millisecond), "next_run", s.nextRun())
+	s.notifySuccess(ctx, w, now, rep)
 }
 
 // failed logs a run that failed at now, saying in its message what comes
 // next, and arranges it: a retry after a passing failure, until the
 // retries are used up or the next scheduled run comes first; nothing
-// after a bad export, until it is replaced.
-func (s *daemon) failed(w *worker, reason string, export exportVersion, now time.Time, err error) {
+// after a bad export, until it is replaced. It returns when the export
+// is tried again, zero for not until it changes.
+func (s *daemon) failed(w *worker, reason string, export exportVersion, now time.Time, err error) time.Time {
 	attrs := []any{"reason", reason, "export", export.path, "err", err}
 	if hint := Hint(s.Lang, err); hint != "" {
 		attrs = append(attrs, "hint", hint)
@@ -514,18 +548,19 @@ func (s *daemon) failed(w *worker, reason string, export exportVersion, now time
 		w.refused = &refusal{export: export, at: now, err: err}
 		s.status.expect(time.Time{}, true)
 		s.log.Error("run failed; "+s.newExportWanted(export.path), append(attrs, "next_run", next)...)
-		return
+		return time.Time{}
 	case passing:
 		if w.retries < len(retryDelays) {
 			if at := now.Add(retryDelays[w.retries]).In(s.Location); at.Before(next) {
 				w.retry.Reset(at.Sub(now))
 				s.status.expect(at, false)
 				s.log.Error("run failed; trying again at "+at.Format("15:04"), append(attrs, "retry_at", at)...)
-				return
+				return at
 			}
 		}
 	}
 	s.log.Error("run failed; trying again at "+next.Format("15:04")+", the next scheduled run", append(attrs, "next_run", next)...)
+	return next
 }
 
 // newExportWanted says what the merchant must do once the export at path

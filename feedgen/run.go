@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 	if cfg.Publish.Branch != "" {
 		if err := publishCatalog(ctx, &cfg, sum, log); err != nil {
 			sum.Failure = fmt.Sprintf("The catalog was written to %s but not published to the branch %s: %s", DisplayPath(cfg.Out), cfg.Publish.Branch, redact.String(err.Error()))
-			return sum, err
+			return sum, &PublishError{Err: err}
 		}
 	}
 	log.Debug("catalog written", "dir", cfg.Out, "items", sum.Items, "took", time.Since(start))
@@ -281,6 +281,15 @@ func closeLists(excluded *exclusionList, diagnosed *diagnosisList) error {
 	}
 	return nil
 }
+
+// PublishError is a catalog written to the output folder that could not
+// be published to the branch: the daemon's notification says so, since
+// the channels then still fetch the catalog published before. Its text is
+// Err's.
+type PublishError struct{ Err error }
+
+func (e *PublishError) Error() string { return e.Err.Error() }
+func (e *PublishError) Unwrap() error { return e.Err }
 
 // publishCatalog commits the files just written to cfg.Out onto the
 // configured branch. The local folder is already up to date when it fails.

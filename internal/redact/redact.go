@@ -6,6 +6,7 @@ package redact
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"regexp"
 )
 
@@ -17,6 +18,21 @@ var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'"]+@`)
 // by ***.
 func String(s string) string {
 	return userinfo.ReplaceAllString(s, "${1}***@")
+}
+
+// URL returns the scheme and host of the URL raw, with "/…" standing for
+// any path or query: a webhook's address (Slack's, Discord's) is its own
+// credential, all of it past the host. What cannot be parsed is "(URL)".
+func URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "(URL)"
+	}
+	s := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		s += "/…"
+	}
+	return s
 }
 
 // Handler returns a handler that passes records on to h with their message

@@ -26,6 +26,24 @@ func TestString(t *testing.T) {
 	}
 }
 
+func TestURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://hooks.slack.com/services/T0/B0/SECRET", "https://hooks.slack.com/…"},
+		{"https://discord.com/api/webhooks/1/SECRET?wait=true", "https://discord.com/…"},
+		{"https://user:SECRET@example.com/hook", "https://example.com/…"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080"},
+		{"https://example.com?token=SECRET", "https://example.com/…"},
+		{"not a url", "(URL)"},
+		{"https://exa mple.com/SECRET", "(URL)"},
+	}
+	for _, tt := range tests {
+		if got := URL(tt.in); got != tt.want {
+			t.Errorf("URL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 type stringer string
 
 func (s stringer) String() string { return string(s) }
