@@ -3,7 +3,6 @@ package xlsx
 import (
 	"archive/zip"
 	"bytes"
-	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +10,8 @@ import (
 	"github.com/richardlehane/mscfb"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
+
+	"feedgen/internal/msg"
 )
 
 // classifyCompoundFile tells a password-protected .xlsx, which Excel stores
@@ -20,36 +21,37 @@ func classifyCompoundFile(r io.ReaderAt, size int64) (err error) {
 	// something we can read", not a crash.
 	defer func() {
 		if recover() != nil {
-			err = fmt.Errorf("%w: unreadable compound file", ErrLegacyXLS)
+			err = msg.Errorf("%w: unreadable compound file", ErrLegacyXLS)
 		}
 	}()
 	doc, err := mscfb.New(io.NewSectionReader(r, 0, size))
 	if err != nil {
-		return fmt.Errorf("%w: unreadable compound file: %v", ErrLegacyXLS, err)
+		return msg.Errorf("%w: unreadable compound file: %v", ErrLegacyXLS, err)
 	}
 	for _, f := range doc.File {
 		if f.Name == "EncryptionInfo" || f.Name == "EncryptedPackage" {
-			return fmt.Errorf("%w: remove the password in Excel and export again", ErrEncrypted)
+			return msg.Errorf("%w: remove the password in Excel and export again", ErrEncrypted)
 		}
 	}
-	return fmt.Errorf("%w: save it as an Excel Workbook (.xlsx) and try again", ErrLegacyXLS)
+	return msg.Errorf("%w: save it as an Excel Workbook (.xlsx) and try again", ErrLegacyXLS)
 }
 
 // describeContent guesses, from its first bytes, what a file that is not a
-// workbook is, to make the error actionable.
-func describeContent(head []byte) string {
+// workbook is, to make the error actionable: a description, which Open
+// wraps.
+func describeContent(head []byte) error {
 	text := bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
 	switch {
 	case len(head) == 0:
-		return "the file is empty"
+		return msg.New("the file is empty")
 	case bytes.HasPrefix(bytes.TrimLeft(text, " \t\r\n"), []byte("<")):
-		return "it looks like a web page or XML, not a spreadsheet export"
+		return msg.New("it looks like a web page or XML, not a spreadsheet export")
 	case utf8.Valid(text) && bytes.IndexFunc(text, func(r rune) bool {
 		return r < ' ' && r != '\t' && r != '\r' && r != '\n'
 	}) < 0:
-		return "it looks like text, such as a CSV file renamed to .xlsx"
+		return msg.New("it looks like text, such as a CSV file renamed to .xlsx")
 	}
-	return fmt.Sprintf("unrecognised content starting % x", head)
+	return msg.Errorf("unrecognised content starting % x", head)
 }
 
 // foreignPackage tells, for a zip without the workbook part, which other
@@ -63,20 +65,20 @@ func (wb *Workbook) foreignPackage() error {
 		if err == nil && strings.HasPrefix(mime, "application/vnd.oasis.opendocument.") {
 			kind := strings.TrimPrefix(mime, "application/vnd.oasis.opendocument.")
 			if strings.HasPrefix(kind, "spreadsheet") {
-				return fmt.Errorf("%w: it is a spreadsheet (.ods), as LibreOffice saves by default; save it as Excel 2007-365 (.xlsx)", ErrOpenDocument)
+				return msg.Errorf("%w: it is a spreadsheet (.ods), as LibreOffice saves by default; save it as Excel 2007-365 (.xlsx)", ErrOpenDocument)
 			}
-			return fmt.Errorf("%w: it is a %s document, not a spreadsheet", ErrOpenDocument, strings.SplitN(kind, "-", 2)[0])
+			return msg.Errorf("%w: it is a %s document, not a spreadsheet", ErrOpenDocument, strings.SplitN(kind, "-", 2)[0])
 		}
 	}
 	switch {
 	case wb.parts["content.xml"] != nil && wb.parts["meta-inf/manifest.xml"] != nil:
-		return fmt.Errorf("%w: it looks like a spreadsheet (.ods); save it as Excel 2007-365 (.xlsx)", ErrOpenDocument)
+		return msg.Errorf("%w: it looks like a spreadsheet (.ods); save it as Excel 2007-365 (.xlsx)", ErrOpenDocument)
 	case wb.parts["index/document.iwa"] != nil:
-		return fmt.Errorf("%w: it is an Apple Numbers file; in Numbers use File > Export To > Excel", ErrNotXLSX)
+		return msg.Errorf("%w: it is an Apple Numbers file; in Numbers use File > Export To > Excel", ErrNotXLSX)
 	case wb.parts["word/document.xml"] != nil:
-		return fmt.Errorf("%w: it is a Word document (.docx), not a spreadsheet", ErrNotXLSX)
+		return msg.Errorf("%w: it is a Word document (.docx), not a spreadsheet", ErrNotXLSX)
 	case wb.parts["ppt/presentation.xml"] != nil:
-		return fmt.Errorf("%w: it is a PowerPoint presentation (.pptx), not a spreadsheet", ErrNotXLSX)
+		return msg.Errorf("%w: it is a PowerPoint presentation (.pptx), not a spreadsheet", ErrNotXLSX)
 	}
 	return nil
 }

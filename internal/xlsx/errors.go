@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"feedgen/internal/msg"
 )
 
 // Errors a workbook reader returns, so that the command line can tell a
@@ -16,26 +18,32 @@ import (
 var (
 	// ErrNotXLSX: neither a zip nor a compound file, such as an empty file,
 	// a CSV renamed to .xlsx, or a web page saved instead of the export.
-	ErrNotXLSX = errors.New("not an .xlsx workbook")
+	ErrNotXLSX = msg.New("not an .xlsx workbook")
 	// ErrOpenDocument: an OpenDocument file (.ods, as LibreOffice saves by
 	// default) with the .xlsx name.
-	ErrOpenDocument = errors.New("OpenDocument file, not an .xlsx workbook")
+	ErrOpenDocument = msg.New("OpenDocument file, not an .xlsx workbook")
 	// ErrLegacyXLS: a compound (OLE2) file without encryption streams, which
 	// is what Excel 97-2003 writes.
-	ErrLegacyXLS = errors.New("legacy .xls workbook")
+	ErrLegacyXLS = msg.New("legacy .xls workbook")
 	// ErrEncrypted: a compound file holding an encrypted .xlsx package.
-	ErrEncrypted = errors.New("workbook is password-protected")
+	ErrEncrypted = msg.New("workbook is password-protected")
 	// ErrTooLarge: the parts would inflate to more than the limit allows.
-	ErrTooLarge = errors.New("workbook exceeds the unzip size limit")
+	ErrTooLarge = msg.New("workbook exceeds the unzip size limit")
 	// ErrOverLimit: a cell, a row or the shared-string table is larger
 	// than the reader's fixed bounds, which no genuine export comes near.
-	ErrOverLimit = errors.New("workbook is over a size limit of the reader")
+	ErrOverLimit = msg.New("workbook is over a size limit of the reader")
 	// ErrCorrupt: a zip that cannot be read, a missing part, damaged
 	// compressed data, or XML that is malformed or inconsistent. The sheet
 	// readers return it instead of ending a sheet early.
-	ErrCorrupt = errors.New("workbook is damaged")
+	ErrCorrupt = msg.New("workbook is damaged")
 	// ErrNoSheet: the requested sheet does not exist or is not a worksheet.
-	ErrNoSheet = errors.New("no such sheet")
+	ErrNoSheet = msg.New("no such sheet")
+)
+
+// Where in a part an error is met, for failure.
+var (
+	opening = msg.New("opening")
+	reading = msg.New("reading")
 )
 
 // syntaxError is malformed or inconsistent XML, at an offset in the part.
@@ -49,17 +57,22 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("%s (at byte %d)", e.m
 // damageError reports that the compressed data of a part is damaged.
 type damageError struct{ err error }
 
-func (e *damageError) Error() string {
-	why := e.err.Error()
+func (e *damageError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *damageError) Text(l msg.Lang) string {
+	var why string
 	switch {
 	case errors.Is(e.err, zip.ErrChecksum):
-		why = "checksum mismatch"
+		why = l.T("checksum mismatch")
 	case errors.Is(e.err, zip.ErrFormat):
-		why = "it inflates to more than its declared size"
+		why = l.T("it inflates to more than its declared size")
 	case errors.Is(e.err, io.ErrUnexpectedEOF):
-		why = "it ends early"
+		why = l.T("it ends early")
+	default:
+		why = msg.Text(l, e.err)
 	}
-	return fmt.Sprintf("the compressed data is damaged (%s)", why)
+	return l.T("the compressed data is damaged (%s)", why)
 }
 
 // ReadError reports that reading the file failed, which says nothing about
@@ -67,6 +80,9 @@ func (e *damageError) Error() string {
 type ReadError struct{ err error }
 
 func (e *ReadError) Error() string { return "cannot read the file: " + e.err.Error() }
+
+// Text is the error in l.
+func (e *ReadError) Text(l msg.Lang) string { return l.T("cannot read the file: %v", e.err) }
 
 func (e *ReadError) Unwrap() error { return e.err }
 
@@ -103,12 +119,13 @@ func (s *source) failure(err error) error {
 	return &damageError{err}
 }
 
-// failure describes err, met in part at where, as ErrCorrupt unless it is
+// failure describes err, met in part at where (a message: opening,
+// reading, row 3), as ErrCorrupt unless it is
 // a ReadError.
-func failure(part, where string, err error) error {
+func failure(part string, where, err error) error {
 	var re *ReadError
 	if errors.As(err, &re) || errors.Is(err, ErrOverLimit) {
-		return fmt.Errorf("%s: %s: %w", part, where, err)
+		return msg.Errorf("%s: %s: %w", part, where, err)
 	}
-	return fmt.Errorf("%w: %s: %s: %v", ErrCorrupt, part, where, err)
+	return msg.Errorf("%w: %s: %s: %v", ErrCorrupt, part, where, err)
 }

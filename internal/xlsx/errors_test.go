@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"feedgen/internal/msg"
 	"runtime"
 	"slices"
 	"strconv"
@@ -438,5 +439,57 @@ func checkReadFailure(t *testing.T, err error) {
 		if errors.Is(err, s) {
 			t.Errorf("a read failure is reported as %v: %v", s, err)
 		}
+	}
+}
+
+// TestWorkbookErrorsInChinese: the reader's errors a merchant meets say
+// themselves in Chinese through msg.Text, all the way down, and stay the
+// same English for logs and errors.Is.
+func TestWorkbookErrorsInChinese(t *testing.T) {
+	good := sharedWorkbook(t, mixedRows())
+	for _, c := range []struct {
+		name     string
+		data     []byte
+		want     error
+		english  string
+		contains []string
+	}{
+		{"encrypted", encryptedWorkbook(t), ErrEncrypted,
+			"workbook is password-protected: remove the password in Excel and export again",
+			[]string{"活頁簿有密碼保護", "請在 Excel 移除密碼"}},
+		{"csv", []byte("商品 id,商品名稱\n1,咖啡\n"), ErrNotXLSX,
+			"not an .xlsx workbook: it looks like text, such as a CSV file renamed to .xlsx",
+			[]string{"不是 .xlsx 活頁簿", "CSV"}},
+		{"truncated", good[:len(good)/2], ErrCorrupt, "", []string{"活頁簿已損壞", "zip"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := openBytes(c.data, Limits{})
+			if !errors.Is(err, c.want) {
+				t.Fatalf("error %v, want %v", err, c.want)
+			}
+			if c.english != "" && err.Error() != c.english {
+				t.Errorf("Error() = %q, want %q", err.Error(), c.english)
+			}
+			if got := msg.Text(msg.English, err); got != err.Error() {
+				t.Errorf("Text(English) = %q, want Error() %q", got, err.Error())
+			}
+			zh := msg.Text(msg.Chinese, err)
+			for _, s := range c.contains {
+				if !strings.Contains(zh, s) {
+					t.Errorf("Text(Chinese) = %q, want it to say %q", zh, s)
+				}
+			}
+			if strings.Contains(zh, "workbook") {
+				t.Errorf("Text(Chinese) = %q is still English", zh)
+			}
+		})
+	}
+
+	// A failing disk: the ReadError says so in Chinese, with the system's
+	// error as it is.
+	data := bigWorkbook(t, 300, false)
+	_, err := Open(failingReader{data, 0, 1}, int64(len(data)), Limits{})
+	if zh := msg.Text(msg.Chinese, err); !strings.Contains(zh, "無法讀取檔案") || !strings.Contains(zh, errDiskGone.Error()) {
+		t.Errorf("Text(Chinese) of a read failure = %q", zh)
 	}
 }

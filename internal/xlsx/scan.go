@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"feedgen/internal/msg"
 )
 
 // xmlParser is a byte-level XML scanner over a partStream's window. It
@@ -99,7 +101,7 @@ func (p *xmlParser) explain(err error) error {
 		return err
 	}
 	if cause := p.s.drain(); cause != nil {
-		return fmt.Errorf("%w; first symptom: %v", p.s.src.failure(cause), err)
+		return msg.Errorf("%w; first symptom: %v", p.s.src.failure(cause), err)
 	}
 	return err
 }

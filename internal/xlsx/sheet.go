@@ -3,7 +3,8 @@ package xlsx
 import (
 	"bytes"
 	"errors"
-	"fmt"
+
+	"feedgen/internal/msg"
 )
 
 // Cell types, from the t attribute.
@@ -121,7 +122,7 @@ func (r *Rows) Next() bool {
 		if err := r.fill(); err != nil {
 			// A cell over a limit is the merchant's to find: by the
 			// sheet's name, not its part's.
-			r.err = fmt.Errorf("sheet %q, row %d: %w", r.sheet, r.num, err)
+			r.err = msg.Errorf("sheet %q, row %d: %w", r.sheet, r.num, err)
 			ok = false
 		}
 	}
@@ -134,14 +135,14 @@ func (r *Rows) Next() bool {
 }
 
 // where describes the place in the sheet the reader is at.
-func (r *Rows) where() string {
+func (r *Rows) where() error {
 	switch {
 	case r.inRow:
-		return fmt.Sprintf("row %d", r.cur)
+		return msg.Errorf("row %d", r.cur)
 	case r.num > 0:
-		return fmt.Sprintf("after row %d", r.num)
+		return msg.Errorf("after row %d", r.num)
 	}
-	return "before the first row"
+	return msg.New("before the first row")
 }
 
 func (r *Rows) next() (bool, error) {
@@ -370,10 +371,10 @@ func (r *Rows) fill() error {
 // or that takes its row to total bytes, over MaxRowBytes.
 func tooLarge(col, n, total int) error {
 	if n > MaxCellBytes {
-		return fmt.Errorf("%w: column %s holds %.1f MiB, more than the %d MiB a cell may (Excel itself stops at 32,767 characters)",
+		return msg.Errorf("%w: column %s holds %.1f MiB, more than the %d MiB a cell may (Excel itself stops at 32,767 characters)",
 			ErrOverLimit, ColumnName(col), float64(n)/(1<<20), MaxCellBytes>>20)
 	}
-	return fmt.Errorf("%w: the cells up to column %s hold %.1f MiB, more than the %d MiB a row may",
+	return msg.Errorf("%w: the cells up to column %s hold %.1f MiB, more than the %d MiB a row may",
 		ErrOverLimit, ColumnName(col), float64(total)/(1<<20), MaxRowBytes>>20)
 }
 

@@ -1,8 +1,9 @@
 package xlsx
 
 import (
-	"fmt"
 	"io"
+
+	"feedgen/internal/msg"
 )
 
 const (
@@ -54,7 +55,7 @@ func (c *spillCache) read(r io.ReaderAt, i int, off int64, n int) (string, error
 		m, err := readSpill(r, &c.win, off, max(n, spillWindow), n)
 		if err != nil {
 			c.win = c.win[:0]
-			return "", fmt.Errorf("reading shared string %d from the temporary file: %w", i, err)
+			return "", msg.Errorf("reading shared string %d from the temporary file: %w", i, err)
 		}
 		c.win, c.winOff = c.win[:m], off
 		b = c.win[:n]
@@ -62,7 +63,7 @@ func (c *spillCache) read(r io.ReaderAt, i int, off int64, n int) (string, error
 		// A string looked up again, or lookups in no order: read just the
 		// string, and keep the window for the lookups that move forward.
 		if _, err := readSpill(r, &c.buf, off, n, n); err != nil {
-			return "", fmt.Errorf("reading shared string %d from the temporary file: %w", i, err)
+			return "", msg.Errorf("reading shared string %d from the temporary file: %w", i, err)
 		}
 		c.last = off + int64(n)
 		b = c.buf[:n]

@@ -2,11 +2,10 @@ package xlsx
 
 import (
 	"bufio"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/spillfile"
 )
 
@@ -15,7 +14,7 @@ func (wb *Workbook) sharedStrings() (*sharedStrings, error) {
 	wb.sstMu.Lock()
 	defer wb.sstMu.Unlock()
 	if wb.closed {
-		return nil, errors.New("reading the shared strings of a closed workbook")
+		return nil, msg.New("reading the shared strings of a closed workbook")
 	}
 	if wb.sst == nil && wb.sstErr == nil {
 		wb.sst, wb.sstErr = wb.loadSharedStrings()
@@ -97,7 +96,7 @@ func (t *sharedStrings) close() error {
 		return nil
 	}
 	if err := t.file.Close(); err != nil {
-		return fmt.Errorf("releasing the temporary file of the shared strings: %w", err)
+		return msg.Errorf("releasing the temporary file of the shared strings: %w", err)
 	}
 	return nil
 }
@@ -129,11 +128,11 @@ func (sb *sstBuilder) add(b []byte) error {
 	n := len(b)
 	switch {
 	case n > lenMask:
-		return fmt.Errorf("%w: a shared string exceeds %d MiB", ErrOverLimit, lenMask>>20)
+		return msg.Errorf("%w: a shared string exceeds %d MiB", ErrOverLimit, lenMask>>20)
 	case sb.total+uint64(n) > maxSSTText:
-		return fmt.Errorf("%w: shared strings exceed 4 GiB", ErrOverLimit)
+		return msg.Errorf("%w: shared strings exceed 4 GiB", ErrOverLimit)
 	case len(sb.t.index) >= MaxSharedStrings:
-		return fmt.Errorf("%w: the shared-string table holds more than %d strings", ErrOverLimit, MaxSharedStrings)
+		return msg.Errorf("%w: the shared-string table holds more than %d strings", ErrOverLimit, MaxSharedStrings)
 	}
 	sb.total += uint64(n)
 	var e uint64
@@ -168,13 +167,13 @@ func (sb *sstBuilder) write(b []byte) (int64, error) {
 	if sb.w == nil {
 		f, err := spillfile.Create("feedgen-sst-*")
 		if err != nil {
-			return 0, fmt.Errorf("creating a temporary file for the shared strings: %w", err)
+			return 0, msg.Errorf("creating a temporary file for the shared strings: %w", err)
 		}
 		sb.t.file, sb.t.spill = f, f
 		sb.w = bufio.NewWriterSize(f, 256<<10)
 	}
 	if _, err := sb.w.Write(b); err != nil {
-		return 0, fmt.Errorf("writing shared strings to a temporary file: %w", err)
+		return 0, msg.Errorf("writing shared strings to a temporary file: %w", err)
 	}
 	sb.off += int64(len(b))
 	return sb.off - int64(len(b)), nil
@@ -193,7 +192,7 @@ func (sb *sstBuilder) finish() (*sharedStrings, error) {
 	sb.seal()
 	if sb.w != nil {
 		if err := sb.w.Flush(); err != nil {
-			return nil, fmt.Errorf("writing shared strings to a temporary file: %w", err)
+			return nil, msg.Errorf("writing shared strings to a temporary file: %w", err)
 		}
 	}
 	return sb.t, nil
@@ -227,7 +226,7 @@ func (wb *Workbook) loadSharedStrings() (_ *sharedStrings, err error) {
 		}
 	}()
 	fail := func(err error) (*sharedStrings, error) {
-		return nil, failure(wb.sstPart, fmt.Sprintf("string %d", sb.t.len()), p.explain(err))
+		return nil, failure(wb.sstPart, msg.Errorf("string %d", sb.t.len()), p.explain(err))
 	}
 	var root []byte
 	var empty bool
@@ -306,7 +305,7 @@ func (wb *Workbook) loadSharedStrings() (_ *sharedStrings, err error) {
 		})
 		switch {
 		case addErr != nil:
-			return nil, fmt.Errorf("%s: string %d: %w", wb.sstPart, sb.t.len(), addErr)
+			return nil, msg.Errorf("%s: string %d: %w", wb.sstPart, sb.t.len(), addErr)
 		case err != nil:
 			return fail(err)
 		}

@@ -4,8 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
+
+	"feedgen/internal/msg"
 )
 
 // partStream inflates one zip part in its own goroutine into reused buffers,
@@ -35,7 +36,7 @@ type chunk struct {
 func openPart(src *source, f *zip.File, name string) (*partStream, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, failure(name, "opening", src.failure(err))
+		return nil, failure(name, opening, src.failure(err))
 	}
 	// A part inflates to at most its declared size (archive/zip fails it
 	// otherwise), so a small part needs only small buffers.
@@ -144,7 +145,7 @@ var (
 	// errMore is returned by the scanner when the window ends inside the
 	// unit it is parsing; the unit is parsed again with more input.
 	errMore         = errors.New("more input needed")
-	errUnitTooLarge = fmt.Errorf("%w: one row or string spans more than %d MiB of XML", ErrOverLimit, maxUnit>>20)
+	errUnitTooLarge = msg.Errorf("%w: one row or string spans more than %d MiB of XML", ErrOverLimit, maxUnit>>20)
 )
 
 // readFull reads into b until it is full or r fails; io.EOF is returned

@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"path"
 	"strconv"
 	"strings"
+
+	"feedgen/internal/msg"
 )
 
 // Relationship types are matched on their last segment, which transitional
@@ -41,7 +42,7 @@ func (wb *Workbook) readStructure() error {
 		if err := wb.foreignPackage(); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: the package has no %s; the download may be incomplete", ErrCorrupt, wbPart)
+		return msg.Errorf("%w: the package has no %s; the download may be incomplete", ErrCorrupt, wbPart)
 	}
 	var doc struct {
 		XMLName    xml.Name
@@ -57,12 +58,12 @@ func (wb *Workbook) readStructure() error {
 		return err
 	}
 	if doc.XMLName.Local != "workbook" {
-		return fmt.Errorf("%w: %s has root <%s>, want <workbook>", ErrCorrupt, wbPart, doc.XMLName.Local)
+		return msg.Errorf("%w: %s has root <%s>, want <workbook>", ErrCorrupt, wbPart, doc.XMLName.Local)
 	}
 	if v := strings.TrimSpace(doc.WorkbookPr.Date1904); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return fmt.Errorf("%w: %s: invalid date1904 %q", ErrCorrupt, wbPart, v)
+			return msg.Errorf("%w: %s: invalid date1904 %q", ErrCorrupt, wbPart, v)
 		}
 		wb.date1904 = b
 	}
@@ -96,7 +97,7 @@ func (wb *Workbook) readStructure() error {
 		}
 		for _, o := range wb.sheets {
 			if strings.EqualFold(o.name, e.name) {
-				return fmt.Errorf("%w: two sheets are named %q", ErrCorrupt, e.name)
+				return msg.Errorf("%w: two sheets are named %q", ErrCorrupt, e.name)
 			}
 		}
 		wb.sheets = append(wb.sheets, e)
@@ -133,7 +134,7 @@ func (wb *Workbook) readRels(name, dir string) ([]relationship, error) {
 func (wb *Workbook) decodePart(name string, v any) error {
 	rc, err := wb.parts[name].Open()
 	if err != nil {
-		return failure(name, "opening", wb.src.failure(err))
+		return failure(name, opening, wb.src.failure(err))
 	}
 	defer rc.Close()
 	br := bufio.NewReader(rc)
@@ -149,12 +150,12 @@ func (wb *Workbook) decodePart(name string, v any) error {
 		if dec != nil && isUTF16(label) {
 			return r, nil
 		}
-		charsetErr = fmt.Errorf("unsupported encoding %q; only UTF-8 and UTF-16 are read", label)
+		charsetErr = msg.Errorf("unsupported encoding %q; only UTF-8 and UTF-16 are read", label)
 		return nil, charsetErr
 	}
 	err = d.Decode(v)
 	if charsetErr != nil {
-		return failure(name, "reading", charsetErr)
+		return failure(name, reading, charsetErr)
 	}
 	if err == nil {
 		_, err = io.Copy(io.Discard, in)
@@ -164,7 +165,7 @@ func (wb *Workbook) decodePart(name string, v any) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &syntax) || err == io.EOF:
-		return failure(name, "reading", err)
+		return failure(name, reading, err)
 	}
-	return failure(name, "reading", wb.src.failure(err))
+	return failure(name, reading, wb.src.failure(err))
 }

@@ -4,11 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"sync"
+
+	"feedgen/internal/msg"
 )
 
 // Limits bound what a workbook may inflate to (zip-bomb protection).
@@ -90,7 +91,7 @@ type sheetEntry struct {
 // that excelize would also load, such as the styles, goes unnoticed.
 func Open(r io.ReaderAt, size int64, lim Limits) (*Workbook, error) {
 	if size < 0 {
-		return nil, fmt.Errorf("%w: invalid file size %d", ErrNotXLSX, size)
+		return nil, msg.Errorf("%w: invalid file size %d", ErrNotXLSX, size)
 	}
 	limit := lim.MaxUnzipSize
 	if limit <= 0 {
@@ -98,21 +99,21 @@ func Open(r io.ReaderAt, size int64, lim Limits) (*Workbook, error) {
 	}
 	head := make([]byte, min(size, int64(len(oleMagic))))
 	if _, err := r.ReadAt(head, 0); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("reading the workbook header: %w", &ReadError{err})
+		return nil, msg.Errorf("reading the workbook header: %w", &ReadError{err})
 	}
 	switch {
 	case bytes.Equal(head, oleMagic):
 		return nil, classifyCompoundFile(r, size)
 	case !bytes.HasPrefix(head, zipMagic):
-		return nil, fmt.Errorf("%w: %s", ErrNotXLSX, describeContent(head))
+		return nil, msg.Errorf("%w: %v", ErrNotXLSX, describeContent(head))
 	}
 	src := &source{r: r}
 	zr, err := zip.NewReader(src, size)
 	if err != nil {
 		if err := src.failure(err); errors.As(err, new(*ReadError)) {
-			return nil, fmt.Errorf("reading the zip directory: %w", err)
+			return nil, msg.Errorf("reading the zip directory: %w", err)
 		}
-		return nil, fmt.Errorf("%w: cannot read the zip directory, the file may be truncated: %v", ErrCorrupt, err)
+		return nil, msg.Errorf("%w: cannot read the zip directory, the file may be truncated: %v", ErrCorrupt, err)
 	}
 	wb := &Workbook{src: src, parts: make(map[string]*zip.File, len(zr.File)), spillSize: defaultSpillSize}
 	if lim.SpillSize > 0 {
@@ -121,7 +122,7 @@ func Open(r io.ReaderAt, size int64, lim Limits) (*Workbook, error) {
 	var total uint64
 	for _, f := range zr.File {
 		if f.UncompressedSize64 > uint64(limit)-total {
-			return nil, fmt.Errorf("%w: the parts inflate to more than %d bytes", ErrTooLarge, limit)
+			return nil, msg.Errorf("%w: the parts inflate to more than %d bytes", ErrTooLarge, limit)
 		}
 		total += f.UncompressedSize64
 		name := partKey(f.Name)
@@ -129,7 +130,7 @@ func Open(r io.ReaderAt, size int64, lim Limits) (*Workbook, error) {
 			continue
 		}
 		if _, dup := wb.parts[name]; dup {
-			return nil, fmt.Errorf("%w: part %s appears twice", ErrCorrupt, f.Name)
+			return nil, msg.Errorf("%w: part %s appears twice", ErrCorrupt, f.Name)
 		}
 		wb.parts[name] = f
 	}
@@ -176,7 +177,7 @@ func (wb *Workbook) Close() error {
 // sheet. Names match case-insensitively, as in Excel.
 func (wb *Workbook) Rows(sheet string) (*Rows, error) {
 	if len(wb.sheets) == 0 {
-		return nil, fmt.Errorf("%w: the workbook lists no sheets", ErrNoSheet)
+		return nil, msg.Errorf("%w: the workbook lists no sheets", ErrNoSheet)
 	}
 	e := wb.sheets[0]
 	if sheet != "" {
@@ -185,19 +186,19 @@ func (wb *Workbook) Rows(sheet string) (*Rows, error) {
 			i++
 		}
 		if i == len(wb.sheets) {
-			return nil, fmt.Errorf("%w: %q; the workbook has %s", ErrNoSheet, sheet, quoteList(wb.SheetNames()))
+			return nil, msg.Errorf("%w: %q; the workbook has %s", ErrNoSheet, sheet, quoteList(wb.SheetNames()))
 		}
 		e = wb.sheets[i]
 	}
 	if e.kind != "worksheet" {
-		return nil, fmt.Errorf("%w: %q is a %s, not a worksheet", ErrNoSheet, e.name, e.kind)
+		return nil, msg.Errorf("%w: %q is a %s, not a worksheet", ErrNoSheet, e.name, e.kind)
 	}
 	f := wb.parts[e.part]
 	switch {
 	case e.part == "":
-		return nil, fmt.Errorf("%w: sheet %q has no relationship to its part", ErrCorrupt, e.name)
+		return nil, msg.Errorf("%w: sheet %q has no relationship to its part", ErrCorrupt, e.name)
 	case f == nil:
-		return nil, fmt.Errorf("%w: part %s of sheet %q is missing", ErrCorrupt, e.part, e.name)
+		return nil, msg.Errorf("%w: part %s of sheet %q is missing", ErrCorrupt, e.part, e.name)
 	}
 	sst, err := wb.sharedStrings()
 	if err != nil {
