@@ -5,7 +5,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
+	"feedgen/internal/msg"
 	"io"
 	"slices"
 	"strconv"
@@ -116,7 +116,10 @@ func productCategories(typ, groups string) (paths []string, cut bool) {
 // product_category_value points into a category file no feed writes, nil
 // otherwise: a config's [[feed]] tables from before line-categories
 // existed leave it out.
-func categoryFileNote(feeds []Feed) *Warning {
+func categoryFileNote(feeds []Feed) *Warning { return categoryFileNoteIn(msg.English, feeds) }
+
+// categoryFileNoteIn is categoryFileNote in l, the run's language.
+func categoryFileNoteIn(l msg.Lang, feeds []Feed) *Warning {
 	var products string
 	for _, f := range feeds {
 		switch f.Format {
@@ -129,7 +132,7 @@ func categoryFileNote(feeds []Feed) *Warning {
 	if products == "" {
 		return nil
 	}
-	return &Warning{Message: fmt.Sprintf("%s gives each product product_category_value, the ids of its categories in LINE's category file, which no [[feed]] writes: add a [[feed]] with format = \"line-categories\"", products)}
+	return &Warning{Message: l.T("%s gives each product product_category_value, the ids of its categories in LINE's category file, which no [[feed]] writes: add a [[feed]] with format = \"line-categories\"", products)}
 }
 
 // category is one entry of the category file.

@@ -3,13 +3,12 @@ package feedgen
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"io"
 	"iter"
 	"slices"
 	"strings"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/spillfile"
 )
 
@@ -71,7 +70,7 @@ func (l *spillList[T, C]) add(v T) error {
 	if l.file == nil {
 		f, err := spillfile.Create("feedgen-" + strings.ReplaceAll(c.what(), " ", "-") + "-*")
 		if err != nil {
-			return fmt.Errorf("creating a temporary file for the %s: %w", c.what(), err)
+			return msg.Errorf("creating a temporary file for the %s: %w", noun(c.what()), err)
 		}
 		l.file, l.w = f, bufio.NewWriterSize(f, 64<<10)
 	}
@@ -80,7 +79,7 @@ func (l *spillList[T, C]) add(v T) error {
 	l.w.Write(size[:binary.PutUvarint(size[:], uint64(len(l.rec)))])
 	// bufio.Writer errors are sticky: the second write reports the first's.
 	if _, err := l.w.Write(l.rec); err != nil {
-		return fmt.Errorf("writing the %s to a temporary file: %w", c.what(), err)
+		return msg.Errorf("writing the %s to a temporary file: %w", noun(c.what()), err)
 	}
 	l.spilled++
 	return nil
@@ -104,7 +103,7 @@ func (l *spillList[T, C]) All() iter.Seq2[T, error] {
 			return
 		}
 		if err := l.w.Flush(); err != nil {
-			yield(zero, fmt.Errorf("writing the %s to a temporary file: %w", c.what(), err))
+			yield(zero, msg.Errorf("writing the %s to a temporary file: %w", c.what(), err))
 			return
 		}
 		br := bufio.NewReaderSize(io.NewSectionReader(l.file, 0, 1<<62), 64<<10)
@@ -112,7 +111,7 @@ func (l *spillList[T, C]) All() iter.Seq2[T, error] {
 		for i := range l.spilled {
 			v, err := readRecord[T, C](br, &rec)
 			if err != nil {
-				yield(zero, fmt.Errorf("reading the %s back from the temporary file, at %d of %d: %w", c.what(), len(l.head)+i+1, l.Len(), err))
+				yield(zero, msg.Errorf("reading the %s back from the temporary file, at %d of %d: %w", noun(c.what()), len(l.head)+i+1, l.Len(), err))
 				return
 			}
 			if !yield(v, nil) {
@@ -136,7 +135,7 @@ func (l *spillList[T, C]) close() error {
 // exclusionCodec is the record of an Exclusion.
 type exclusionCodec struct{}
 
-func (exclusionCodec) what() string { return "excluded products" }
+func (exclusionCodec) what() string { return msg.N("excluded products") }
 
 // append appends e to b as the fields of a record of the temporary
 // file: strings by their length, numbers as varints.
@@ -161,7 +160,7 @@ func appendString(b []byte, s string) []byte {
 
 // errDamagedRecord is a record of the temporary file that does not read
 // back as it was written.
-var errDamagedRecord = errors.New("the record is damaged")
+var errDamagedRecord = msg.New("the record is damaged")
 
 // readRecord reads the next record, its length and its fields, from br;
 // rec is its buffer. The strings share one copy of the record.
@@ -256,3 +255,13 @@ func (d *recordDecoder) string() string {
 	d.at += int(n)
 	return s
 }
+
+// noun is a noun in a message, such as a codec's what: its English, which
+// Text says in the merchant's language when the table has it (msg.N marks
+// it). It is an error only so that msg renders it.
+type noun string
+
+func (n noun) Error() string { return string(n) }
+
+// Text is the noun in l.
+func (n noun) Text(l msg.Lang) string { return l.T(string(n)) }

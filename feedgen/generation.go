@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"feedgen/internal/msg"
 	"hash"
 	"io"
 	"io/fs"
@@ -102,7 +102,7 @@ func decodeManifest(path string) (*manifest, error) {
 	}
 	var m manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s is damaged: %w", DisplayPath(path), err)
+		return nil, msg.Errorf("%s is damaged: %w", DisplayPath(path), err)
 	}
 	return &m, nil
 }
@@ -158,10 +158,10 @@ func applyJournal(dir string, m *manifest) (replaced []string, err error) {
 	done := *m
 	done.Renames = nil
 	if err := writeMeta(dir, manifestFile, &done); err != nil {
-		return replaced, fmt.Errorf("write %s: %w", manifestFile, err)
+		return replaced, msg.Errorf("write %s: %w", manifestFile, err)
 	}
 	if err := os.Remove(filepath.Join(dir, journalFile)); err != nil {
-		return replaced, fmt.Errorf("finish the commit: %w", err)
+		return replaced, msg.Errorf("finish the commit: %w", err)
 	}
 	return replaced, syncDir(dir)
 }
@@ -176,7 +176,7 @@ func recoverCommit(dir string) (bool, error) {
 		return false, err
 	}
 	if _, err := applyJournal(dir, m); err != nil {
-		return true, fmt.Errorf("finish the catalog update an interrupted run began in %s: %w", DisplayPath(dir), err)
+		return true, msg.Errorf("finish the catalog update an interrupted run began in %s: %w", DisplayPath(dir), err)
 	}
 	return true, nil
 }
@@ -189,11 +189,14 @@ type ReplaceError struct {
 	Err      error
 }
 
-func (e *ReplaceError) Error() string {
+func (e *ReplaceError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *ReplaceError) Text(l msg.Lang) string {
 	if len(e.Replaced) == 0 {
-		return fmt.Sprintf("replace %s: %v", e.File, e.Err)
+		return l.T("replace %s: %v", e.File, e.Err)
 	}
-	return fmt.Sprintf("replace %s: %v (already replaced: %v; the next run finishes the update)", e.File, e.Err, e.Replaced)
+	return l.T("replace %s: %v (already replaced: %v; the next run finishes the update)", e.File, e.Err, e.Replaced)
 }
 
 func (e *ReplaceError) Unwrap() error { return e.Err }

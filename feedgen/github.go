@@ -46,21 +46,21 @@ func (g *GitHubActions) SetOutput(name, value string) error {
 		return nil
 	}
 	if !validOutputName(name) {
-		return fmt.Errorf("set step output %q: name must be letters, digits, '-' or '_'", name)
+		return msg.Errorf("set step output %q: name must be letters, digits, '-' or '_'", name)
 	}
 	if g.OutputFile == "" {
-		return fmt.Errorf("set step output %q: GITHUB_OUTPUT is not set", name)
+		return msg.Errorf("set step output %q: GITHUB_OUTPUT is not set", name)
 	}
 	line := name + "=" + value + "\n"
 	if strings.ContainsAny(value, "\r\n") {
 		delim := "ghadelimiter_" + rand.Text()
 		if strings.Contains(value, delim) {
-			return fmt.Errorf("set step output %q: value contains the delimiter", name)
+			return msg.Errorf("set step output %q: value contains the delimiter", name)
 		}
 		line = name + "<<" + delim + "\n" + value + "\n" + delim + "\n"
 	}
 	if err := appendFile(g.OutputFile, line); err != nil {
-		return fmt.Errorf("set step output %q: %w", name, err)
+		return msg.Errorf("set step output %q: %w", name, err)
 	}
 	return nil
 }
@@ -90,23 +90,23 @@ func (g *GitHubActions) AppendSummary(markdown string) error {
 		return nil
 	}
 	if g.SummaryFile == "" {
-		return errors.New("append job summary: GITHUB_STEP_SUMMARY is not set")
+		return msg.New("append job summary: GITHUB_STEP_SUMMARY is not set")
 	}
 	var size int64
 	if fi, err := os.Stat(g.SummaryFile); err == nil {
 		size = fi.Size()
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("append job summary: %w", err)
+		return msg.Errorf("append job summary: %w", err)
 	}
 	if size+int64(len(markdown)) > summaryLimit {
 		room := summaryLimit - size - int64(len(summaryTruncated))
 		if room < 0 {
-			return fmt.Errorf("append job summary: %s already holds GitHub's 1 MiB limit", g.SummaryFile)
+			return msg.Errorf("append job summary: %s already holds GitHub's 1 MiB limit", g.SummaryFile)
 		}
 		markdown = truncateAtLine(markdown, int(room)) + summaryTruncated
 	}
 	if err := appendFile(g.SummaryFile, markdown); err != nil {
-		return fmt.Errorf("append job summary: %w", err)
+		return msg.Errorf("append job summary: %w", err)
 	}
 	return nil
 }
@@ -201,6 +201,7 @@ func (g *GitHubActions) ReportRun(configFile string, cfg *Config, sum *Summary, 
 	if g == nil {
 		return
 	}
+	l := cfg.Language
 	if sum != nil {
 		outputs := [][2]string{
 			{"item-count", strconv.Itoa(sum.Items)},
@@ -212,34 +213,34 @@ func (g *GitHubActions) ReportRun(configFile string, cfg *Config, sum *Summary, 
 		}
 		for _, o := range outputs {
 			if err := g.SetOutput(o[0], o[1]); err != nil {
-				g.Warning(Annotation{Title: "feedgen", Message: "could not set step output " + o[0] + ": " + err.Error()})
+				g.Warning(Annotation{Title: "feedgen", Message: l.T("could not set step output %s: %v", o[0], err)})
 			}
 		}
 		var md strings.Builder
 		if err := sum.WriteMarkdown(&md, cfg.SummaryExcludedProducts); err == nil {
 			if err := g.AppendSummary(md.String()); err != nil {
-				g.Warning(Annotation{Title: "feedgen", Message: "could not write the job summary: " + err.Error()})
+				g.Warning(Annotation{Title: "feedgen", Message: l.T("could not write the job summary: %v", err)})
 			}
 		}
 		for i, w := range sum.Warnings {
 			if i == maxAnnotations {
 				break
 			}
-			a := Annotation{File: cfg.Export, Title: "feedgen warning", Message: w.String()}
+			a := Annotation{File: cfg.Export, Title: l.T("feedgen warning"), Message: w.Text(l)}
 			if w.Row > 0 {
-				a.Title = fmt.Sprintf("row %d", w.Row)
-				a.Message = Warning{Column: w.Column, Message: w.Message}.String()
+				a.Title = l.T("row %d", w.Row)
+				a.Message = Warning{Column: w.Column, Message: w.Message}.Text(l)
 			}
 			g.Warning(a)
 		}
 	}
 	if runErr != nil {
-		a := Annotation{File: cfg.Export, Title: "feedgen failed", Message: msg.Text(cfg.Language, runErr)}
+		a := Annotation{File: cfg.Export, Title: l.T("feedgen failed"), Message: msg.Text(l, runErr)}
 		var ce *ConfigError
 		if errors.As(runErr, &ce) && configFile != "" {
 			a.File, a.Line = configFile, ce.Line
 		}
-		if h := Hint(cfg.Language, runErr); h != "" {
+		if h := Hint(l, runErr); h != "" {
 			a.Message += "\n" + h
 		}
 		g.Error(a)

@@ -2,7 +2,7 @@ package feedgen
 
 import (
 	"encoding/json"
-	"fmt"
+	"feedgen/internal/msg"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +30,11 @@ type holder struct {
 	Since   time.Time `json:"since"`
 }
 
-func (h holder) String() string {
-	return fmt.Sprintf("%s (process %d on %s, since %s)", h.Command, h.PID, h.Host, h.Since.Format("2006-01-02 15:04:05"))
+func (h holder) String() string { return h.Text(msg.English) }
+
+// Text says who holds the lock, in l.
+func (h holder) Text(l msg.Lang) string {
+	return l.T("%s (process %d on %s, since %s)", h.Command, h.PID, h.Host, h.Since.Format("2006-01-02 15:04:05"))
 }
 
 // LockedError is a lock another feedgen kept for longer than a run waits.
@@ -39,14 +42,26 @@ type LockedError struct {
 	Doing  string // what the holder does under the lock: "writing to 「public」"
 	Holder string // who holds it, "" when it did not say
 	Waited time.Duration
+
+	doing  error   // Doing, as a message
+	holder *holder // Holder's, nil when it did not say
 }
 
-func (e *LockedError) Error() string {
-	who := "another feedgen"
-	if e.Holder != "" {
-		who += " " + e.Holder
+func (e *LockedError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *LockedError) Text(l msg.Lang) string {
+	doing, holder := e.Doing, e.Holder
+	if e.doing != nil {
+		doing = msg.Text(l, e.doing)
 	}
-	return fmt.Sprintf("%s is still %s after %s of waiting", who, e.Doing, e.Waited.Round(time.Second))
+	if e.holder != nil {
+		holder = e.holder.Text(l)
+	}
+	if holder == "" {
+		return l.T("another feedgen is still %s after %s of waiting", doing, e.Waited.Round(time.Second))
+	}
+	return l.T("another feedgen %s is still %s after %s of waiting", holder, doing, e.Waited.Round(time.Second))
 }
 
 // lockFolder takes dir's lock, waiting up to wait for another holder, and
@@ -54,15 +69,16 @@ func (e *LockedError) Error() string {
 // waits and for whom.
 func lockFolder(dir string, wait time.Duration, waiting func(holder string)) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create output folder: %w", err)
+		return nil, msg.Errorf("create output folder: %w", err)
 	}
-	return lockAt(filepath.Join(dir, lockFile), "writing to "+DisplayPath(dir), wait, waiting)
+	return lockAt(filepath.Join(dir, lockFile), msg.Errorf("writing to %s", DisplayPath(dir)), wait, waiting)
 }
 
 // lockAt takes the lock of the file name, as lockFolder does; doing says
-// what its holder does, for the message of a run that gives up waiting.
-// Who holds it is written to name+".holder".
-func lockAt(name, doing string, wait time.Duration, waiting func(holder string)) (unlock func(), err error) {
+// what its holder does (a message: writing to 「public」), for the error
+// of a run that gives up waiting. Who holds it is written to
+// name+".holder".
+func lockAt(name string, doing error, wait time.Duration, waiting func(holder string)) (unlock func(), err error) {
 	holderName := name + ".holder"
 	mu := lockedfile.MutexAt(name)
 	type result struct {
@@ -101,12 +117,17 @@ func lockAt(name, doing string, wait time.Duration, waiting func(holder string))
 			select {
 			case r = <-got:
 			default:
-				return nil, &LockedError{Doing: doing, Holder: readHolder(holderName), Waited: wait}
+				h := readHolderInfo(holderName)
+				e := &LockedError{Doing: doing.Error(), Waited: wait, doing: doing, holder: h}
+				if h != nil {
+					e.Holder = h.String()
+				}
+				return nil, e
 			}
 		}
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("lock %s: %w", DisplayPath(name), r.err)
+		return nil, msg.Errorf("lock %s: %w", DisplayPath(name), r.err)
 	}
 	writeHolder(holderName)
 	return func() {
@@ -123,15 +144,23 @@ func writeHolder(name string) {
 }
 
 func readHolder(name string) string {
+	if h := readHolderInfo(name); h != nil {
+		return h.String()
+	}
+	return ""
+}
+
+// readHolderInfo is who holds the lock, nil when the note does not say.
+func readHolderInfo(name string) *holder {
 	b, err := os.ReadFile(name)
 	if err != nil {
-		return ""
+		return nil
 	}
 	var h holder
 	if json.Unmarshal(b, &h) != nil || h.PID == 0 {
-		return ""
+		return nil
 	}
-	return h.String()
+	return &h
 }
 
 // commandLine is "feedgen run" or "feedgen daemon": the program's name and

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"feedgen/internal/msg"
 	"fmt"
 	"io"
 	"io/fs"
@@ -68,7 +69,7 @@ var reservedFiles = map[string]bool{publicPreviewFile: true}
 
 func validateFeeds(feeds []Feed) error {
 	if len(feeds) == 0 {
-		return &ConfigError{Key: "feed", Err: errors.New("no feeds configured; remove the [[feed]] tables to get the defaults")}
+		return &ConfigError{Key: "feed", Err: msg.New("no feeds configured; remove the [[feed]] tables to get the defaults")}
 	}
 	seen, items := map[string]bool{}, false
 	for i := range feeds {
@@ -81,26 +82,26 @@ func validateFeeds(feeds []Feed) error {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return &ConfigError{Key: key + ".format", Err: fmt.Errorf("unknown format %q; use one of %s", f.Format, strings.Join(names, ", "))}
+			return &ConfigError{Key: key + ".format", Err: msg.Errorf("unknown format %q; use one of %s", f.Format, strings.Join(names, ", "))}
 		}
 		if f.File == "" {
 			f.File = ff.file
 		}
 		if f.File != filepath.Base(f.File) || strings.ContainsAny(f.File, `/\:`) || strings.HasPrefix(f.File, ".") {
-			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s must be a plain file name inside the output folder", DisplayPath(f.File))}
+			return &ConfigError{Key: key + ".file", Err: msg.Errorf("%s must be a plain file name inside the output folder", DisplayPath(f.File))}
 		}
 		if f.Format == "google-tsv" && !strings.EqualFold(filepath.Ext(f.File), ".txt") {
-			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s: Google takes a text feed only in a file named .txt; name it %s, and give Google the new address",
+			return &ConfigError{Key: key + ".file", Err: msg.Errorf("%s: Google takes a text feed only in a file named .txt; name it %s, and give Google the new address",
 				DisplayPath(f.File), strings.TrimSuffix(f.File, filepath.Ext(f.File))+".txt")}
 		}
 		if reservedFiles[f.File] || seen[f.File] {
-			return &ConfigError{Key: key + ".file", Err: fmt.Errorf("%s is already written by another feed or by feedgen itself", DisplayPath(f.File))}
+			return &ConfigError{Key: key + ".file", Err: msg.Errorf("%s is already written by another feed or by feedgen itself", DisplayPath(f.File))}
 		}
 		seen[f.File] = true
 		items = items || ff.count != nil
 	}
 	if !items {
-		return &ConfigError{Key: "feed", Err: errors.New("line-categories alone writes no products; add a feed of them, such as format = \"line-json\"")}
+		return &ConfigError{Key: "feed", Err: msg.New("line-categories alone writes no products; add a feed of them, such as format = \"line-json\"")}
 	}
 	return nil
 }
@@ -113,12 +114,15 @@ type GuardError struct {
 	MaxDrop  Fraction
 }
 
-func (e *GuardError) Error() string {
+func (e *GuardError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *GuardError) Text(l msg.Lang) string {
 	if e.New == 0 {
-		return fmt.Sprintf("refusing to publish %s: the new catalog has no items", e.File)
+		return l.T("refusing to publish %s: the new catalog has no items", e.File)
 	}
 	drop := float64(e.Old-e.New) / float64(e.Old)
-	return fmt.Sprintf("refusing to replace %s: it would go from %d items to %d, a drop of %.0f%%, more than max_drop %s",
+	return l.T("refusing to replace %s: it would go from %d items to %d, a drop of %.0f%%, more than max_drop %s",
 		e.File, e.Old, e.New, drop*100, e.MaxDrop)
 }
 
@@ -164,10 +168,10 @@ const (
 // the full preview in the private folder report.
 func createCatalog(dir, report string, info *CatalogInfo, feeds []Feed, withPreview bool) (_ *catalogOutput, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create output folder: %w", err)
+		return nil, msg.Errorf("create output folder: %w", err)
 	}
 	if err := os.MkdirAll(report, 0o700); err != nil {
-		return nil, fmt.Errorf("create report folder: %w", err)
+		return nil, msg.Errorf("create report folder: %w", err)
 	}
 	o := &catalogOutput{dir: dir, report: report}
 	defer func() {
@@ -203,19 +207,19 @@ func createCatalog(dir, report string, info *CatalogInfo, feeds []Feed, withPrev
 func (o *catalogOutput) create(dir, name string, public bool, open func(io.Writer) (feedWriter, error)) (*outputFile, error) {
 	tmp, err := os.CreateTemp(dir, tempPattern(name))
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", name, err)
+		return nil, msg.Errorf("write %s: %w", name, err)
 	}
 	of := &outputFile{dir: dir, name: name, temp: tmp}
 	o.files = append(o.files, of)
 	if public {
 		if of.gz, err = os.CreateTemp(dir, tempPattern(gzipName(name))); err != nil {
-			return nil, fmt.Errorf("write %s: %w", gzipName(name), err)
+			return nil, msg.Errorf("write %s: %w", gzipName(name), err)
 		}
 	}
 	of.sink = newSink(tmp, of.gz)
 	if open != nil {
 		if of.w, err = open(of.sink); err != nil {
-			return nil, fmt.Errorf("write %s: %w", name, err)
+			return nil, msg.Errorf("write %s: %w", name, err)
 		}
 	}
 	return of, nil
@@ -228,7 +232,7 @@ func (o *catalogOutput) add(p *CatalogProduct) error {
 			continue
 		}
 		if err := f.w.product(p); err != nil {
-			return fmt.Errorf("write %s: %w", f.name, err)
+			return msg.Errorf("write %s: %w", f.name, err)
 		}
 	}
 	return nil
@@ -248,7 +252,7 @@ func (o *catalogOutput) commit(sum *Summary, excluded *exclusionList, diagnosed 
 			continue
 		}
 		if err := f.w.finish(excluded); err != nil {
-			return fmt.Errorf("write %s: %w", f.name, err)
+			return msg.Errorf("write %s: %w", f.name, err)
 		}
 		if f.feed.Format != "" {
 			sum.Feeds = append(sum.Feeds, FeedResult{Format: f.feed.Format, File: f.name, Items: f.w.items()})
@@ -260,7 +264,7 @@ func (o *catalogOutput) commit(sum *Summary, excluded *exclusionList, diagnosed 
 	for _, f := range o.files {
 		if f.name == reportFile {
 			if err := sum.writeJSON(f.sink, excluded, diagnosed); err != nil {
-				return fmt.Errorf("write %s: %w", f.name, err)
+				return msg.Errorf("write %s: %w", f.name, err)
 			}
 		}
 	}
@@ -275,12 +279,12 @@ func (o *catalogOutput) commit(sum *Summary, excluded *exclusionList, diagnosed 
 	wg.Wait()
 	for i, f := range o.files {
 		if errs[i] != nil {
-			return fmt.Errorf("write %s: %w", f.name, errs[i])
+			return msg.Errorf("write %s: %w", f.name, errs[i])
 		}
 	}
 	published, err := readManifest(o.dir)
 	if err != nil {
-		return fmt.Errorf("read the published catalog: %w", err)
+		return msg.Errorf("read the published catalog: %w", err)
 	}
 	if !force {
 		for _, f := range o.files {
@@ -360,7 +364,7 @@ func (o *catalogOutput) commitFolder(dir string, at time.Time) error {
 		return err
 	}
 	if err := writeJournal(dir, m); err != nil {
-		return fmt.Errorf("write %s: %w", journalFile, err)
+		return msg.Errorf("write %s: %w", journalFile, err)
 	}
 	replaced, err := applyJournal(dir, m)
 	if err != nil && len(replaced) == 0 {
@@ -470,7 +474,7 @@ func guard(dir, file string, published *manifest, count func(io.Reader) (int, er
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read published %s: %w", file, err)
+			return msg.Errorf("read published %s: %w", file, err)
 		}
 		defer old.Close()
 		if prev, err = count(old); err != nil {
@@ -567,8 +571,11 @@ type HeldFileError struct {
 	Wait time.Duration
 }
 
-func (e *HeldFileError) Error() string {
-	return fmt.Sprintf("%s is held open by another program (still after %s); nothing was replaced", e.File, e.Wait)
+func (e *HeldFileError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *HeldFileError) Text(l msg.Lang) string {
+	return l.T("%s is held open by another program (still after %s); nothing was replaced", e.File, e.Wait)
 }
 
 // waitUntilReplaceable waits, with backoff and for at most wait, until no
@@ -601,7 +608,7 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", DisplayPath(dir), err)
+		return msg.Errorf("sync %s: %w", DisplayPath(dir), err)
 	}
 	return nil
 }
@@ -640,7 +647,7 @@ func countJSONItems(r io.Reader) (int, error) {
 		b, err := br.ReadByte()
 		if err == io.EOF {
 			if depth != 0 || inString {
-				return 0, errors.New("truncated JSON")
+				return 0, msg.New("truncated JSON")
 			}
 			return n, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"feedgen/internal/msg"
 	"feedgen/internal/redact"
 	"fmt"
 	"io"
@@ -23,16 +24,16 @@ import (
 // Errors Publish returns, so that the command line can tell a merchant what
 // to fix instead of printing git's output alone.
 var (
-	ErrGitMissing       = errors.New("git is not installed")
-	ErrNotRepo          = errors.New("not a git repository")
-	ErrNoRemote         = errors.New("no such git remote")
-	ErrBranchCheckedOut = errors.New("branch is checked out in a working tree")
-	ErrPushRejected     = errors.New("push rejected")
+	ErrGitMissing       = msg.New("git is not installed")
+	ErrNotRepo          = msg.New("not a git repository")
+	ErrNoRemote         = msg.New("no such git remote")
+	ErrBranchCheckedOut = msg.New("branch is checked out in a working tree")
+	ErrPushRejected     = msg.New("push rejected")
 	// ErrPushRefused is the server refusing the update itself (a protected
 	// branch, a rule or a hook), unlike ErrPushRejected, which is losing
 	// the race with other pushes.
-	ErrPushRefused = errors.New("push refused by the server")
-	ErrGitAuth     = errors.New("git authentication failed")
+	ErrPushRefused = msg.New("push refused by the server")
+	ErrGitAuth     = msg.New("git authentication failed")
 )
 
 // pushAttempts bounds how often Publish rebuilds its commit on a branch tip
@@ -88,6 +89,8 @@ type BranchPublisher struct {
 	// fetch as the commit, so that it describes what is pushed.
 	Describe func(published func(name string) ([]byte, error)) (string, error)
 	Logger   *slog.Logger // nil = discard
+	// Lang is the language of the log's messages.
+	Lang msg.Lang
 
 	// testHookBeforePush runs before each push attempt, so that tests can
 	// move the remote branch the way a concurrent publisher would.
@@ -116,7 +119,7 @@ type PublishResult struct {
 func (p *BranchPublisher) Publish(ctx context.Context, files fs.FS, message string) (PublishResult, error) {
 	res, err := p.publish(ctx, files, message)
 	if err != nil {
-		return res, fmt.Errorf("publish to branch %q: %w", p.Branch, err)
+		return res, msg.Errorf("publish to branch %q: %w", p.Branch, err)
 	}
 	return res, nil
 }
@@ -127,7 +130,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		return PublishResult{}, err
 	}
 	if p.Push && (p.Remote == "" || strings.HasPrefix(p.Remote, "-")) {
-		return PublishResult{}, fmt.Errorf("invalid remote name %q", redact.String(p.Remote))
+		return PublishResult{}, msg.Errorf("invalid remote name %q", redact.String(p.Remote))
 	}
 	if message == "" {
 		message = defaultCommitMessage
@@ -172,13 +175,13 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 			return PublishResult{}, err
 		}
 		if !changed {
-			p.logger().Info("catalog unchanged", "branch", p.Branch, "commit", commit)
+			p.logger().Info(p.Lang.T("catalog unchanged"), "branch", p.Branch, "commit", commit)
 			return PublishResult{Commit: commit}, nil
 		}
 		if err := g.updateRef(ctx, ref, commit, local); err != nil {
 			return PublishResult{}, err
 		}
-		p.logger().Info("catalog committed", "branch", p.Branch, "commit", commit)
+		p.logger().Info(p.Lang.T("catalog committed"), "branch", p.Branch, "commit", commit)
 		return PublishResult{Changed: true, Commit: commit}, nil
 	}
 
@@ -204,7 +207,7 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 			return PublishResult{}, err
 		}
 		if commit == remoteTip {
-			p.logger().Info("catalog unchanged", "branch", p.Branch, "commit", commit)
+			p.logger().Info(p.Lang.T("catalog unchanged"), "branch", p.Branch, "commit", commit)
 			return PublishResult{Commit: commit}, nil
 		}
 		if p.testHookBeforePush != nil {
@@ -212,11 +215,11 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		}
 		err = g.push(ctx, target, commit, ref)
 		if errors.Is(err, errNonFastForward) && attempt < pushAttempts {
-			p.logger().Warn("branch moved on the remote while publishing; retrying", "branch", p.Branch, "attempt", attempt)
+			p.logger().Warn(p.Lang.T("branch moved on the remote while publishing; retrying"), "branch", p.Branch, "attempt", attempt)
 			continue
 		}
 		if errors.Is(err, errNonFastForward) {
-			return PublishResult{}, fmt.Errorf("%w %d times because %s/%s kept moving (is another job publishing to it?): %w",
+			return PublishResult{}, msg.Errorf("%w %d times because %s/%s kept moving (is another job publishing to it?): %w",
 				ErrPushRejected, pushAttempts, redact.String(target), p.Branch, err)
 		}
 		if err != nil {
@@ -226,9 +229,9 @@ func (p *BranchPublisher) publish(ctx context.Context, files fs.FS, message stri
 		// meanwhile only misses this one update, so it is not worth failing
 		// a publish that already succeeded.
 		if err := g.updateRef(context.WithoutCancel(ctx), ref, commit, local); err != nil {
-			p.logger().Warn("local branch not updated to the published commit", "branch", p.Branch, "err", err)
+			p.logger().Warn(p.Lang.T("local branch not updated to the published commit"), "branch", p.Branch, "err", err)
 		}
-		p.logger().Info("catalog published", "branch", p.Branch, "commit", commit, "remote", redact.String(target), "changed", changed)
+		p.logger().Info(p.Lang.T("catalog published"), "branch", p.Branch, "commit", commit, "remote", redact.String(target), "changed", changed)
 		return PublishResult{Changed: changed, Commit: commit, Pushed: true}, nil
 	}
 }
@@ -260,14 +263,14 @@ func (p *BranchPublisher) target(ctx context.Context, g *gitRepo) (target, track
 	}
 	switch {
 	case p.Token != "" && p.SSHKey != "":
-		return "", "", errors.New("both a publish token and a deploy key are set: keep the one the repository address needs (a token for https, a deploy key for ssh)")
+		return "", "", msg.New("both a publish token and a deploy key are set: keep the one the repository address needs (a token for https, a deploy key for ssh)")
 	case p.Token != "":
 		auth, err := tokenConfig(repository, p.Token)
 		if err != nil {
 			return "", "", err
 		}
 		g.env = append(g.env, auth...)
-		g.authAdvice = "the publish token may not write to " + redact.String(repository) + ": give it Contents: Read and write on that repository (GitHub: Settings > Developer settings > Personal access tokens), and store it again in the secret"
+		g.authAdvice = msg.Errorf("the publish token may not write to %s: give it Contents: Read and write on that repository (GitHub: Settings > Developer settings > Personal access tokens), and store it again in the secret", redact.String(repository))
 	case p.SSHKey != "":
 		auth, remove, err := deployKeyConfig(repository, p.SSHKey)
 		if err != nil {
@@ -275,7 +278,7 @@ func (p *BranchPublisher) target(ctx context.Context, g *gitRepo) (target, track
 		}
 		g.env = append(g.env, auth...)
 		g.cleanup = append(g.cleanup, remove)
-		g.authAdvice = "the deploy key may not write to " + redact.String(repository) + ": add its public half (the .pub file) to that repository under Settings > Deploy keys, with \"Allow write access\" ticked"
+		g.authAdvice = msg.Errorf("the deploy key may not write to %s: add its public half (the .pub file) to that repository under Settings > Deploy keys, with \"Allow write access\" ticked", redact.String(repository))
 	}
 	return repository, "refs/feedgen/published/" + p.Branch, nil
 }
@@ -296,7 +299,7 @@ func isAddress(remote string) bool {
 func tokenConfig(repository, token string) ([]string, error) {
 	u, err := url.Parse(repository)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("a publish token needs an https repository address, not %s", DisplayPath(redact.String(repository)))
+		return nil, msg.Errorf("a publish token needs an https repository address, not %s", DisplayPath(redact.String(repository)))
 	}
 	key := "http." + u.Scheme + "://" + u.Host + "/.extraheader"
 	basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
@@ -315,23 +318,23 @@ func tokenConfig(repository, token string) ([]string, error) {
 // both files; the key is in no command line and no message.
 func deployKeyConfig(repository, key string) (env []string, remove func(), err error) {
 	if !isSSHAddress(repository) {
-		return nil, nil, fmt.Errorf("a deploy key needs an ssh repository address, such as git@github.com:OWNER/REPO.git, not %s", DisplayPath(redact.String(repository)))
+		return nil, nil, msg.Errorf("a deploy key needs an ssh repository address, such as git@github.com:OWNER/REPO.git, not %s", DisplayPath(redact.String(repository)))
 	}
 	// A secret pasted into a web form may lose its last line break or
 	// gain Windows ones; ssh refuses a key file with either.
 	key = strings.TrimSpace(strings.ReplaceAll(key, "\r\n", "\n")) + "\n"
 	if !strings.HasPrefix(key, "-----BEGIN ") || !strings.Contains(key, "PRIVATE KEY-----") {
-		return nil, nil, errors.New("the deploy key (FEEDGEN_PUBLISH_SSH_KEY) is not a private key: paste the whole private file, from -----BEGIN OPENSSH PRIVATE KEY----- to its END line, not the .pub file")
+		return nil, nil, msg.New("the deploy key (FEEDGEN_PUBLISH_SSH_KEY) is not a private key: paste the whole private file, from -----BEGIN OPENSSH PRIVATE KEY----- to its END line, not the .pub file")
 	}
 	dir, err := os.MkdirTemp("", "feedgen-ssh-")
 	if err != nil {
-		return nil, nil, fmt.Errorf("store the deploy key: %w", err)
+		return nil, nil, msg.Errorf("store the deploy key: %w", err)
 	}
 	remove = func() { os.RemoveAll(dir) }
 	keyFile, hostsFile := filepath.Join(dir, "deploy_key"), filepath.Join(dir, "known_hosts")
 	if err := errors.Join(os.WriteFile(keyFile, []byte(key), 0o600), os.WriteFile(hostsFile, []byte(githubHostKeys), 0o600)); err != nil {
 		remove()
-		return nil, nil, fmt.Errorf("store the deploy key: %w", err)
+		return nil, nil, msg.Errorf("store the deploy key: %w", err)
 	}
 	// Forward slashes: git runs this through its shell, and both the ssh
 	// of Windows and that of Git for Windows read C:/… paths.
@@ -375,7 +378,7 @@ func cleanBranchDir(dir string) (string, error) {
 		return "", nil
 	}
 	if !fs.ValidPath(d) || strings.Contains(d, `\`) {
-		return "", fmt.Errorf("invalid folder %s on the branch: use a relative path with forward slashes", DisplayPath(dir))
+		return "", msg.Errorf("invalid folder %s on the branch: use a relative path with forward slashes", DisplayPath(dir))
 	}
 	return d, nil
 }
@@ -388,8 +391,10 @@ type gitRepo struct {
 	env     []string
 	ident   []string // author and committer identity for commit-tree
 	logger  *slog.Logger
-	// authAdvice says how to fix the credentials a remote refused.
-	authAdvice string
+	lang    msg.Lang // of the log's messages
+	// authAdvice says how to fix the credentials a remote refused (a
+	// message, which is no error).
+	authAdvice error
 	cleanup    []func() // run by close
 }
 
@@ -405,13 +410,13 @@ const publishLockFile = "feedgen-publish.lock"
 func (g *gitRepo) lock(ctx context.Context) (unlock func(), err error) {
 	gitDir, err := g.run(ctx, nil, nil, "rev-parse", "--git-common-dir")
 	if err != nil {
-		return nil, fmt.Errorf("find the git folder of %s: %w", DisplayPath(g.dir), err)
+		return nil, msg.Errorf("find the git folder of %s: %w", DisplayPath(g.dir), err)
 	}
 	if !filepath.IsAbs(gitDir) {
 		gitDir = filepath.Join(g.dir, gitDir)
 	}
-	return lockAt(filepath.Join(gitDir, publishLockFile), "publishing from the repository "+DisplayPath(g.dir), lockWait, func(holder string) {
-		g.logger.Info("waiting for another feedgen to finish publishing", "repository", g.dir, "holder", holder)
+	return lockAt(filepath.Join(gitDir, publishLockFile), msg.Errorf("publishing from the repository %s", DisplayPath(g.dir)), lockWait, func(holder string) {
+		g.logger.Info(g.lang.T("waiting for another feedgen to finish publishing"), "repository", g.dir, "holder", holder)
 	})
 }
 
@@ -426,16 +431,16 @@ func (g *gitRepo) close() {
 func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
 	bin, err := exec.LookPath("git")
 	if err != nil {
-		return nil, fmt.Errorf("%w: install git and make sure it is on PATH: %w", ErrGitMissing, err)
+		return nil, msg.Errorf("%w: install git and make sure it is on PATH: %w", ErrGitMissing, err)
 	}
 	dir := p.RepoDir
 	if dir == "" {
 		dir = "."
 	}
 	if fi, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotRepo, err)
+		return nil, msg.Errorf("%w: %w", ErrNotRepo, err)
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s is not a folder", ErrNotRepo, DisplayPath(dir))
+		return nil, msg.Errorf("%w: %s is not a folder", ErrNotRepo, DisplayPath(dir))
 	}
 	name, email := p.AuthorName, p.AuthorEmail
 	if name == "" {
@@ -449,8 +454,9 @@ func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
 		dir:    dir,
 		env:    gitEnv(os.Environ()),
 		logger: p.logger(),
+		lang:   p.Lang,
 		// The workflow's own token, as actions/checkout leaves it.
-		authAdvice: "in GitHub Actions give the workflow \"permissions: contents: write\"; elsewhere set up git credentials for the remote",
+		authAdvice: msg.New("in GitHub Actions give the workflow \"permissions: contents: write\"; elsewhere set up git credentials for the remote"),
 		ident: []string{
 			"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email,
 			"GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email,
@@ -461,9 +467,9 @@ func (p *BranchPublisher) openRepo(ctx context.Context) (*gitRepo, error) {
 		var gerr *gitError
 		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "dubious ownership") {
 			// git's message names the safe.directory setting that fixes it.
-			return nil, fmt.Errorf("git refuses to use %s because another user owns it: %w", DisplayPath(dir), err)
+			return nil, msg.Errorf("git refuses to use %s because another user owns it: %w", DisplayPath(dir), err)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrNotRepo, DisplayPath(dir), err)
+		return nil, msg.Errorf("%w: %s: %w", ErrNotRepo, DisplayPath(dir), err)
 	}
 	g.shallow = out == "true"
 	return g, nil
@@ -571,11 +577,11 @@ func (g *gitRepo) output(ctx context.Context, extraEnv []string, stdin io.Reader
 func (g *gitRepo) checkBranch(ctx context.Context, branch string) error {
 	// --branch also expands "@{-1}"; a name that expands is not a name.
 	if out, err := g.run(ctx, nil, nil, "check-ref-format", "--branch", branch); err != nil || out != branch {
-		return fmt.Errorf("invalid branch name %q", branch)
+		return msg.Errorf("invalid branch name %q", branch)
 	}
 	out, err := g.run(ctx, nil, nil, "worktree", "list", "--porcelain")
 	if err != nil {
-		return fmt.Errorf("list working trees: %w", err)
+		return msg.Errorf("list working trees: %w", err)
 	}
 	var tree string
 	for line := range strings.Lines(out) {
@@ -584,7 +590,7 @@ func (g *gitRepo) checkBranch(ctx context.Context, branch string) error {
 			tree = p
 		}
 		if line == "branch refs/heads/"+branch {
-			return fmt.Errorf("%w: %s; publish to a branch nobody has checked out", ErrBranchCheckedOut, DisplayPath(tree))
+			return msg.Errorf("%w: %s; publish to a branch nobody has checked out", ErrBranchCheckedOut, DisplayPath(tree))
 		}
 	}
 	return nil
@@ -614,16 +620,16 @@ func (g *gitRepo) hashFiles(ctx context.Context, files fs.FS, dir string, volati
 		blob, err := g.run(ctx, nil, f, "hash-object", "-w", "--no-filters", "--stdin")
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("store %s: %w", name, err)
+			return msg.Errorf("store %s: %w", name, err)
 		}
 		entries = append(entries, indexEntry{path: path.Join(dir, name), blob: blob, volatile: volatile != nil && volatile(name)})
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read catalog files: %w", err)
+		return nil, msg.Errorf("read catalog files: %w", err)
 	}
 	if len(entries) == 0 {
-		return nil, errors.New("no catalog files to publish")
+		return nil, msg.New("no catalog files to publish")
 	}
 	return entries, nil
 }
@@ -636,7 +642,7 @@ func (g *gitRepo) resolveCommit(ctx context.Context, ref string) (string, error)
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", ref, err)
+		return "", msg.Errorf("resolve %s: %w", ref, err)
 	}
 	return out, nil
 }
@@ -664,7 +670,7 @@ func (p *BranchPublisher) removals(dir string) []removal {
 func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexEntry, removals []removal, message string) (commit string, changed bool, err error) {
 	tmp, err := os.MkdirTemp("", "feedgen-index-")
 	if err != nil {
-		return "", false, fmt.Errorf("create temporary index: %w", err)
+		return "", false, msg.Errorf("create temporary index: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	index := []string{"GIT_INDEX_FILE=" + filepath.Join(tmp, "index")}
@@ -683,11 +689,11 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 		}
 		out, err := g.run(ctx, nil, strings.NewReader(query), "cat-file", "--batch-check")
 		if err != nil {
-			return "", false, fmt.Errorf("read branch tip %s: %w", base, err)
+			return "", false, msg.Errorf("read branch tip %s: %w", base, err)
 		}
 		lines := strings.Split(out, "\n")
 		if len(lines) != 2+len(entries)+len(removals) {
-			return "", false, fmt.Errorf("read branch tip %s: unexpected answer from git cat-file", base)
+			return "", false, msg.Errorf("read branch tip %s: unexpected answer from git cat-file", base)
 		}
 		baseTree, _, _ = strings.Cut(lines[0], " ")
 		hasNojekyll = !strings.HasSuffix(lines[1], " missing")
@@ -697,7 +703,7 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 			}
 			blob, err := g.runBytes(ctx, "cat-file", "blob", base+":"+r.path)
 			if err != nil {
-				return "", false, fmt.Errorf("read %s on the branch: %w", r.path, err)
+				return "", false, msg.Errorf("read %s on the branch: %w", r.path, err)
 			}
 			if r.ours(blob[:min(len(blob), legacyHead)]) {
 				drop = append(drop, r.path)
@@ -709,7 +715,7 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 		readTree = []string{"read-tree", base}
 	}
 	if _, err := g.run(ctx, index, nil, readTree...); err != nil {
-		return "", false, fmt.Errorf("read branch tree: %w", err)
+		return "", false, msg.Errorf("read branch tree: %w", err)
 	}
 
 	var info strings.Builder
@@ -723,16 +729,16 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 	if !hasNojekyll {
 		empty, err := g.run(ctx, nil, strings.NewReader(""), "hash-object", "-w", "--no-filters", "--stdin")
 		if err != nil {
-			return "", false, fmt.Errorf("store .nojekyll: %w", err)
+			return "", false, msg.Errorf("store .nojekyll: %w", err)
 		}
 		fmt.Fprintf(&info, "100644 %s\t.nojekyll\x00", empty)
 	}
 	if _, err := g.run(ctx, index, strings.NewReader(info.String()), "update-index", "-z", "--index-info"); err != nil {
-		return "", false, fmt.Errorf("add catalog files to the branch tree: %w", err)
+		return "", false, msg.Errorf("add catalog files to the branch tree: %w", err)
 	}
 	tree, err := g.run(ctx, index, nil, "write-tree")
 	if err != nil {
-		return "", false, fmt.Errorf("write branch tree: %w", err)
+		return "", false, msg.Errorf("write branch tree: %w", err)
 	}
 	if tree == baseTree {
 		return base, false, nil
@@ -746,7 +752,7 @@ func (g *gitRepo) commitFiles(ctx context.Context, base string, entries []indexE
 	}
 	commit, err = g.run(ctx, g.ident, nil, append(args, tree)...)
 	if err != nil {
-		return "", false, fmt.Errorf("commit: %w", err)
+		return "", false, msg.Errorf("commit: %w", err)
 	}
 	return commit, true, nil
 }
@@ -812,7 +818,7 @@ func (g *gitRepo) readFile(ctx context.Context, commit, name string) ([]byte, er
 	}
 	out, err := g.runBytes(ctx, "cat-file", "blob", spec)
 	if err != nil {
-		return nil, fmt.Errorf("read published %s: %w", name, err)
+		return nil, msg.Errorf("read published %s: %w", name, err)
 	}
 	return out, nil
 }
@@ -821,7 +827,7 @@ func (g *gitRepo) readFile(ctx context.Context, commit, name string) ([]byte, er
 // someone else moved it in between.
 func (g *gitRepo) updateRef(ctx context.Context, ref, commit, old string) error {
 	if _, err := g.run(ctx, nil, nil, "update-ref", "-m", "feedgen: publish catalog", ref, commit, old); err != nil {
-		return fmt.Errorf("update %s: %w", ref, err)
+		return msg.Errorf("update %s: %w", ref, err)
 	}
 	return nil
 }
@@ -829,7 +835,7 @@ func (g *gitRepo) updateRef(ctx context.Context, ref, commit, old string) error 
 func (g *gitRepo) checkRemote(ctx context.Context, remote string) error {
 	if _, err := g.run(ctx, nil, nil, "remote", "get-url", remote); err != nil {
 		shown := redact.String(remote)
-		return fmt.Errorf("%w %q in %s: add it with: git remote add %s <url>: %w", ErrNoRemote, shown, DisplayPath(g.dir), shown, err)
+		return msg.Errorf("%w %q in %s: add it with: git remote add %s <url>: %w", ErrNoRemote, shown, DisplayPath(g.dir), shown, err)
 	}
 	return nil
 }
@@ -849,13 +855,13 @@ func (g *gitRepo) fetchBranch(ctx context.Context, remote, branch, tracking stri
 		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "couldn't find remote ref") {
 			return "", nil
 		}
-		return "", fmt.Errorf("fetch %s from %s: %w", branch, redact.String(remote), g.classifyRemoteError(err, remote))
+		return "", msg.Errorf("fetch %s from %s: %w", branch, redact.String(remote), g.classifyRemoteError(err, remote))
 	}
 	return g.resolveCommit(ctx, tracking)
 }
 
 // errNonFastForward is a push the remote refused because the branch moved.
-var errNonFastForward = errors.New("remote branch has commits this push does not contain")
+var errNonFastForward = msg.New("remote branch has commits this push does not contain")
 
 // push sends commit to ref on remote. --no-verify: the user's pre-push hooks
 // guard their source branches, not a generated catalog branch.
@@ -876,15 +882,15 @@ func (g *gitRepo) push(ctx context.Context, remote, commit, ref string) error {
 	if errors.As(err, &gerr) {
 		for line := range strings.Lines(gerr.Stdout) {
 			if strings.HasPrefix(line, "!") && strings.Contains(line, "[rejected]") {
-				return fmt.Errorf("push to %s: %w: %w", redact.String(remote), errNonFastForward, err)
+				return msg.Errorf("push to %s: %w: %w", redact.String(remote), errNonFastForward, err)
 			}
 		}
 		if strings.Contains(gerr.Stdout, "[remote rejected]") {
-			return fmt.Errorf("push to %s: %w (a protected branch, a ruleset or a server hook): %w",
+			return msg.Errorf("push to %s: %w (a protected branch, a ruleset or a server hook): %w",
 				redact.String(remote), ErrPushRefused, err)
 		}
 	}
-	return fmt.Errorf("push to %s: %w", redact.String(remote), g.classifyRemoteError(err, remote))
+	return msg.Errorf("push to %s: %w", redact.String(remote), g.classifyRemoteError(err, remote))
 }
 
 // authFailures are what git, GitHub and ssh print when credentials are
@@ -907,10 +913,23 @@ type AuthError struct {
 	Remote string // without credentials
 	Advice string
 	Err    error
+
+	advice error // Advice, as a message; nil when Advice is not one
 }
 
-func (e *AuthError) Error() string {
-	return fmt.Sprintf("%v for %s: %v", ErrGitAuth, e.Remote, e.Err)
+func (e *AuthError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *AuthError) Text(l msg.Lang) string {
+	return l.T("%v for %s: %v", ErrGitAuth, e.Remote, e.Err)
+}
+
+// Hint is Advice in l.
+func (e *AuthError) Hint(l msg.Lang) string {
+	if e.advice == nil {
+		return e.Advice
+	}
+	return msg.Text(l, e.advice)
 }
 
 func (e *AuthError) Is(target error) bool { return target == ErrGitAuth }
@@ -932,5 +951,9 @@ func (g *gitRepo) classifyRemoteError(err error, remote string) error {
 	if !auth {
 		return err
 	}
-	return &AuthError{Remote: redact.String(remote), Advice: g.authAdvice, Err: err}
+	e := &AuthError{Remote: redact.String(remote), advice: g.authAdvice, Err: err}
+	if g.authAdvice != nil {
+		e.Advice = g.authAdvice.Error()
+	}
+	return e
 }

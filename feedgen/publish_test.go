@@ -813,7 +813,7 @@ func TestPublishOneAtATime(t *testing.T) {
 // publishing from the repository waits a bounded time, then says who.
 func TestPublishWaitsForTheHolder(t *testing.T) {
 	r := newPublishRepos(t)
-	held, err := lockAt(filepath.Join(r.user, ".git", publishLockFile), "publishing", time.Second, nil)
+	held, err := lockAt(filepath.Join(r.user, ".git", publishLockFile), errors.New("publishing"), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

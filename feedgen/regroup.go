@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/spillfile"
 )
 
@@ -33,7 +33,7 @@ func scanGrouped(ctx context.Context, rows rowReader, b *productRows, emit func(
 	g := rowGroups{ids: make(map[string]int32)}
 	defer func() {
 		if cerr := g.store.close(); cerr != nil && err == nil {
-			err = fmt.Errorf("releasing the temporary file of the rows: %w", cerr)
+			err = msg.Errorf("releasing the temporary file of the rows: %w", cerr)
 		}
 	}()
 	var prev string // the product of the row before
@@ -191,7 +191,7 @@ func (g *rowGroups) row(k int32) (int, []string, error) {
 		i += int(n)
 	}
 	if i != len(b) {
-		return 0, nil, fmt.Errorf("a row kept in the temporary file reads back damaged (%d bytes at %d)", len(b), start)
+		return 0, nil, msg.Errorf("a row kept in the temporary file reads back damaged (%d bytes at %d)", len(b), start)
 	}
 	return int(num), g.cells, nil
 }
@@ -211,17 +211,17 @@ func (s *rowStore) write(b []byte) (int64, error) {
 	if s.file == nil && len(s.mem)+len(b) > rowMemory {
 		f, err := spillfile.Create("feedgen-rows-*")
 		if err != nil {
-			return 0, fmt.Errorf("creating a temporary file for the rows: %w", err)
+			return 0, msg.Errorf("creating a temporary file for the rows: %w", err)
 		}
 		s.file, s.w = f, bufio.NewWriterSize(f, 256<<10)
 		if _, err := s.w.Write(s.mem); err != nil {
-			return 0, fmt.Errorf("writing rows to a temporary file: %w", err)
+			return 0, msg.Errorf("writing rows to a temporary file: %w", err)
 		}
 		s.mem = nil
 	}
 	if s.w != nil {
 		if _, err := s.w.Write(b); err != nil {
-			return 0, fmt.Errorf("writing rows to a temporary file: %w", err)
+			return 0, msg.Errorf("writing rows to a temporary file: %w", err)
 		}
 	} else {
 		s.mem = append(s.mem, b...)
@@ -236,7 +236,7 @@ func (s *rowStore) finish() error {
 		return nil
 	}
 	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("writing rows to a temporary file: %w", err)
+		return msg.Errorf("writing rows to a temporary file: %w", err)
 	}
 	return nil
 }
@@ -250,7 +250,7 @@ func (s *rowStore) read(off int64, n int) ([]byte, error) {
 		s.buf = make([]byte, n)
 	}
 	if m, err := s.file.ReadAt(s.buf[:n], off); m < n {
-		return nil, fmt.Errorf("reading rows back from the temporary file: %w", err)
+		return nil, msg.Errorf("reading rows back from the temporary file: %w", err)
 	}
 	return s.buf[:n], nil
 }

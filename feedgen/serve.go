@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"feedgen/internal/msg"
 	"feedgen/internal/redact"
 	"fmt"
 	"io"
@@ -43,6 +44,7 @@ func (s *daemon) httpServer() *http.Server {
 			token:     s.RefreshToken,
 			localOnly: s.refreshLocalOnly(),
 			log:       s.log.With("component", "http"),
+			lang:      s.Lang,
 		},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -73,6 +75,7 @@ type catalogHandler struct {
 	token     string
 	localOnly bool
 	log       *slog.Logger
+	lang      msg.Lang // of the log's messages
 
 	mu          sync.Mutex
 	lastRefresh time.Time
@@ -163,7 +166,7 @@ func (h *catalogHandler) refresh(w http.ResponseWriter, r *http.Request) {
 	}
 	h.lastRefresh = now
 	h.mu.Unlock()
-	h.log.Info("refresh requested", "remote", r.RemoteAddr)
+	h.log.Info(h.lang.T("refresh requested"), "remote", r.RemoteAddr)
 	h.trigger("http refresh")
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "run requested"})
 }
@@ -404,7 +407,7 @@ func (h *catalogHandler) update() {
 	g, err := loadGeneration(h.dir, h.files)
 	if err != nil {
 		if !errors.Is(err, errCommitting) {
-			h.log.Warn("load the catalog to serve", "err", err)
+			h.log.Warn(h.lang.T("load the catalog to serve"), "err", err)
 		}
 		return
 	}
@@ -420,7 +423,7 @@ func (h *catalogHandler) update() {
 	if done {
 		old.close()
 	}
-	h.log.Debug("serving catalog", "generated", g.generated, "items", g.items)
+	h.log.Debug(h.lang.T("serving catalog"), "generated", g.generated, "items", g.items)
 }
 
 // midLoad, when set by a test, runs between reading a manifest and opening

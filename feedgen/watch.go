@@ -5,7 +5,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
+	"feedgen/internal/msg"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -41,6 +41,7 @@ type exportWatcher struct {
 	debounce time.Duration
 	clock    clockwork.Clock
 	log      *slog.Logger
+	lang     msg.Lang // of the log's messages
 	trigger  func(reason string)
 	fsw      *fsnotify.Watcher
 
@@ -67,7 +68,13 @@ type fileStamp struct {
 // yet is waited for instead of being an error, so the daemon may start
 // before a network share is mounted.
 func newExportWatcher(dir, file string, debounce time.Duration, clock clockwork.Clock, log *slog.Logger, trigger func(string)) (*exportWatcher, error) {
+	return newExportWatcherIn(msg.English, dir, file, debounce, clock, log, trigger)
+}
+
+// newExportWatcherIn is newExportWatcher logging in lang.
+func newExportWatcherIn(lang msg.Lang, dir, file string, debounce time.Duration, clock clockwork.Clock, log *slog.Logger, trigger func(string)) (*exportWatcher, error) {
 	w := &exportWatcher{
+		lang:     lang,
 		dir:      dir,
 		file:     file,
 		debounce: debounce,
@@ -79,17 +86,17 @@ func newExportWatcher(dir, file string, debounce time.Duration, clock clockwork.
 	var err error
 	w.fsw, err = fsnotify.NewWatcher()
 	if err != nil {
-		return nil, fmt.Errorf("start file watcher: %w", err)
+		return nil, msg.Errorf("start file watcher: %w", err)
 	}
 	switch err := w.fsw.Add(w.dir); {
 	case err == nil:
 		w.watching = true
 	case errors.Is(err, os.ErrNotExist):
-		w.log.Warn("export folder does not exist; waiting for it")
+		w.log.Warn(w.lang.T("export folder does not exist; waiting for it"))
 		w.pollAt = clock.Now()
 	default:
 		w.fsw.Close()
-		return nil, fmt.Errorf("watch export folder %s: %w", DisplayPath(w.dir), err)
+		return nil, msg.Errorf("watch export folder %s: %w", DisplayPath(w.dir), err)
 	}
 	return w, nil
 }
@@ -127,11 +134,11 @@ func (w *exportWatcher) loop(ctx context.Context) {
 				return
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				w.log.Warn("file events were lost; rescanning the export folder", "err", err)
+				w.log.Warn(w.lang.T("file events were lost; rescanning the export folder"), "err", err)
 				w.rescan()
 				continue
 			}
-			w.log.Warn("watch export folder", "err", err)
+			w.log.Warn(w.lang.T("watch export folder"), "err", err)
 		case <-timer.Chan():
 			w.wake()
 		}
@@ -219,7 +226,7 @@ func (w *exportWatcher) check(path string, s *settling) {
 	now := w.clock.Now()
 	stamp, err := stampOf(path)
 	if err != nil {
-		w.log.Debug("export went away before it settled", "path", path, "err", err)
+		w.log.Debug(w.lang.T("export went away before it settled"), "path", path, "err", err)
 		delete(w.pending, path)
 		return
 	}
@@ -231,21 +238,21 @@ func (w *exportWatcher) check(path string, s *settling) {
 		s.checks++
 		if s.checks < maxSettleChecks {
 			retry := min(w.debounce<<s.checks, maxSettleBackoff)
-			w.log.Debug("export not complete yet", "path", path, "err", err, "retry_in", retry)
+			w.log.Debug(w.lang.T("export not complete yet"), "path", path, "err", err, "retry_in", retry)
 			s.due = now.Add(retry)
 			return
 		}
-		w.log.Warn("export stopped changing but is still not a readable workbook; running anyway", "path", path, "err", err)
+		w.log.Warn(w.lang.T("export stopped changing but is still not a readable workbook; running anyway"), "path", path, "err", err)
 	}
 	delete(w.pending, path)
-	w.log.Info("export changed", "path", path)
+	w.log.Info(w.lang.T("export changed"), "path", path)
 	w.trigger("export changed")
 }
 
 // lost is called when the watched folder is removed or renamed away; its
 // watch is gone with it, so the folder is polled until it is back.
 func (w *exportWatcher) lost() {
-	w.log.Warn("export folder disappeared; waiting for it to come back")
+	w.log.Warn(w.lang.T("export folder disappeared; waiting for it to come back"))
 	// The watch may already have been dropped by the kernel; nothing to do then.
 	_ = w.fsw.Remove(w.dir)
 	w.watching = false
@@ -259,12 +266,12 @@ func (w *exportWatcher) rewatch() {
 		return
 	}
 	if err := w.fsw.Add(w.dir); err != nil {
-		w.log.Warn("watch export folder", "err", err)
+		w.log.Warn(w.lang.T("watch export folder"), "err", err)
 		w.pollAt = w.clock.Now().Add(w.debounce)
 		return
 	}
 	w.watching = true
-	w.log.Info("export folder is back; rescanning")
+	w.log.Info(w.lang.T("export folder is back; rescanning"))
 	w.rescan()
 }
 
@@ -277,7 +284,7 @@ func (w *exportWatcher) rescan() {
 	}
 	exports, err := listExports(w.dir)
 	if err != nil {
-		w.log.Warn("rescan export folder", "err", err)
+		w.log.Warn(w.lang.T("rescan export folder"), "err", err)
 		return
 	}
 	if len(exports) > 0 {
@@ -316,7 +323,7 @@ type exportFile struct {
 func listExports(dir string) ([]exportFile, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("list exports: %w", err)
+		return nil, msg.Errorf("list exports: %w", err)
 	}
 	var exports []exportFile
 	for _, e := range entries {
@@ -337,10 +344,10 @@ func listExports(dir string) ([]exportFile, error) {
 }
 
 // errNoExport is a drop folder without a complete export to read.
-var errNoExport = errors.New("no complete .xlsx export")
+var errNoExport = msg.New("no complete .xlsx export")
 
 // errShallowExports is a folder of exports in a checkout without history.
-var errShallowExports = errors.New("cannot tell the newest export")
+var errShallowExports = msg.New("cannot tell the newest export")
 
 // newestExport returns the newest export in dir that is complete, skipping
 // any that are still being copied.
@@ -354,7 +361,7 @@ func newestExport(dir string) (string, error) {
 			return e.path, nil
 		}
 	}
-	return "", fmt.Errorf("%w in %s", errNoExport, DisplayPath(dir))
+	return "", msg.Errorf("%w in %s", errNoExport, DisplayPath(dir))
 }
 
 // exportIn returns the export that feedgen run reads from the folder dir:
@@ -368,7 +375,7 @@ func exportIn(ctx context.Context, dir string) (string, error) {
 		return "", err
 	}
 	if len(exports) == 0 {
-		return "", fmt.Errorf("%w in %s", errNoExport, DisplayPath(dir))
+		return "", msg.Errorf("%w in %s", errNoExport, DisplayPath(dir))
 	}
 	if len(exports) == 1 {
 		return exports[0].path, nil
@@ -384,7 +391,7 @@ func exportIn(ctx context.Context, dir string) (string, error) {
 		return "", err
 	} else if out == "true" {
 		// Every file seems committed by the one commit there is.
-		return "", fmt.Errorf("%w: %s holds %d exports and its checkout is shallow, so which was committed last is not known: give actions/checkout fetch-depth: 0 and filter: blob:none, or name the export",
+		return "", msg.Errorf("%w: %s holds %d exports and its checkout is shallow, so which was committed last is not known: give actions/checkout fetch-depth: 0 and filter: blob:none, or name the export",
 			errShallowExports, DisplayPath(dir), len(exports))
 	}
 	type candidate struct {
@@ -402,7 +409,7 @@ func exportIn(ctx context.Context, dir string) (string, error) {
 		if out != "" { // an uncommitted export keeps its time of change
 			sec, err := strconv.ParseInt(out, 10, 64)
 			if err != nil {
-				return "", fmt.Errorf("read the commit time of %s: git log printed %q", DisplayPath(e.path), out)
+				return "", msg.Errorf("read the commit time of %s: git log printed %q", DisplayPath(e.path), out)
 			}
 			c.at, c.committed = time.Unix(sec, 0), true
 		}
@@ -414,7 +421,7 @@ func exportIn(ctx context.Context, dir string) (string, error) {
 		}
 	}
 	if tie.path != "" {
-		return "", fmt.Errorf("%w: %s and %s in %s were committed at the same time: delete the older export or name the one to read",
+		return "", msg.Errorf("%w: %s and %s in %s were committed at the same time: delete the older export or name the one to read",
 			errShallowExports, filepath.Base(best.path), filepath.Base(tie.path), DisplayPath(dir))
 	}
 	return best.path, nil
@@ -434,7 +441,7 @@ func gitWorkTree(ctx context.Context, dir string) (git func(args ...string) (str
 		// Literal pathspecs: an export named 商品[1].xlsx is a name, not a glob.
 		out, err := g.run(ctx, []string{"GIT_LITERAL_PATHSPECS=1"}, nil, args...)
 		if err != nil {
-			return "", fmt.Errorf("find the export committed last in %s: %w", DisplayPath(dir), err)
+			return "", msg.Errorf("find the export committed last in %s: %w", DisplayPath(dir), err)
 		}
 		return out, nil
 	}
