@@ -646,7 +646,7 @@ func notifyCommand(ctx context.Context, l msg.Lang, args []string, stdout, stder
 	if !cfg.Notify.Enabled() {
 		return fail(l, stderr, msg.Errorf("config %s sets no channel under [notify]: set webhook, [notify.smtp] or [notify.line] (see config.example.toml)", feedgen.DisplayPath(*config)), exitUsage)
 	}
-	n := feedgen.NewNotifier(cfg.Notify, cfg.ShopURL, nil)
+	n := feedgen.NewNotifier(cfg.Notify, cfg.ShopURL, l, nil)
 	code := exitOK
 	for _, d := range n.Send(ctx, feedgen.Notice{Kind: feedgen.NoticeTest, At: time.Now().In(cfg.Location())}) {
 		if d.Err != nil {
