@@ -163,8 +163,10 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 		if cfg, err = feedgen.LoadConfig(c.config, cfg); err != nil {
 			return cfg, time.Time{}, err
 		}
-		if cfg.Language, err = msg.Resolve(c.lang, cfg.Lang); err != nil {
-			return cfg, time.Time{}, msg.Errorf("config %s: %w", feedgen.DisplayPath(c.config), &feedgen.ConfigError{Key: "lang", Err: err})
+		if c.lang == "" && cfg.Lang != "" { // -lang wins
+			if cfg.Language, err = msg.Parse(cfg.Lang); err != nil {
+				return cfg, time.Time{}, msg.Errorf("config %s: %w", feedgen.DisplayPath(c.config), &feedgen.ConfigError{Key: "lang", Err: err})
+			}
 		}
 	}
 	for _, o := range []struct {
