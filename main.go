@@ -163,8 +163,10 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 		if cfg, err = feedgen.LoadConfig(c.config, cfg); err != nil {
 			return cfg, time.Time{}, err
 		}
-		if cfg.Language, err = msg.Resolve(c.lang, cfg.Lang); err != nil {
-			return cfg, time.Time{}, msg.Errorf("config %s: %w", feedgen.DisplayPath(c.config), &feedgen.ConfigError{Key: "lang", Err: err})
+		if c.lang == "" && cfg.Lang != "" { // -lang wins
+			if cfg.Language, err = msg.Parse(cfg.Lang); err != nil {
+				return cfg, time.Time{}, msg.Errorf("config %s: %w", feedgen.DisplayPath(c.config), &feedgen.ConfigError{Key: "lang", Err: err})
+			}
 		}
 	}
 	for _, o := range []struct {
@@ -646,7 +648,7 @@ func notifyCommand(ctx context.Context, l msg.Lang, args []string, stdout, stder
 	if !cfg.Notify.Enabled() {
 		return fail(l, stderr, msg.Errorf("config %s sets no channel under [notify]: set webhook, [notify.smtp] or [notify.line] (see config.example.toml)", feedgen.DisplayPath(*config)), exitUsage)
 	}
-	n := feedgen.NewNotifier(cfg.Notify, cfg.ShopURL, nil)
+	n := feedgen.NewNotifier(cfg.Notify, cfg.ShopURL, l, nil)
 	code := exitOK
 	for _, d := range n.Send(ctx, feedgen.Notice{Kind: feedgen.NoticeTest, At: time.Now().In(cfg.Location())}) {
 		if d.Err != nil {

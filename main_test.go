@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
 
+	"feedgen/feedgen"
 	"feedgen/internal/exportgen"
 	"feedgen/internal/tempdir"
 )
@@ -385,5 +387,23 @@ func TestServiceEnv(t *testing.T) {
 	want := map[string]string{"FEEDGEN_PUBLISH_TOKEN": "ghp_x=y", "FEEDGEN_LINE_TOKEN": "abc"}
 	if !maps.Equal(got, want) {
 		t.Errorf("serviceEnv = %v, want %v", got, want)
+	}
+}
+
+// TestGuideConfigs: the config the Chinese guide tells merchants to write
+// loads, and its [notify] example is valid.
+func TestGuideConfigs(t *testing.T) {
+	guide, err := os.ReadFile("README.zh-TW.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```toml\n(.*?)```").FindAllSubmatch(guide, -1)
+	if len(blocks) < 2 {
+		t.Fatalf("%d toml blocks in README.zh-TW.md, want the config and the [notify] example", len(blocks))
+	}
+	for _, b := range blocks {
+		if _, err := feedgen.ParseConfig(bytes.NewReader(b[1]), feedgen.DefaultConfig()); err != nil {
+			t.Errorf("README.zh-TW.md's config does not load: %v\n%s", err, b[1])
+		}
 	}
 }

@@ -41,15 +41,15 @@ func (t *TimeOfDay) UnmarshalText(b []byte) error {
 			continue
 		}
 		if layout == time.RFC3339Nano && (v.Year() != 0 || v.YearDay() != 1 || v.Location() != time.UTC) {
-			return fmt.Errorf("time of day %q: want a time without a date or zone, such as 04:45", s)
+			return msg.Errorf("time of day %q: want a time without a date or zone, such as 04:45", s)
 		}
 		if v.Second() != 0 || v.Nanosecond() != 0 {
-			return fmt.Errorf("time of day %q: seconds are not supported", s)
+			return msg.Errorf("time of day %q: seconds are not supported", s)
 		}
 		*t = TimeOfDay{Hour: v.Hour(), Minute: v.Minute()}
 		return nil
 	}
-	return fmt.Errorf("time of day %q: want hours and minutes such as 04:45", s)
+	return msg.Errorf("time of day %q: want hours and minutes such as 04:45", s)
 }
 
 // String formats t as "15:04".
@@ -63,7 +63,8 @@ func (t TimeOfDay) valid() bool {
 
 // RunReport is what one pipeline run produced.
 type RunReport struct {
-	Items int // products written to the catalog
+	Products int // products in the catalog
+	Items    int // their items, as the catalog feed has them
 }
 
 // Daemon keeps the catalog in OutDir up to date: it runs the pipeline at
@@ -158,11 +159,11 @@ func NewDaemon(cfg Config, log *slog.Logger) *Daemon {
 			if err != nil {
 				return RunReport{}, err
 			}
-			return RunReport{Items: sum.Items}, nil
+			return RunReport{Products: sum.Eligible, Items: sum.Items}, nil
 		},
 	}
 	if cfg.Notify.Enabled() {
-		d.Notify = NewNotifier(cfg.Notify, cfg.ShopURL, log).Notify
+		d.Notify = NewNotifier(cfg.Notify, cfg.ShopURL, cfg.Language, log).Notify
 		deadline := cfg.Notify.Deadline
 		d.Deadline = &deadline
 	}
@@ -194,7 +195,7 @@ func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
 		if ln, err = net.Listen("tcp", s.Listen); err != nil {
 			watcher.fsw.Close()
 			_ = sched.Shutdown()
-			return fmt.Errorf("listen on %s: %w", s.Listen, err)
+			return msg.Errorf("listen on %s: %w", s.Listen, err)
 		}
 		// Past the cap, connections wait in the kernel's backlog instead
 		// of taking a file descriptor each, which a flood of idle clients
@@ -210,9 +211,9 @@ func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
 	wg.Go(func() { s.work(ctx) })
 	wg.Go(func() { watcher.loop(ctx) })
 	if srv != nil {
-		s.log.Info("serving catalog over http", "addr", ln.Addr().String())
+		s.log.Info(s.Lang.T("serving the catalog at http://%s", ln.Addr().String()), "addr", ln.Addr().String())
 		if s.refreshLocalOnly() {
-			s.log.Warn("POST /refresh is accepted only from this computer; set refresh_token (or FEEDGEN_REFRESH_TOKEN) to allow it from the network", "addr", s.Listen)
+			s.log.Warn(s.Lang.T("POST /refresh is accepted only from this computer; set refresh_token (or FEEDGEN_REFRESH_TOKEN) to allow it from the network"), "addr", s.Listen)
 		}
 		wg.Go(func() {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -223,11 +224,13 @@ func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
 	sched.Start()
 
 	if reason := s.catchUpReason(); reason != "" {
-		s.log.Info("catalog is out of date; running now", "why", reason)
+		s.log.Info(s.Lang.T("the catalog is out of date (%s); running now", reason), "why", reason)
 		s.trigger("catch-up")
 	}
-	s.log.Info("daemon started", "export", s.Export, "out", s.OutDir,
-		"schedule", scheduleString(s.Schedule), "zone", s.Location.String(), "next_run", s.nextRun())
+	next := s.nextRun()
+	s.log.Info(s.Lang.T("daemon started: reads %s, writes %s, runs at %s (%s) and when a new export is saved; next run at %s",
+		DisplayPath(s.Export), DisplayPath(s.OutDir), scheduleString(s.Schedule), s.Location.String(), next.Format("15:04")),
+		"export", s.Export, "out", s.OutDir, "schedule", scheduleString(s.Schedule), "zone", s.Location.String(), "next_run", next)
 
 	var fatal error
 loop:
@@ -242,7 +245,7 @@ loop:
 				hangup = nil // a closed channel would be ready forever
 				continue
 			}
-			s.log.Info("signal received; running", "signal", sig)
+			s.log.Info(s.Lang.T("%v received; running now", sig), "signal", sig)
 			s.trigger("hangup")
 		}
 	}
@@ -273,7 +276,7 @@ func (s *daemon) stop(cancel context.CancelFunc, wg *sync.WaitGroup, sched gocro
 	}()
 	select {
 	case <-stopped:
-		s.log.Info("daemon stopped")
+		s.log.Info(s.Lang.T("daemon stopped"))
 	case <-deadline.Done():
 		// The run ignores its context; the process is about to exit anyway.
 		errs = append(errs, fmt.Errorf("stop daemon: run still busy after %s", stopTimeout))
@@ -393,16 +396,16 @@ func (s *daemon) nextRun() time.Time {
 // that has passed. With no catalog files named it cannot tell, so it runs.
 func (s *daemon) catchUpReason() string {
 	if len(s.Catalog) == 0 {
-		return "no catalog files are configured to check"
+		return s.Lang.T("no catalog files are configured to check")
 	}
 	slot := latestSlot(s.Clock.Now(), s.Location, s.Schedule)
 	for _, name := range s.Catalog {
 		info, err := os.Stat(filepath.Join(s.OutDir, name))
 		if err != nil {
-			return fmt.Sprintf("%s is missing", name)
+			return s.Lang.T("%s is missing", name)
 		}
 		if info.ModTime().Before(slot) {
-			return fmt.Sprintf("%s was written before the %s run", name, slot.Format("2006-01-02 15:04 -07:00"))
+			return s.Lang.T("%s was written before the %s run", name, slot.Format("2006-01-02 15:04 -07:00"))
 		}
 	}
 	return ""
@@ -440,6 +443,16 @@ const (
 	reasonSchedule = "schedule"
 	reasonRetry    = "retry"
 )
+
+// reasonWords say why a run started, by its reason, in the log.
+var reasonWords = map[string]string{
+	reasonSchedule:   msg.N("scheduled"),
+	reasonRetry:      msg.N("trying again"),
+	"catch-up":       msg.N("the catalog is out of date"),
+	"hangup":         msg.N("SIGHUP"),
+	"http refresh":   msg.N("asked for over HTTP"),
+	"export changed": msg.N("a new export"),
+}
 
 // work is the only goroutine that runs the pipeline, so runs never overlap.
 // It also does what the last failure calls for (see failure): a retry a
@@ -498,7 +511,7 @@ func (w *worker) cancelRetry() {
 func (s *daemon) runOnce(ctx context.Context, w *worker, reason string) {
 	export, err := s.currentExport()
 	if r := w.refused; reason == reasonSchedule && r != nil && r.export.same(export) {
-		s.log.Warn(fmt.Sprintf("skipping the scheduled run: the export was refused at %s and has not changed; %s",
+		s.log.Warn(s.Lang.T("skipping the scheduled run: the export was refused at %s and has not changed; %s",
 			r.at.In(s.Location).Format("15:04"), s.newExportWanted(r.export.path)),
 			"export", r.export.path, "err", r.err, "next_run", s.nextRun())
 		return
@@ -512,11 +525,11 @@ func (s *daemon) runOnce(ctx context.Context, w *worker, reason string) {
 	start := time.Now()
 	var rep RunReport
 	if err == nil {
-		s.log.Info("run started", "reason", reason, "export", export.path)
+		s.log.Info(s.Lang.T("run started (%s): reading %s", s.Lang.T(reasonWords[reason]), DisplayPath(export.path)), "reason", reason, "export", export.path)
 		rep, err = s.call(ctx, export.path)
 	}
 	if err != nil && ctx.Err() != nil {
-		s.log.Info("run stopped by shutdown", "export", export.path, "err", err)
+		s.log.Info(s.Lang.T("run stopped: feedgen is shutting down; the catalog published before stays"), "export", export.path, "err", err)
 		return
 	}
 	now := s.Clock.Now()
@@ -527,8 +540,10 @@ func (s *daemon) runOnce(ctx context.Context, w *worker, reason string) {
 		s.notifyFailure(ctx, w, export, now, err, next)
 		return
 	}
-	s.log.Info("run finished", "reason", reason, "export", export.path, "items", rep.Items,
-		"duration", time.Since(start).Round(time.Millisecond), "next_run", s.nextRun())
+	next := s.nextRun()
+	s.log.Info(s.Lang.T("run finished: %d products, %d items in the catalog; next run at %s", rep.Products, rep.Items, next.Format("15:04")),
+		"reason", reason, "export", export.path, "items", rep.Items,
+		"duration", time.Since(start).Round(time.Millisecond), "next_run", next)
 	s.notifySuccess(ctx, w, now, rep)
 }
 
@@ -547,19 +562,19 @@ func (s *daemon) failed(w *worker, reason string, export exportVersion, now time
 	case badExport:
 		w.refused = &refusal{export: export, at: now, err: err}
 		s.status.expect(time.Time{}, true)
-		s.log.Error("run failed; "+s.newExportWanted(export.path), append(attrs, "next_run", next)...)
+		s.log.Error(s.Lang.T("run failed because %v; %s", err, s.newExportWanted(export.path)), append(attrs, "next_run", next)...)
 		return time.Time{}
 	case passing:
 		if w.retries < len(retryDelays) {
 			if at := now.Add(retryDelays[w.retries]).In(s.Location); at.Before(next) {
 				w.retry.Reset(at.Sub(now))
 				s.status.expect(at, false)
-				s.log.Error("run failed; trying again at "+at.Format("15:04"), append(attrs, "retry_at", at)...)
+				s.log.Error(s.Lang.T("run failed because %v; trying again at %s", err, at.Format("15:04")), append(attrs, "retry_at", at)...)
 				return at
 			}
 		}
 	}
-	s.log.Error("run failed; trying again at "+next.Format("15:04")+", the next scheduled run", append(attrs, "next_run", next)...)
+	s.log.Error(s.Lang.T("run failed because %v; trying again at %s, the next scheduled run", err, next.Format("15:04")), append(attrs, "next_run", next)...)
 	return next
 }
 
@@ -568,13 +583,13 @@ func (s *daemon) failed(w *worker, reason string, export exportVersion, now time
 func (s *daemon) newExportWanted(path string) string {
 	switch {
 	case path == "":
-		return "save an export in " + DisplayPath(s.exportDir)
+		return s.Lang.T("save an export in %s", DisplayPath(s.exportDir))
 	case s.file == "":
 		// In a drop folder, the newest export is read: without this
 		// one, the one before it is.
-		return "replace " + DisplayPath(path) + " with a new export, or delete it to use the one before it"
+		return s.Lang.T("replace %s with a new export, or delete it to use the one before it", DisplayPath(path))
 	}
-	return "replace " + DisplayPath(path) + " with a new export"
+	return s.Lang.T("replace %s with a new export", DisplayPath(path))
 }
 
 // currentExport returns the export a run reads: the file itself, or the

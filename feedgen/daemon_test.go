@@ -496,6 +496,30 @@ func (s *logSink) waitSeen(t *testing.T, msg string) slog.Record {
 	return s.wait(t, msg, &from)
 }
 
+// logMatches reports whether a log message is the one a test waits for:
+// pattern itself, or pattern followed by what the message goes on to say
+// ("run finished" matches "run finished: 3 products, …"); parts of a
+// pattern split by " … " must come in that order ("run failed … trying
+// again at 04:46" matches "run failed because …; trying again at 04:46").
+func logMatches(message, pattern string) bool {
+	parts := strings.Split(pattern, " … ")
+	rest, ok := strings.CutPrefix(message, parts[0])
+	if !ok {
+		return false
+	}
+	if len(parts) == 1 {
+		return rest == "" || strings.HasPrefix(rest, "; ") || strings.HasPrefix(rest, ": ") || strings.HasPrefix(rest, " (") || strings.HasPrefix(rest, " because ") || strings.HasPrefix(rest, " at ")
+	}
+	for _, p := range parts[1:] {
+		i := strings.Index(rest, p)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(p):]
+	}
+	return rest == "" || strings.HasPrefix(rest, ";")
+}
+
 func (s *logSink) wait(t *testing.T, msg string, from *int) slog.Record {
 	t.Helper()
 	deadline := time.After(waitLimit)
@@ -504,7 +528,7 @@ func (s *logSink) wait(t *testing.T, msg string, from *int) slog.Record {
 		for *from < len(s.records) {
 			r := s.records[*from]
 			*from++
-			if r.Message == msg || strings.HasPrefix(r.Message, msg+"; ") {
+			if logMatches(r.Message, msg) {
 				s.mu.Unlock()
 				return r
 			}
@@ -523,7 +547,7 @@ func (s *logSink) wait(t *testing.T, msg string, from *int) slog.Record {
 // its log.
 func (s *logSink) httpAddr(t *testing.T) string {
 	t.Helper()
-	return logAttr(s.waitSeen(t, "serving catalog over http"), "addr").String()
+	return logAttr(s.waitSeen(t, "serving the catalog"), "addr").String()
 }
 
 type recordHandler struct {

@@ -184,7 +184,7 @@ func TestReportListsDiagnosed(t *testing.T) {
 }
 
 // TestDiagnosticTitles: every code has a title, once, and a row in the
-// README's table.
+// README's table and the Chinese guide's.
 func TestDiagnosticTitles(t *testing.T) {
 	codes := []string{DiagNoBrand, DiagVariantsAlike, DiagSharedPage, DiagNoIdentifier, DiagTitleCut, DiagDescriptionCut, DiagLongDescriptionCut, DiagValueCut, DiagImageHTTP, DiagUnknownValue, DiagUnsafeHTML}
 	if len(diagnosticTitles) != len(codes) || len(diagnosticOrder) != len(codes) {
@@ -194,12 +194,19 @@ func TestDiagnosticTitles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	guide, err := os.ReadFile("../README.zh-TW.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range codes {
 		if DiagnosticTitle(msg.English, c) == c {
 			t.Errorf("%s has no title", c)
 		}
 		if !strings.Contains(string(readme), "\n| `"+c+"` | ") {
 			t.Errorf("the README's table of codes lacks %s", c)
+		}
+		if !strings.Contains(string(guide), "`"+c+"`") {
+			t.Errorf("README.zh-TW.md's table of codes lacks %s", c)
 		}
 	}
 }

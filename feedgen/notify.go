@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -67,52 +66,52 @@ type Notice struct {
 	Items    int // for NoticeRecovered: the items the catalog now has
 }
 
-// noticeTexts and the phrases after it are every word a notification says,
-// in one place for translation. A {name} is filled in by render; a
-// translation may put them in any order.
+// noticeTexts and the phrases after it are every word a notification says;
+// the message table has them in Chinese. A {name} is filled in by render;
+// a translation may put them in any order.
 var noticeTexts = map[NoticeKind]struct{ title, body string }{
 	NoticeRunFailed: {
-		"The catalog update failed",
-		"The catalog update failed: {err}\nThe catalog published before stays published. {next}",
+		msg.N("The catalog update failed"),
+		msg.N("The catalog update failed: {err}\nThe catalog published before stays published. {next}"),
 	},
 	NoticeGuardRefused: {
-		"The safety check refused to publish the new catalog",
-		"The safety check refused to publish the new catalog: {err}\nThe catalog published before stays published. {next}",
+		msg.N("The safety check refused to publish the new catalog"),
+		msg.N("The safety check refused to publish the new catalog: {err}\nThe catalog published before stays published. {next}"),
 	},
 	NoticePublishFailed: {
-		"Publishing the catalog failed",
-		"The catalog was written but could not be published: {err}\nThe channels still fetch the catalog published before. {next}",
+		msg.N("Publishing the catalog failed"),
+		msg.N("The catalog was written but could not be published: {err}\nThe channels still fetch the catalog published before. {next}"),
 	},
 	NoticeBadExport: {
-		"The export was refused",
-		"The export {export} was refused: {err}\n{todo}\nThe catalog published before stays published, and the scheduled runs wait until the export changes.",
+		msg.N("The export was refused"),
+		msg.N("The export {export} was refused: {err}\n{todo}\nThe catalog published before stays published, and the scheduled runs wait until the export changes."),
 	},
 	NoticeDeadline: {
-		"No successful catalog update by {deadline}",
-		"It is past {deadline}, and no catalog update has succeeded since the {slot} run. {last}\nThe channels fetch the catalog published before. feedgen's log (feedgen.log) says why the runs failed.",
+		msg.N("No successful catalog update by {deadline}"),
+		msg.N("It is past {deadline}, and no catalog update has succeeded since the {slot} run. {last}\nThe channels fetch the catalog published before. feedgen's log (feedgen.log) says why the runs failed."),
 	},
 	NoticeRecovered: {
-		"Catalog updates work again",
-		"The catalog update at {time} succeeded, with {items} items: runs work again.",
+		msg.N("Catalog updates work again"),
+		msg.N("The catalog update at {time} succeeded, with {items} items: runs work again."),
 	},
 	NoticeTest: {
-		"Test message",
-		"This is a test message from feedgen notify. If you read it, feedgen's notifications reach you here.",
+		msg.N("Test message"),
+		msg.N("This is a test message from feedgen notify. If you read it, feedgen's notifications reach you here."),
 	},
 }
 
-const (
-	textTryAgain       = "feedgen tries again at {next}."
-	textWhatToDo       = "What to do: {hint}"
-	textReplaceDropped = "Replace {export} with a new export from CYBERBIZ, or delete it to use the one before it."
-	textReplaceFile    = "Replace {export} with a new export from CYBERBIZ."
-	textSaveExport     = "Save a product export (.xlsx) from CYBERBIZ in {folder}."
-	textLastSuccess    = "The last successful update was at {last}."
-	textNoSuccess      = "feedgen knows of no successful update since it started."
-	textFooter         = "Shop: {shop}\nComputer: {host}\nTime: {time}"
-	textSubject        = "feedgen on {host}: {title}"
-	textNoShop         = "(shop_url is not set)"
-	textUnknownHost    = "(unknown computer)"
+var (
+	textTryAgain       = msg.N("feedgen tries again at {next}.")
+	textWhatToDo       = msg.N("What to do: {hint}")
+	textReplaceDropped = msg.N("Replace {export} with a new export from CYBERBIZ, or delete it to use the one before it.")
+	textReplaceFile    = msg.N("Replace {export} with a new export from CYBERBIZ.")
+	textSaveExport     = msg.N("Save a product export (.xlsx) from CYBERBIZ in {folder}.")
+	textLastSuccess    = msg.N("The last successful update was at {last}.")
+	textNoSuccess      = msg.N("feedgen knows of no successful update since it started.")
+	textFooter         = msg.N("Shop: {shop}\nComputer: {host}\nTime: {time}")
+	textSubject        = msg.N("feedgen on {host}: {title}")
+	textNoShop         = msg.N("(shop_url is not set)")
+	textUnknownHost    = msg.N("(unknown computer)")
 	textTruncated      = "…"
 )
 
@@ -130,12 +129,13 @@ type message struct {
 	err     string // the failure, redacted; "" for none
 }
 
-// render puts n into words.
-func render(n Notice, shop, host string) *message {
+// render puts n into words, in l.
+func render(l msg.Lang, n Notice, shop, host string) *message {
 	t := noticeTexts[n.Kind]
+	t.title, t.body = l.T(t.title), l.T(t.body)
 	m := &message{notice: n, shop: shop, host: host}
 	if n.Err != nil {
-		m.err = redact.String(n.Err.Error())
+		m.err = redact.String(msg.Text(l, n.Err))
 	}
 	fill := func(s string) string {
 		return strings.NewReplacer(
@@ -153,29 +153,29 @@ func render(n Notice, shop, host string) *message {
 			"{title}", t.title,
 		).Replace(s)
 	}
-	next, todo, last := "", "", textNoSuccess
+	next, todo, last := "", "", l.T(textNoSuccess)
 	if !n.Next.IsZero() {
-		next = textTryAgain
+		next = l.T(textTryAgain)
 	}
 	switch {
 	case n.Export == "":
-		todo = textSaveExport
+		todo = l.T(textSaveExport)
 	case n.InFolder:
-		todo = textReplaceDropped
+		todo = l.T(textReplaceDropped)
 	default:
-		todo = textReplaceFile
+		todo = l.T(textReplaceFile)
 	}
 	if !n.LastSuccess.IsZero() {
-		last = textLastSuccess
+		last = l.T(textLastSuccess)
 	}
 	body := strings.NewReplacer("{next}", next, "{todo}", todo, "{last}", last).Replace(t.body)
 	body = strings.TrimRight(body, " ")
-	if h := Hint(msg.English, n.Err); n.Err != nil && h != "" {
-		body += "\n" + strings.ReplaceAll(textWhatToDo, "{hint}", redact.String(h))
+	if h := Hint(l, n.Err); n.Err != nil && h != "" {
+		body += "\n" + strings.ReplaceAll(l.T(textWhatToDo), "{hint}", redact.String(h))
 	}
 	title := fill(t.title)
-	m.subject = fill(strings.ReplaceAll(textSubject, "{title}", title))
-	m.text = title + "\n\n" + fill(body) + "\n\n" + fill(textFooter)
+	m.subject = fill(strings.ReplaceAll(l.T(textSubject), "{title}", title))
+	m.text = title + "\n\n" + fill(body) + "\n\n" + fill(l.T(textFooter))
 	return m
 }
 
@@ -192,6 +192,7 @@ const (
 type Notifier struct {
 	shop     string
 	host     string
+	lang     msg.Lang
 	log      *slog.Logger
 	channels []notifyChannel
 }
@@ -205,19 +206,20 @@ type notifyChannel interface {
 
 // NewNotifier returns the notifier of cfg, whose secrets were taken from
 // the environment (NotifyConfig.ApplyEnv). shop names the shop in every
-// message; log receives the failures, and nil discards them.
-func NewNotifier(cfg NotifyConfig, shop string, log *slog.Logger) *Notifier {
+// message, which is in l; log receives the failures, and nil discards
+// them.
+func NewNotifier(cfg NotifyConfig, shop string, l msg.Lang, log *slog.Logger) *Notifier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	host, err := os.Hostname()
 	if err != nil || host == "" {
-		host = textUnknownHost
+		host = l.T(textUnknownHost)
 	}
 	if shop == "" {
-		shop = textNoShop
+		shop = l.T(textNoShop)
 	}
-	n := &Notifier{shop: shop, host: host, log: log}
+	n := &Notifier{shop: shop, host: host, lang: l, log: log}
 	client := &http.Client{Timeout: httpNotifyTimeout}
 	if cfg.Webhook != "" {
 		n.channels = append(n.channels, &webhookChannel{url: cfg.Webhook, client: client})
@@ -241,14 +243,14 @@ type Delivery struct {
 // Send sends n on every channel at once and says how each went, in the
 // order the channels are configured.
 func (nr *Notifier) Send(ctx context.Context, n Notice) []Delivery {
-	m := render(n, nr.shop, nr.host)
+	m := render(nr.lang, n, nr.shop, nr.host)
 	out := make([]Delivery, len(nr.channels))
 	var wg sync.WaitGroup
 	for i, c := range nr.channels {
 		out[i] = Delivery{Channel: c.name(), Target: c.target()}
 		wg.Go(func() {
 			if err := c.send(ctx, m); err != nil {
-				out[i].Err = fmt.Errorf("%s: %w", c.name(), err)
+				out[i].Err = msg.Errorf("%s: %w", c.name(), err)
 			}
 		})
 	}
@@ -261,10 +263,10 @@ func (nr *Notifier) Send(ctx context.Context, n Notice) []Delivery {
 func (nr *Notifier) Notify(ctx context.Context, n Notice) {
 	for _, d := range nr.Send(ctx, n) {
 		if d.Err != nil {
-			nr.log.Error("notification failed", "channel", d.Channel, "kind", string(n.Kind), "err", d.Err)
+			nr.log.Error(nr.lang.T("notification failed: %s: %v", d.Channel, d.Err), "channel", d.Channel, "kind", string(n.Kind), "err", d.Err)
 			continue
 		}
-		nr.log.Info("notification sent", "channel", d.Channel, "to", d.Target, "kind", string(n.Kind))
+		nr.log.Info(nr.lang.T("notification sent by %s to %s", d.Channel, d.Target), "channel", d.Channel, "to", d.Target, "kind", string(n.Kind))
 	}
 }
 
@@ -312,7 +314,7 @@ func (w *webhookChannel) send(ctx context.Context, m *message) error {
 		Export:  m.notice.Export,
 	})
 	if err != nil {
-		return fmt.Errorf("encode the message: %w", err)
+		return msg.Errorf("encode the message: %w", err)
 	}
 	return postJSON(ctx, w.client, w.url, "", body, w.target())
 }
@@ -346,7 +348,7 @@ func (l *lineChannel) send(ctx context.Context, m *message) error {
 		Messages []text `json:"messages"`
 	}{l.to, []text{{"text", shorten(m.text, lineMaxText, utf16Units)}}})
 	if err != nil {
-		return fmt.Errorf("encode the message: %w", err)
+		return msg.Errorf("encode the message: %w", err)
 	}
 	return postJSON(ctx, l.client, l.base+"/v2/bot/message/push", l.token, body, "LINE")
 }
@@ -358,7 +360,7 @@ func postJSON(ctx context.Context, client *http.Client, url, token string, body 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		// url.Parse's error would repeat the URL.
-		return fmt.Errorf("post to %s: the address cannot be used", who)
+		return msg.Errorf("post to %s: the address cannot be used", who)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "feedgen")
@@ -367,7 +369,7 @@ func postJSON(ctx context.Context, client *http.Client, url, token string, body 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("post to %s: %w", who, withoutURL(err))
+		return msg.Errorf("post to %s: %w", who, withoutURL(err))
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
@@ -378,9 +380,9 @@ func postJSON(ctx context.Context, client *http.Client, url, token string, body 
 	// webhook's error page might repeat its address, so it is not shown.
 	var lineErr struct{ Message string }
 	if who == "LINE" && json.Unmarshal(answer, &lineErr) == nil && lineErr.Message != "" {
-		return fmt.Errorf("%s answered %s: %s", who, resp.Status, shorten(lineErr.Message, 300, perRune))
+		return msg.Errorf("%s answered %s: %s", who, resp.Status, shorten(lineErr.Message, 300, perRune))
 	}
-	return fmt.Errorf("%s answered %s", who, resp.Status)
+	return msg.Errorf("%s answered %s", who, resp.Status)
 }
 
 // withoutURL returns the cause of an *url.Error, whose text repeats the
@@ -402,25 +404,25 @@ func (e *emailChannel) target() string {
 }
 
 func (e *emailChannel) send(ctx context.Context, m *message) error {
-	msg := mail.NewMsg()
-	if err := msg.From(e.cfg.From); err != nil {
-		return fmt.Errorf("sender %s: %w", e.cfg.From, err)
+	mm := mail.NewMsg()
+	if err := mm.From(e.cfg.From); err != nil {
+		return msg.Errorf("sender %s: %w", e.cfg.From, err)
 	}
-	if err := msg.To(e.cfg.To...); err != nil {
-		return fmt.Errorf("recipients: %w", err)
+	if err := mm.To(e.cfg.To...); err != nil {
+		return msg.Errorf("recipients: %w", err)
 	}
-	msg.Subject(m.subject)
-	msg.SetDate()
-	msg.SetMessageID()
-	msg.SetBodyString(mail.TypeTextPlain, m.text)
+	mm.Subject(m.subject)
+	mm.SetDate()
+	mm.SetMessageID()
+	mm.SetBodyString(mail.TypeTextPlain, m.text)
 	client, err := e.client()
 	if err != nil {
-		return fmt.Errorf("set up the mail client: %w", err)
+		return msg.Errorf("set up the mail client: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, smtpNotifyTimeout)
 	defer cancel()
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("send through %s: %w", net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port)), err)
+	if err := client.DialAndSendWithContext(ctx, mm); err != nil {
+		return msg.Errorf("send through %s: %w", net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port)), err)
 	}
 	return nil
 }
@@ -579,7 +581,7 @@ func (s *daemon) checkDeadline(ctx context.Context, w *worker) {
 	if !last.IsZero() {
 		last = last.In(s.Location)
 	}
-	s.log.Warn("no successful run by the deadline", "deadline", s.Deadline.String(), "since", slot, "last_success", last)
+	s.log.Warn(s.Lang.T("no successful run by the deadline %s, none since the %s run: the merchant is notified", s.Deadline.String(), slot.Format("15:04")), "deadline", s.Deadline.String(), "since", slot, "last_success", last)
 	s.Notify(ctx, Notice{Kind: NoticeDeadline, At: now, Deadline: *s.Deadline, Slot: slot, LastSuccess: last})
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 )
 
@@ -153,7 +154,7 @@ func testNotice() Notice {
 
 func TestNotifyWebhook(t *testing.T) {
 	srv, got := recordingServer(t, http.StatusNoContent, "")
-	n := NewNotifier(NotifyConfig{Webhook: srv.URL + testHookPath}, "https://shop.example.com", nil)
+	n := NewNotifier(NotifyConfig{Webhook: srv.URL + testHookPath}, "https://shop.example.com", msg.English, nil)
 	ds := n.Send(context.Background(), testNotice())
 	if len(ds) != 1 || ds[0].Err != nil || ds[0].Channel != "webhook" {
 		t.Fatalf("Send = %+v, want one delivery by webhook without error", ds)
@@ -186,7 +187,7 @@ func TestNotifyWebhook(t *testing.T) {
 
 func TestNotifyWebhookLimits(t *testing.T) {
 	srv, got := recordingServer(t, http.StatusOK, "ok")
-	n := NewNotifier(NotifyConfig{Webhook: srv.URL}, "https://shop.example.com", nil)
+	n := NewNotifier(NotifyConfig{Webhook: srv.URL}, "https://shop.example.com", msg.English, nil)
 	nt := testNotice()
 	nt.Kind, nt.Err = NoticeRunFailed, errors.New(strings.Repeat("很長的錯誤", 1000))
 	if ds := n.Send(context.Background(), nt); ds[0].Err != nil {
@@ -207,7 +208,7 @@ func TestNotifyWebhookLimits(t *testing.T) {
 func TestNotifyWebhookFails(t *testing.T) {
 	srv, _ := recordingServer(t, http.StatusNotFound, "no_service "+testHookPath)
 	var logs bytes.Buffer
-	n := NewNotifier(NotifyConfig{Webhook: srv.URL + testHookPath + "?token=QUERY-SECRET"}, "", slog.New(slog.NewTextHandler(&logs, nil)))
+	n := NewNotifier(NotifyConfig{Webhook: srv.URL + testHookPath + "?token=QUERY-SECRET"}, "", msg.English, slog.New(slog.NewTextHandler(&logs, nil)))
 	n.Notify(context.Background(), testNotice())
 	if !strings.Contains(logs.String(), "404 Not Found") || !strings.Contains(logs.String(), "notification failed") {
 		t.Errorf("log = %q, want the failure with the status", logs.String())
@@ -226,7 +227,7 @@ func TestNotifyWebhookFails(t *testing.T) {
 
 func TestNotifyLINE(t *testing.T) {
 	srv, got := recordingServer(t, http.StatusOK, "{}")
-	n := NewNotifier(NotifyConfig{LINE: NotifyLINE{ChannelAccessToken: testLineToken, To: testLineTo}}, "https://shop.example.com", nil)
+	n := NewNotifier(NotifyConfig{LINE: NotifyLINE{ChannelAccessToken: testLineToken, To: testLineTo}}, "https://shop.example.com", msg.English, nil)
 	n.channels[0].(*lineChannel).base = srv.URL
 	nt := testNotice()
 	nt.Kind, nt.Err = NoticeRunFailed, errors.New(strings.Repeat("😀", 3000)) // two UTF-16 units each
@@ -259,7 +260,7 @@ func TestNotifyLINE(t *testing.T) {
 func TestNotifyLINEFails(t *testing.T) {
 	srv, _ := recordingServer(t, http.StatusUnauthorized, `{"message":"Authentication failed. Confirm that the access token in the authorization header is valid."}`)
 	var logs bytes.Buffer
-	n := NewNotifier(NotifyConfig{LINE: NotifyLINE{ChannelAccessToken: testLineToken, To: testLineTo}}, "", slog.New(slog.NewTextHandler(&logs, nil)))
+	n := NewNotifier(NotifyConfig{LINE: NotifyLINE{ChannelAccessToken: testLineToken, To: testLineTo}}, "", msg.English, slog.New(slog.NewTextHandler(&logs, nil)))
 	n.channels[0].(*lineChannel).base = srv.URL
 	ds := n.Send(context.Background(), testNotice())
 	if err := ds[0].Err; err == nil || !strings.Contains(err.Error(), "LINE answered 401 Unauthorized: Authentication failed") {
@@ -281,7 +282,7 @@ func TestNotifyEveryChannel(t *testing.T) {
 		LINE:    NotifyLINE{ChannelAccessToken: testLineToken, To: testLineTo},
 	}
 	var logs bytes.Buffer
-	n := NewNotifier(cfg, "https://shop.example.com", slog.New(slog.NewTextHandler(&logs, nil)))
+	n := NewNotifier(cfg, "https://shop.example.com", msg.English, slog.New(slog.NewTextHandler(&logs, nil)))
 	n.channels[2].(*lineChannel).base = line.URL
 	n.Notify(context.Background(), testNotice())
 	receive(t, pushed, "the LINE push")
@@ -297,7 +298,7 @@ func TestNotifyEmail(t *testing.T) {
 	sink := startSMTPSink(t)
 	n := NewNotifier(NotifyConfig{SMTP: NotifySMTP{
 		Host: "127.0.0.1", Port: sink.port, From: "Shop <shop@example.com>", To: []string{"owner@example.com", "staff@example.com"},
-	}}, "https://shop.example.com", nil)
+	}}, "https://shop.example.com", msg.English, nil)
 	if ds := n.Send(context.Background(), testNotice()); ds[0].Err != nil || ds[0].Channel != "email" {
 		t.Fatalf("Send = %+v", ds)
 	}
@@ -334,7 +335,7 @@ func TestNotifyEmailSecrets(t *testing.T) {
 	n := NewNotifier(NotifyConfig{SMTP: NotifySMTP{
 		Host: "127.0.0.1", Port: sink.port, Username: "shop", Password: testPassword,
 		From: "shop@example.com", To: []string{"owner@example.com"},
-	}}, "", slog.New(slog.NewTextHandler(&logs, nil)))
+	}}, "", msg.English, slog.New(slog.NewTextHandler(&logs, nil)))
 	n.Notify(context.Background(), testNotice())
 	if !strings.Contains(logs.String(), "notification failed") {
 		t.Errorf("log = %q, want a failure: the sink offers no AUTH", logs.String())
@@ -372,7 +373,7 @@ func TestNotifyTexts(t *testing.T) {
 		{Notice{Kind: NoticeTest, At: at}, []string{"test message"}},
 	}
 	for _, tt := range tests {
-		m := render(tt.n, "https://shop.example.com", "SHOP-PC")
+		m := render(msg.English, tt.n, "https://shop.example.com", "SHOP-PC")
 		for _, want := range append(tt.want, "Shop: https://shop.example.com", "Computer: SHOP-PC", "Time: 2026-11-23") {
 			if !strings.Contains(m.text, want) {
 				t.Errorf("%s: text = %q, want it to contain %q", tt.n.Kind, m.text, want)

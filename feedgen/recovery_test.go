@@ -160,7 +160,7 @@ func TestDaemonRetriesPassingFailure(t *testing.T) {
 				if got := receive(t, ran, "run").Format("15:04"); got != want.at {
 					t.Fatalf("ran at %s, want %s", got, want.at)
 				}
-				rec := h.logs.waitFor(t, "run failed; trying again at "+want.retry)
+				rec := h.logs.waitFor(t, "run failed … trying again at "+want.retry)
 				retryAt := logAttr(rec, "retry_at").Time()
 				if got := h.health(t); got.Result != "failed" || !got.RetryAt.Equal(retryAt) || got.AwaitingExport {
 					t.Errorf("healthz = %+v, want failed with retry_at %v", got, retryAt)
@@ -218,19 +218,19 @@ func TestDaemonRetryGivesWay(t *testing.T) {
 	blockUntilTimer(t, clock)
 	advanceTo(t, clock, "04:45")
 	started("schedule")
-	h.logs.waitFor(t, "run failed; trying again at 04:46")
+	h.logs.waitFor(t, "run failed … trying again at 04:46")
 	blockUntilTimers(t, clock, 2)
 	advanceTo(t, clock, "04:46")
 	started("retry")
 	// 04:51 would be after the 04:50 slot.
-	h.logs.waitFor(t, "run failed; trying again at 04:50, the next scheduled run")
+	h.logs.waitFor(t, "run failed … trying again at 04:50, the next scheduled run")
 	if got := h.health(t); !got.RetryAt.IsZero() {
 		t.Errorf("healthz retry_at = %v, want none", got.RetryAt)
 	}
 	blockUntilTimer(t, clock)
 	advanceTo(t, clock, "04:50")
 	started("schedule")
-	h.logs.waitFor(t, "run failed; trying again at 04:51")
+	h.logs.waitFor(t, "run failed … trying again at 04:51")
 	h.hangup <- syscall.SIGHUP
 	started("hangup")
 	h.logs.waitFor(t, "run finished")
@@ -270,7 +270,7 @@ func TestDaemonLeavesRefusedExport(t *testing.T) {
 	blockUntilTimer(t, clock)
 	advanceTo(t, clock, "04:45")
 	receive(t, ran, "scheduled run")
-	rec := h.logs.waitFor(t, "run failed; "+replace)
+	rec := h.logs.waitFor(t, "run failed … "+replace)
 	if got := logAttr(rec, "hint").String(); !strings.Contains(got, "products selected") {
 		t.Errorf("hint = %q, want Hint's advice for an export without products", got)
 	}
@@ -287,7 +287,7 @@ func TestDaemonLeavesRefusedExport(t *testing.T) {
 
 	h.hangup <- syscall.SIGHUP
 	receive(t, ran, "hangup run")
-	h.logs.waitFor(t, "run failed; "+replace)
+	h.logs.waitFor(t, "run failed … "+replace)
 
 	blockUntilTimer(t, clock)
 	saved := clock.Now().Add(time.Hour)
@@ -333,7 +333,7 @@ func TestDaemonStopsWithRetryPending(t *testing.T) {
 	blockUntilTimer(t, clock)
 	advanceTo(t, clock, "04:45")
 	receive(t, ran, "scheduled run")
-	logs.waitFor(t, "run failed; trying again at 04:46")
+	logs.waitFor(t, "run failed … trying again at 04:46")
 
 	cancel()
 	// A worker waiting out the retry would make Serve give up on it after

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"feedgen/internal/msg"
 	"feedgen/internal/redact"
 	"fmt"
 	"io"
@@ -54,22 +55,22 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 		return nil, err
 	}
 	unlock, err := lockFolder(cfg.Out, lockWait, func(holder string) {
-		log.Info("waiting for another feedgen to finish with the folder", "folder", cfg.Out, "holder", holder)
+		log.Info(cfg.Language.T("waiting for another feedgen to finish with the folder %s (%s)", DisplayPath(cfg.Out), holder), "folder", cfg.Out, "holder", holder)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
+		return nil, msg.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 	}
 	defer unlock()
 	for _, dir := range []string{cfg.Out, cfg.Report} {
 		recovered, removed, freed, err := prepareFolder(dir)
 		if err != nil {
-			return nil, fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
+			return nil, msg.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		}
 		if recovered {
-			log.Info("finished the catalog update a stopped run began", "folder", dir)
+			log.Info(cfg.Language.T("finished the catalog update a stopped run began in %s", DisplayPath(dir)), "folder", dir)
 		}
 		if removed > 0 {
-			log.Info("removed temporary files a stopped run left", "folder", dir, "files", removed, "mb", (freed+(1<<20)-1)>>20)
+			log.Info(cfg.Language.T("removed %d temporary files a stopped run left in %s", removed, DisplayPath(dir)), "folder", dir, "files", removed, "mb", (freed+(1<<20)-1)>>20)
 		}
 	}
 	var (
@@ -100,7 +101,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 		info := b.info()
 		out, err := createCatalog(cfg.Out, cfg.Report, &info, cfg.Feeds, cfg.Preview)
 		if err != nil {
-			return fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
+			return msg.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		}
 		stage = startCatalogStage(out)
 		return nil
@@ -140,13 +141,13 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 	sum.Export, sum.ExportSHA256 = filepath.Base(cfg.Export), ex.SHA256
 	sum.Diagnosed = diagnosed.counts()
 	if err := out.commit(sum, excluded, diagnosed, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
-		err = fmt.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
+		err = msg.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
 		sum.Failure = "The catalog files were left as they were: " + redact.String(err.Error())
 		return sum, err
 	}
 	if cfg.Publish.Branch != "" {
 		if err := publishCatalog(ctx, &cfg, sum, log); err != nil {
-			sum.Failure = fmt.Sprintf("The catalog was written to %s but not published to the branch %s: %s", DisplayPath(cfg.Out), cfg.Publish.Branch, redact.String(err.Error()))
+			sum.Failure = cfg.Language.T("The catalog was written to %s but not published to the branch %s: %s", DisplayPath(cfg.Out), cfg.Publish.Branch, redact.String(msg.Text(cfg.Language, err)))
 			return sum, &PublishError{Err: err}
 		}
 	}
@@ -160,11 +161,11 @@ func resolveExport(ctx context.Context, cfg *Config) error {
 	fi, err := os.Stat(cfg.Export)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("read export %s: %w", DisplayPath(cfg.Export), ErrNotFound)
+		return msg.Errorf("read export %s: %w", DisplayPath(cfg.Export), ErrNotFound)
 	case err == nil && fi.IsDir():
 		path, err := exportIn(ctx, cfg.Export)
 		if err != nil {
-			return fmt.Errorf("read export from %s: %w", DisplayPath(cfg.Export), err)
+			return msg.Errorf("read export from %s: %w", DisplayPath(cfg.Export), err)
 		}
 		cfg.Export = path
 	}
@@ -179,29 +180,29 @@ func resolveExport(ctx context.Context, cfg *Config) error {
 func streamExportFile(ctx context.Context, path string, cfg Config, begin func(*Export) error, emit func(*Product) error) (*Export, error) {
 	f, err := openExport(path)
 	if err != nil {
-		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
+		return nil, msg.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
+		return nil, msg.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("read export %s: is a folder, not an .xlsx file", DisplayPath(path))
+		return nil, msg.Errorf("read export %s: is a folder, not an .xlsx file", DisplayPath(path))
 	}
 	ex, err := streamExport(ctx, f, fi.Size(), cfg, begin, emit)
 	if err == nil {
 		ex.SHA256, err = hashRead(f, fi)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read export %s: %w", DisplayPath(path), err)
+		return nil, msg.Errorf("read export %s: %w", DisplayPath(path), err)
 	}
 	return ex, nil
 }
 
 // errExportChanged is an export written over in place while it was read:
 // what was read may be part one file and part the other.
-var errExportChanged = errors.New("the export changed while it was being read; run again once it is saved")
+var errExportChanged = msg.New("the export changed while it was being read; run again once it is saved")
 
 // hashRead returns the SHA-256 of the export f just read, whose Stat was
 // fi when it was opened. It reads through the same handle, so an export
@@ -245,7 +246,7 @@ func openExport(path string) (*os.File, error) {
 // in feedgen's words: the system's differ from one platform to the next
 // ("no such file or directory", "The system cannot find the file
 // specified.") and repeat the path that the message names already.
-var ErrNotFound = errors.New("file not found")
+var ErrNotFound = msg.New("file not found")
 
 // openNamed opens a file the merchant named, an export or a config.
 func openNamed(path string) (*os.File, error) {
@@ -277,7 +278,7 @@ func summarize(ex *Export, at time.Time, eligible int, excluded *exclusionList) 
 // closeLists removes the temporary files of a run's lists.
 func closeLists(excluded *exclusionList, diagnosed *diagnosisList) error {
 	if err := errors.Join(excluded.close(), diagnosed.close()); err != nil {
-		return fmt.Errorf("releasing the temporary files of the run: %w", err)
+		return msg.Errorf("releasing the temporary files of the run: %w", err)
 	}
 	return nil
 }
@@ -304,8 +305,8 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 		Logger:   log,
 	}
 	names := publicFiles(cfg)
-	if err := checkFileSizes(cfg.Out, names, int64(pc.MaxFileMB)<<20, log); err != nil {
-		return fmt.Errorf("publish to branch %q: %w", pc.Branch, err)
+	if err := checkFileSizes(cfg.Out, names, int64(pc.MaxFileMB)<<20, cfg.Language, log); err != nil {
+		return msg.Errorf("publish to branch %q: %w", pc.Branch, err)
 	}
 	message := fmt.Sprintf("%s: %d products, %d items", pc.Message, sum.Eligible, sum.Items)
 	for _, f := range sum.Feeds {
@@ -337,8 +338,11 @@ type FileTooLargeError struct {
 	GzipSize    int64 // of its .gz copy, 0 if none
 }
 
-func (e *FileTooLargeError) Error() string {
-	return fmt.Sprintf("%s is %s, over the %s a file may be (publish.max_file_mb; GitHub refuses larger files): nothing was pushed",
+func (e *FileTooLargeError) Error() string { return e.Text(msg.English) }
+
+// Text is the error in l.
+func (e *FileTooLargeError) Text(l msg.Lang) string {
+	return l.T("%s is %s, over the %s a file may be (publish.max_file_mb; GitHub refuses larger files): nothing was pushed",
 		e.Name, megabytes(e.Size), megabytes(e.Limit))
 }
 
@@ -349,7 +353,7 @@ const gitHubWarnSize = 50 << 20
 
 // checkFileSizes refuses a publish with a file over limit before anything
 // is committed: the push would fail at the end, with the server's words.
-func checkFileSizes(dir string, names []string, limit int64, log *slog.Logger) error {
+func checkFileSizes(dir string, names []string, limit int64, l msg.Lang, log *slog.Logger) error {
 	for _, name := range names {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
@@ -363,7 +367,7 @@ func checkFileSizes(dir string, names []string, limit int64, log *slog.Logger) e
 			}
 			return e
 		case fi.Size() > gitHubWarnSize && limit > gitHubWarnSize:
-			log.Warn("catalog file nears the size the branch's host takes", "file", name, "mb", fi.Size()>>20, "limit_mb", limit>>20)
+			log.Warn(l.T("%s is %d MB, near the %d MB a file may be on the branch's host", name, fi.Size()>>20, limit>>20), "file", name, "mb", fi.Size()>>20, "limit_mb", limit>>20)
 		}
 	}
 	return nil
@@ -401,7 +405,7 @@ func describeChange(old []byte, path string) (string, error) {
 	defer f.Close()
 	after, err := productLines(f)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
+		return "", msg.Errorf("read %s: %w", filepath.Base(path), err)
 	}
 	added, changed := 0, 0
 	for id, line := range after {
@@ -485,7 +489,7 @@ type catalogStage struct {
 }
 
 // errStageFailed stops the scan; wait returns the stage's own error.
-var errStageFailed = errors.New("writing the catalog failed")
+var errStageFailed = msg.New("writing the catalog failed")
 
 func startCatalogStage(out *catalogOutput) *catalogStage {
 	s := &catalogStage{out: out, in: make(chan *CatalogProduct, 64), failed: make(chan struct{}), done: make(chan struct{})}
@@ -512,7 +516,7 @@ func (s *catalogStage) loop() {
 func (s *catalogStage) add(p *CatalogProduct) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("writing product %s failed (a bug in feedgen: please report it with the export): %v\n%s", p.ID, r, debug.Stack())
+			err = msg.Errorf("writing product %s failed (a bug in feedgen: please report it with the export): %v\n%s", p.ID, r, debug.Stack())
 		}
 	}()
 	return s.out.add(p)

@@ -68,6 +68,15 @@ func verbs(format string) ([]string, error) {
 	return list, nil
 }
 
+// placeholders lists the {name}s a text filled in by name has, sorted.
+func placeholders(s string) []string {
+	names := placeholder.FindAllString(s, -1)
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+var placeholder = regexp.MustCompile(`\{[a-z]+\}`)
+
 // verb matches a format's verbs, which are no words to translate.
 var verb = regexp.MustCompile(`%[-+# 0]*(\[\d+\])?[\d.]*[a-zA-Z%]`)
 
@@ -83,6 +92,9 @@ func TestTableArguments(t *testing.T) {
 		got, err := verbs(zh)
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("%q takes %v, its Chinese %q %v (%v)", en, want, zh, got, err)
+		}
+		if want, got := placeholders(en), placeholders(zh); !slices.Equal(got, want) {
+			t.Errorf("%q fills in %v, its Chinese %q %v", en, want, zh, got)
 		}
 		words := verb.ReplaceAllString(en, "")
 		if zh == "" || zh == en && strings.ContainsFunc(words, func(r rune) bool { return r >= 'a' && r <= 'z' }) {

@@ -7,6 +7,7 @@ package svc
 import (
 	"context"
 	"errors"
+	"feedgen/internal/msg"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -148,20 +149,21 @@ func writeEnvFile(path string, env map[string]string) error {
 	return os.Rename(tmp, path)
 }
 
-// Status says whether the service is installed, and running.
+// Status says whether the service is installed, and running, as a
+// message (msg.N) to print in the merchant's language.
 func (s *Service) Status() (string, error) {
 	st, err := s.s.Status()
 	switch {
 	case errors.Is(err, service.ErrNotInstalled):
-		return "not installed", nil
+		return msg.N("not installed"), nil
 	case err != nil:
 		return "", fmt.Errorf("service status (%s): %w", service.Platform(), err)
 	case st == service.StatusRunning:
-		return "running", nil
+		return msg.N("running"), nil
 	case st == service.StatusStopped:
-		return "installed, stopped", nil
+		return msg.N("installed, stopped"), nil
 	}
-	return "unknown", nil
+	return msg.N("unknown"), nil
 }
 
 // Run runs the daemon under the manager until the manager stops it.
