@@ -115,11 +115,8 @@ func productCategories(typ, groups string) (paths []string, cut bool) {
 // categoryFileNote is the run's note when a LINE product file's
 // product_category_value points into a category file no feed writes, nil
 // otherwise: a config's [[feed]] tables from before line-categories
-// existed leave it out.
-func categoryFileNote(feeds []Feed) *Warning { return categoryFileNoteIn(msg.English, feeds) }
-
-// categoryFileNoteIn is categoryFileNote in l, the run's language.
-func categoryFileNoteIn(l msg.Lang, feeds []Feed) *Warning {
+// existed leave it out. It is in l, the run's language.
+func categoryFileNote(l msg.Lang, feeds []Feed) *Warning {
 	var products string
 	for _, f := range feeds {
 		switch f.Format {

@@ -180,7 +180,7 @@ func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
 	if err != nil {
 		return err
 	}
-	watcher, err := newExportWatcher(s.exportDir, s.file, s.Debounce, s.Clock, s.log, s.trigger)
+	watcher, err := newExportWatcher(s.Lang, s.exportDir, s.file, s.Debounce, s.Clock, s.log, s.trigger)
 	if err != nil {
 		return err
 	}

@@ -258,10 +258,8 @@ func (d *recordDecoder) string() string {
 
 // noun is a noun in a message, such as a codec's what: its English, which
 // Text says in the merchant's language when the table has it (msg.N marks
-// it). It is an error only so that msg renders it.
+// it).
 type noun string
-
-func (n noun) Error() string { return string(n) }
 
 // Text is the noun in l.
 func (n noun) Text(l msg.Lang) string { return l.T(string(n)) }

@@ -346,7 +346,7 @@ func Hint(l msg.Lang, err error) string {
 	case errors.Is(err, xlsx.ErrNoSheet):
 		return l.T("set sheet in the config to one of the sheet names")
 	case errors.As(err, &auth):
-		return l.T(auth.Advice)
+		return auth.Hint(l)
 	case errors.As(err, &large) && large.GzipSize > 0 && large.GzipSize <= large.Limit:
 		return l.T("the catalog folder was written. Serve it from a host without this limit (feedgen daemon, or any web host) and give the channel the address of %s (%s), which Google fetches; or make fewer items with expand_variants = false under [[feed]]", gzipName(large.Name), megabytes(large.GzipSize))
 	case errors.As(err, &large):

@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 		return nil, err
 	}
 	out := stage.out
-	for _, note := range []*Warning{b.categoriesNote(), categoryFileNote(cfg.Feeds)} {
+	for _, note := range []*Warning{b.categoriesNote(), categoryFileNote(cfg.Language, cfg.Feeds)} {
 		if note != nil {
 			ex.warn(*note)
 		}
@@ -290,7 +290,10 @@ func closeLists(excluded *exclusionList, diagnosed *diagnosisList) error {
 type PublishError struct{ Err error }
 
 func (e *PublishError) Error() string { return e.Err.Error() }
-func (e *PublishError) Unwrap() error { return e.Err }
+
+// Text is the error in l.
+func (e *PublishError) Text(l msg.Lang) string { return msg.Text(l, e.Err) }
+func (e *PublishError) Unwrap() error          { return e.Err }
 
 // publishCatalog commits the files just written to cfg.Out onto the
 // configured branch. The local folder is already up to date when it fails.
@@ -299,7 +302,7 @@ func publishCatalog(ctx context.Context, cfg *Config, sum *Summary, log *slog.Lo
 	p := &BranchPublisher{
 		RepoDir: pc.Repo, Branch: pc.Branch, Dir: pc.Dir, Remote: pc.Remote, Push: pc.Push,
 		Repository: pc.Repository, Token: pc.Token, SSHKey: pc.SSHKey,
-		AuthorName: pc.AuthorName, AuthorEmail: pc.AuthorEmail,
+		AuthorName: pc.AuthorName, AuthorEmail: pc.AuthorEmail, Lang: cfg.Language,
 		Volatile: func(name string) bool { return name == publicPreviewFile || name == gzipName(publicPreviewFile) },
 		Remove:   legacyPrivateFiles,
 		Logger:   log,

@@ -64,15 +64,10 @@ type fileStamp struct {
 }
 
 // newExportWatcher starts watching dir for the export: the file named file,
-// or in folder mode (file == "") any export. A folder that does not exist
-// yet is waited for instead of being an error, so the daemon may start
-// before a network share is mounted.
-func newExportWatcher(dir, file string, debounce time.Duration, clock clockwork.Clock, log *slog.Logger, trigger func(string)) (*exportWatcher, error) {
-	return newExportWatcherIn(msg.English, dir, file, debounce, clock, log, trigger)
-}
-
-// newExportWatcherIn is newExportWatcher logging in lang.
-func newExportWatcherIn(lang msg.Lang, dir, file string, debounce time.Duration, clock clockwork.Clock, log *slog.Logger, trigger func(string)) (*exportWatcher, error) {
+// or in folder mode (file == "") any export, logging in lang. A folder that
+// does not exist yet is waited for instead of being an error, so the
+// daemon may start before a network share is mounted.
+func newExportWatcher(lang msg.Lang, dir, file string, debounce time.Duration, clock clockwork.Clock, log *slog.Logger, trigger func(string)) (*exportWatcher, error) {
 	w := &exportWatcher{
 		lang:     lang,
 		dir:      dir,

@@ -18,6 +18,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/jonboulle/clockwork"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 )
 
@@ -285,7 +286,7 @@ func TestWatchOverflowRescans(t *testing.T) {
 	dir := tempdir.New(t)
 	writeFile(t, filepath.Join(dir, "old.xlsx"), testWorkbook(t, "old"))
 	triggered := make(chan string, 10)
-	w, err := newExportWatcher(dir, "", 10*time.Millisecond, clockwork.NewRealClock(),
+	w, err := newExportWatcher(msg.English, dir, "", 10*time.Millisecond, clockwork.NewRealClock(),
 		slog.New(slog.DiscardHandler), func(reason string) { triggered <- reason })
 	if err != nil {
 		t.Fatal(err)

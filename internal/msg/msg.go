@@ -61,16 +61,24 @@ func (l Lang) format(format string) string {
 	return strings.ReplaceAll(format, "%w", "%v")
 }
 
-// texts renders errors among args in l, leaving the rest as they are.
+// texts renders errors and Localizers among args in l, leaving the rest
+// as they are.
 func (l Lang) texts(args []any) []any {
 	var out []any
 	for i, a := range args {
-		if err, ok := a.(error); ok {
-			if out == nil {
-				out = append([]any(nil), args...)
-			}
-			out[i] = Text(l, err)
+		var text string
+		switch a := a.(type) {
+		case Localizer:
+			text = a.Text(l)
+		case error:
+			text = Text(l, a)
+		default:
+			continue
 		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = text
 	}
 	if out == nil {
 		return args

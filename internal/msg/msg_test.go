@@ -232,6 +232,9 @@ func TestText(t *testing.T) {
 	if got, want := Text(Chinese, joined), "測試：沒有商品\n"+os.ErrClosed.Error(); got != want {
 		t.Errorf("Text(Chinese) of joined errors = %q, want %q", got, want)
 	}
+	if got, want := Chinese.T("test: read %s: %w", word("the file"), inner), "測試：讀取 檔案：測試：沒有商品"; got != want {
+		t.Errorf("a Localizer argument: %q, want %q", got, want)
+	}
 	if got := Chinese.T("not in the table %d", 3); got != "not in the table 3" {
 		t.Errorf("a message not in the table = %q, want its English", got)
 	}
@@ -272,4 +275,14 @@ func TestFromEnv(t *testing.T) {
 			t.Errorf("FromEnv(%v) = %v, %v; want %v, %v", tt.env, got, ok, tt.want, tt.ok)
 		}
 	}
+}
+
+// word is a Localizer argument, as feedgen's nouns are.
+type word string
+
+func (w word) Text(l Lang) string {
+	if l == Chinese && w == "the file" {
+		return "檔案"
+	}
+	return string(w)
 }

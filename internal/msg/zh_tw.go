@@ -432,6 +432,7 @@ var zhTW = map[string]string{
 	"writing rows to a temporary file: %w":                                 "把各列寫入暫存檔：%w",
 	"reading rows back from the temporary file: %w":                        "從暫存檔讀回各列：%w",
 	"excluded products":                                            "排除的商品",
+	"diagnosed products":                                           "通路會標示問題的商品",
 	"creating a temporary file for the %s: %w":                     "建立%s的暫存檔：%w",
 	"writing the %s to a temporary file: %w":                       "把%s寫入暫存檔：%w",
 	"reading the %s back from the temporary file, at %d of %d: %w": "從暫存檔讀回%s，第 %d 筆（共 %d 筆）：%w",
