@@ -502,6 +502,22 @@ func address(line string) string {
 	return addr
 }
 
+// startNotifyingDaemon starts a daemon writing catalog.xml into out, with
+// the deadline 04:55, whose runs end as results says, each with 7 items;
+// notices has what it notifies.
+func startNotifyingDaemon(t *testing.T, out string, clock *clockwork.FakeClock, results <-chan error) (*harness, <-chan Notice) {
+	notify, notices := noticeRecorder()
+	deadline := TimeOfDay{4, 55}
+	h := startDaemon(t, &Daemon{
+		Export: filepath.Join(tempdir.New(t), "export.xlsx"), OutDir: out, Catalog: []string{"catalog.xml"},
+		Clock: clock, Notify: notify, Deadline: &deadline,
+		Run: func(context.Context, string) (RunReport, error) {
+			return RunReport{Items: 7}, <-results
+		},
+	})
+	return h, notices
+}
+
 // notices collects what a daemon under test notifies.
 func noticeRecorder() (func(context.Context, Notice), <-chan Notice) {
 	ch := make(chan Notice, 20)
@@ -540,15 +556,7 @@ func TestDaemonNotifiesOncePerFailure(t *testing.T) {
 	for _, err := range []error{held, held, nil, guard, guard, &PublishError{Err: errors.New("push rejected")}} {
 		results <- err
 	}
-	notify, notices := noticeRecorder()
-	deadline := TimeOfDay{4, 55}
-	h := startDaemon(t, &Daemon{
-		Export: filepath.Join(tempdir.New(t), "export.xlsx"), OutDir: out, Catalog: []string{"catalog.xml"},
-		Clock: clock, Notify: notify, Deadline: &deadline,
-		Run: func(context.Context, string) (RunReport, error) {
-			return RunReport{Items: 7}, <-results
-		},
-	})
+	h, notices := startNotifyingDaemon(t, out, clock, results)
 
 	h.hangup <- syscall.SIGHUP
 	n := expectNotice(t, notices, NoticeRunFailed)
@@ -586,15 +594,7 @@ func TestDaemonDeadline(t *testing.T) {
 	written := day.Add(-7 * time.Hour) // 17:00 the day before: after its 16:45 slot
 	touch(t, filepath.Join(out, "catalog.xml"), written)
 	results := make(chan error, 10)
-	notify, notices := noticeRecorder()
-	deadline := TimeOfDay{4, 55}
-	h := startDaemon(t, &Daemon{
-		Export: filepath.Join(tempdir.New(t), "export.xlsx"), OutDir: out, Catalog: []string{"catalog.xml"},
-		Clock: clock, Notify: notify, Deadline: &deadline,
-		Run: func(context.Context, string) (RunReport, error) {
-			return RunReport{Items: 7}, <-results
-		},
-	})
+	h, notices := startNotifyingDaemon(t, out, clock, results)
 
 	results <- fmt.Errorf("read export: %w", ErrNoProducts)
 	blockUntilTimers(t, clock, 2)
@@ -605,7 +605,7 @@ func TestDaemonDeadline(t *testing.T) {
 	blockUntilTimers(t, clock, 2)
 	clock.Advance(10 * time.Minute) // 04:55
 	n := expectNotice(t, notices, NoticeDeadline)
-	if !n.LastSuccess.Equal(written) || !n.Slot.Equal(day.Add(4*time.Hour+45*time.Minute)) || n.Deadline != deadline {
+	if !n.LastSuccess.Equal(written) || !n.Slot.Equal(day.Add(4*time.Hour+45*time.Minute)) || n.Deadline != (TimeOfDay{4, 55}) {
 		t.Errorf("deadline notice = %+v, want the catalog's time as the last success and the 04:45 slot", n)
 	}
 
