@@ -314,7 +314,7 @@ input{font-size:1rem;padding:.4rem;width:min(30rem,90%)}
 .product h3{font-size:1rem;margin:.4rem 0}.product ul{padding-left:1.1rem;margin:.3rem 0}
 .pid,.ids{font-family:monospace;color:#555}.ids{font-size:.8rem}.link{font-size:.8rem;margin:.2rem 0}
 .price{font-weight:bold}.sale{color:#c00}.out_of_stock{color:#777}.backorder{color:#960}
-.dropped{color:#a00;text-decoration:line-through dotted}.warn{color:#850;font-size:.85rem}
+.dropped{color:#a00}.warn{color:#850;font-size:.85rem}
 .pager button{font-size:1rem;padding:.2rem .8rem}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}
 </style>
