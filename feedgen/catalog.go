@@ -71,6 +71,11 @@ type CatalogProduct struct {
 	// Diagnostics are what the channels would flag about the items; they
 	// do not keep the product out.
 	Diagnostics []Diagnostic
+	// Dropped are the variants left out of the feeds while the product
+	// stays, with why: the run warns of each once, but the private preview
+	// shows them beside the variants that stay, so that a variant missing
+	// from the channels is not missing without a sign.
+	Dropped []DroppedItem
 	// categories are Categories' entries in the category file, made by
 	// the catalog builder (or writeAll), which gives them their ids; nil,
 	// in a product neither saw, stands for the fallback category.
@@ -109,6 +114,12 @@ func (p *CatalogProduct) cleaned() *CatalogProduct {
 		it.Options = cleanOptions(it.Options)
 		c.Items[i] = it
 	}
+	if p.Dropped != nil {
+		c.Dropped = make([]DroppedItem, len(p.Dropped))
+		for i, d := range p.Dropped {
+			c.Dropped[i] = DroppedItem{ID: cleanText(d.ID), Options: cleanOptions(d.Options), Reason: cleanText(d.Reason)}
+		}
+	}
 	c.clean = true
 	return &c
 }
@@ -122,6 +133,14 @@ func cleanOptions(opts []Option) []Option {
 		out[i] = Option{Name: cleanText(o.Name), Value: cleanText(o.Value)}
 	}
 	return out
+}
+
+// DroppedItem is a variant left out of its product's items: one without a
+// valid price.
+type DroppedItem struct {
+	ID      string // as Item.ID
+	Options []Option
+	Reason  string
 }
 
 // Item is one variant as a feed item.
@@ -507,6 +526,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 			}
 			warns = append(warns, Warning{Row: v.Row, Column: cols.Price, Message: l.T(
 				"variant %s of product %s left out: %v", it.ID, p.ID, err)})
+			cp.Dropped = append(cp.Dropped, DroppedItem{ID: it.ID, Options: it.Options, Reason: cleanText(err.Error())})
 			continue
 		}
 		it.Price = formatMoney(price)

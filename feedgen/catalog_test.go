@@ -292,6 +292,10 @@ func TestBuildCatalog(t *testing.T) {
 		if !reflect.DeepEqual(ex.Warnings, want) || ex.WarningCount != 1 {
 			t.Errorf("Warnings = %+v, want %+v", ex.Warnings, want)
 		}
+		// The preview shows the dropped variant beside its siblings.
+		if got, want := c.Products[0].Dropped, []DroppedItem{{ID: "5002", Reason: "price 「洽詢」 is not a number"}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("Dropped = %+v, want %+v", got, want)
+		}
 	})
 
 	t.Run("a product whose variants all have bad prices is excluded as invalid", func(t *testing.T) {
