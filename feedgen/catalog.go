@@ -40,6 +40,8 @@ type CatalogInfo struct {
 	// BackorderDate is the availability_date of items on backorder, as
 	// Google writes it; "" sends none.
 	BackorderDate string
+	// Lang is the language of the preview's words.
+	Lang msg.Lang
 }
 
 // Items counts the variant items of the catalog.
@@ -199,7 +201,7 @@ func newCatalogBuilder(cfg *Config, ex *Export, at time.Time) *catalogBuilder {
 }
 
 func (b *catalogBuilder) info() CatalogInfo {
-	return CatalogInfo{Title: catalogTitle(b.cfg), ShopURL: b.cfg.ShopURL, Currency: b.cfg.Currency, At: b.at,
+	return CatalogInfo{Title: catalogTitle(b.cfg), ShopURL: b.cfg.ShopURL, Currency: b.cfg.Currency, At: b.at, Lang: b.cfg.Language,
 		BackorderDate: backorderDate(b.at, b.cfg.BackorderDays)}
 }
 
@@ -526,7 +528,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 			}
 			warns = append(warns, Warning{Row: v.Row, Column: cols.Price, Message: l.T(
 				"variant %s of product %s left out: %v", it.ID, p.ID, err)})
-			cp.Dropped = append(cp.Dropped, DroppedItem{ID: it.ID, Options: it.Options, Reason: cleanText(err.Error())})
+			cp.Dropped = append(cp.Dropped, DroppedItem{ID: it.ID, Options: it.Options, Reason: cleanText(msg.Text(l, err))})
 			continue
 		}
 		it.Price = formatMoney(price)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"feedgen/internal/msg"
 	"html/template"
 	"io"
 	"strconv"
@@ -37,42 +38,43 @@ import (
 // markup. The page's Content-Security-Policy lets no script run but the
 // page's own.
 
-// previewText is every word the preview pages show, in one table, so
-// that a translation swaps the table. The page's static parts are made
-// from it here; the script gets it with the data for the rest. {name}
-// stands for a value filled in.
+// previewText is every word the preview pages show, in English: the
+// message table has their Chinese. The page's static parts are made from
+// it here, in the run's language; the script gets it with the data for the
+// rest. {name} stands for a value filled in.
 var previewText = map[string]string{
-	"title":            "catalog preview",
-	"intro":            "What LINE, Google and Meta will see, as of {at}.",
-	"search":           "Search",
-	"placeholder":      "name, PID, variant id, SKU, brand or option",
-	"products":         "Products",
-	"excluded":         "Excluded products",
-	"productsStatus":   "{from}–{to} of {n} matching products ({total} in all)",
-	"excludedStatus":   "{from}–{to} of {n} matching excluded products ({total} in all)",
-	"none":             "Nothing matches.",
-	"pages":            "Pages",
-	"page":             "page {page} of {pages}",
-	"prev":             "Previous",
-	"next":             "Next",
-	"pid":              "PID",
-	"name":             "name",
-	"row":              "row",
-	"why":              "why",
-	"leftOut":          "left out: {why}",
-	"warnings":         "Warnings",
-	"only":             "(variants: {items})",
-	"noscript":         "This page needs JavaScript to show its {products} products ({items} items).",
-	"noscriptExcluded": "It also lists {excluded} excluded products with why; report.json has them too.",
+	"title":            msg.N("catalog preview"),
+	"intro":            msg.N("What LINE, Google and Meta will see, as of {at}."),
+	"search":           msg.N("Search"),
+	"placeholder":      msg.N("name, PID, variant id, SKU, brand or option"),
+	"products":         msg.N("Products"),
+	"excluded":         msg.N("Excluded products"),
+	"productsStatus":   msg.N("{from}–{to} of {n} matching products ({total} in all)"),
+	"excludedStatus":   msg.N("{from}–{to} of {n} matching excluded products ({total} in all)"),
+	"none":             msg.N("Nothing matches."),
+	"pages":            msg.N("Pages"),
+	"page":             msg.N("page {page} of {pages}"),
+	"prev":             msg.N("Previous"),
+	"next":             msg.N("Next"),
+	"pid":              msg.N("PID"),
+	"name":             msg.N("name"),
+	"row":              msg.N("row"),
+	"why":              msg.N("why"),
+	"leftOut":          msg.N("left out: {why}"),
+	"warnings":         msg.N("Warnings"),
+	"only":             msg.N("(variants: {items})"),
+	"noscript":         msg.N("This page needs JavaScript to show its {products} products ({items} items)."),
+	"noscriptExcluded": msg.N("It also lists {excluded} excluded products with why; report.json has them too."),
 }
 
 // availabilityWords say an item's availability on the preview, in the
-// merchant's words, in one table for the translation; the data refers to
-// them by their number here. The channels' codes name the styles.
+// merchant's words (有庫存, 缺貨, 可預購 in Chinese), not the channels'
+// codes; the data refers to them by their number here. The codes name the
+// styles.
 var availabilityWords = []struct{ code, word string }{
-	{InStock, "有庫存"},
-	{OutOfStock, "缺貨"},
-	{Backorder, "可預購"},
+	{InStock, msg.N("in stock")},
+	{OutOfStock, msg.N("out of stock")},
+	{Backorder, msg.N("on backorder")},
 }
 
 // previewScript draws the products from the data, a page of them at a
@@ -367,7 +369,8 @@ type preview struct {
 	// shop is the start of the address of the shop's product pages, left
 	// out of each product's link that has it.
 	shop string
-	n    int // products written
+	lang msg.Lang // of the page's words
+	n    int      // products written
 	// lastProduct, lastItem and lastExcluded are the last ids written as
 	// numbers (see appendID).
 	lastProduct, lastItem, lastExcluded int64
@@ -392,17 +395,22 @@ type previewPage struct {
 }
 
 func newPreview(w io.Writer, info *CatalogInfo, private bool) (feedWriter, error) {
-	pv := &preview{bw: bufio.NewWriterSize(w, 64<<10), private: private, shared: map[string]int{}}
+	pv := &preview{bw: bufio.NewWriterSize(w, 64<<10), private: private, shared: map[string]int{}, lang: info.Lang}
 	if info.ShopURL != "" {
 		pv.shop = strings.TrimRight(cleanText(info.ShopURL), "/") + "/products/"
 	}
-	page := previewPage{Private: private, Shop: pv.shop, Currency: cleanText(info.Currency), Text: previewText}
+	l := info.Lang
+	text := make(map[string]string, len(previewText))
+	for k, v := range previewText {
+		text[k] = l.T(v)
+	}
+	page := previewPage{Private: private, Shop: pv.shop, Currency: cleanText(info.Currency), Text: text}
 	for _, a := range availabilityWords {
-		page.Avail, page.AvailCode = append(page.Avail, a.word), append(page.AvailCode, a.code)
+		page.Avail, page.AvailCode = append(page.Avail, l.T(a.word)), append(page.AvailCode, a.code)
 	}
 	if private {
 		for _, d := range diagnosticTitles {
-			page.Diags = append(page.Diags, d.title)
+			page.Diags = append(page.Diags, l.T(d.title))
 		}
 	}
 	data, err := json.Marshal(page)
@@ -410,8 +418,8 @@ func newPreview(w io.Writer, info *CatalogInfo, private bool) (feedWriter, error
 		return nil, err
 	}
 	if err := previewTemplates.ExecuteTemplate(pv.bw, "head", map[string]any{
-		"CSP": previewCSP, "Info": info, "T": previewText, "Private": private,
-		"Intro": strings.ReplaceAll(previewText["intro"], "{at}", info.At.Format("2006-01-02 15:04 -07:00")),
+		"CSP": previewCSP, "Info": info, "T": text, "Private": private,
+		"Intro": strings.ReplaceAll(text["intro"], "{at}", info.At.Format("2006-01-02 15:04 -07:00")),
 	}); err != nil {
 		return nil, err
 	}
@@ -672,9 +680,9 @@ func (pv *preview) finish(excluded *exclusionList) error {
 		w.Write(appendJSONString(b, s))
 	}
 	w.WriteString("]}</script>\n")
-	noScript := strings.NewReplacer("{products}", strconv.Itoa(pv.n), "{items}", strconv.Itoa(pv.itemCount)).Replace(previewText["noscript"])
+	noScript := strings.NewReplacer("{products}", strconv.Itoa(pv.n), "{items}", strconv.Itoa(pv.itemCount)).Replace(pv.lang.T(previewText["noscript"]))
 	if pv.private {
-		noScript += " " + strings.ReplaceAll(previewText["noscriptExcluded"], "{excluded}", strconv.Itoa(n))
+		noScript += " " + strings.ReplaceAll(pv.lang.T(previewText["noscriptExcluded"]), "{excluded}", strconv.Itoa(n))
 	}
 	if err := previewTemplates.ExecuteTemplate(w, "end", map[string]any{"NoScript": noScript, "Script": template.JS(previewScript)}); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"feedgen/internal/exportgen"
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 )
 
@@ -340,6 +341,36 @@ func htmlUnescape(s string) string {
 // export in headless Chromium and types into it: each product has its
 // link, the mug shows its 藍 variant left out and why, the warnings show,
 // and the search filters the products and the excluded ones alike.
+// TestPreviewInChinese: in Chinese the page's words, availability
+// (有庫存, 缺貨, 可預購), warnings and reasons are Chinese.
+func TestPreviewInChinese(t *testing.T) {
+	chromium := findChromium(t)
+	out := tempdir.New(t)
+	cfg := sampleConfig(t, out)
+	cfg.Language = msg.Chinese
+	if _, err := Run(context.Background(), cfg, RunOptions{At: exportgen.SampleAt}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(cfg.Report, previewFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := runHarness(t, chromium, string(page), `type("")`)
+	for _, want := range []string{
+		"藍: 未列入：價格「洽詢」不是數字 5001103",
+		"白: 350 TWD · 有庫存 5001101",
+		"M: 490 590 TWD · 可預購",
+		"L: 490 590 TWD · 缺貨",
+		"⚠ " + DiagnosticTitle(msg.Chinese, DiagNoBrand),
+		"未公開：商品是否公開 是「否」",
+		"符合的 5 項商品中的第 1–5 項（共 5 項）",
+	} {
+		if !strings.Contains(states[0].Text, want) {
+			t.Errorf("the page does not show %q:\n%s", want, states[0].Text)
+		}
+	}
+}
+
 func TestPreviewSampleInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	out := tempdir.New(t)
@@ -365,12 +396,12 @@ func TestPreviewSampleInBrowser(t *testing.T) {
 	for _, want := range []string{
 		"https://shop.example.com/products/mug",
 		"藍: left out: price 「洽詢」 is not a number 5001103",
-		"白: 350 TWD · 有庫存 5001101",
-		"S: 490 590 TWD · 有庫存 5000101 · TEE-W-S",
-		"M: 490 590 TWD · 可預購",
-		"L: 490 590 TWD · 缺貨",
-		"⚠ " + DiagnosticTitle(DiagNoBrand),
-		"⚠ " + DiagnosticTitle(DiagUnsafeHTML),
+		"白: 350 TWD · in stock 5001101",
+		"S: 490 590 TWD · in stock 5000101 · TEE-W-S",
+		"M: 490 590 TWD · on backorder",
+		"L: 490 590 TWD · out of stock",
+		"⚠ " + DiagnosticTitle(msg.English, DiagNoBrand),
+		"⚠ " + DiagnosticTitle(msg.English, DiagUnsafeHTML),
 		"not public: 商品是否公開 is 「否」",
 		"1–5 of 5 matching products (5 in all)",
 	} {
