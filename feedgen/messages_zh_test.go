@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"feedgen/internal/msg"
+	"feedgen/internal/tempdir"
 )
 
 // TestWritingErrorsInChinese: the errors of writing and publishing a
@@ -53,7 +54,7 @@ func TestWritingErrorsInChinese(t *testing.T) {
 // TestLockedErrorInChinese: a run that gives up waiting for another says
 // who holds the folder and what it does, in either language.
 func TestLockedErrorInChinese(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	unlock, err := lockFolder(dir, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package svc
 import (
 	"context"
 	"errors"
+	"feedgen/internal/tempdir"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,7 +75,7 @@ func TestEnvFile(t *testing.T) {
 		"FEEDGEN_PUBLISH_SSH_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc+/=\n-----END OPENSSH PRIVATE KEY-----\n",
 		"FEEDGEN_PUBLISH_TOKEN":   `ghp_a"b\c$HOME` + "`id`",
 	}
-	path := filepath.Join(t.TempDir(), "sysconfig", "feedgen")
+	path := filepath.Join(tempdir.New(t), "sysconfig", "feedgen")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
