@@ -535,6 +535,7 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("feedgen service", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", l.T("the daemon's TOML config `file` (required for install)"))
+	lang := fs.String("lang", "", l.T("`language` of the messages: zh-TW (繁體中文) or en (default: lang in the config, else the system's)"))
 	fs.Usage = func() {
 		l.Fprintf(stderr, "Usage: feedgen service install|uninstall|start|stop|restart|status -config FILE\n\n"+
 			"Run feedgen daemon with the config FILE as a service that starts with the\n"+
@@ -572,7 +573,7 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 		}
 		path = abs
 		// A config that fails now would fail at every start, unseen.
-		cf := commonFlags{config: path}
+		cf := commonFlags{config: path, lang: *lang}
 		if err := os.Chdir(filepath.Dir(path)); err != nil {
 			return fail(l, stderr, err, exitFailed)
 		}
