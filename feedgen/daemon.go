@@ -217,7 +217,7 @@ func (d *Daemon) Serve(ctx context.Context, hangup <-chan os.Signal) error {
 		}
 		wg.Go(func() {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				httpErr <- fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+				httpErr <- msg.Errorf("serve http on %s: %w", ln.Addr(), err)
 			}
 		})
 	}
@@ -599,7 +599,7 @@ func (s *daemon) currentExport() (exportVersion, error) {
 	if s.file == "" {
 		var err error
 		if path, err = newestExport(s.exportDir); err != nil {
-			return exportVersion{}, fmt.Errorf("find export: %w", err)
+			return exportVersion{}, msg.Errorf("find export: %w", err)
 		}
 	}
 	// A missing file has the zero stamp; the run says it is missing.
@@ -613,7 +613,7 @@ func (s *daemon) call(ctx context.Context, path string) (rep RunReport, err erro
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("run panicked", "export", path, "panic", p, "stack", string(debug.Stack()))
-			err = fmt.Errorf("run panicked: %v", p)
+			err = msg.Errorf("run panicked (a bug in feedgen: please report it with the export): %v", p)
 		}
 	}()
 	return s.Run(ctx, path)

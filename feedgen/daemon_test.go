@@ -285,7 +285,7 @@ func TestDaemonRecoversPanic(t *testing.T) {
 	h.hangup <- syscall.SIGHUP
 	h.logs.waitFor(t, "run panicked")
 	rec := h.logs.waitFor(t, "run failed")
-	if err := logAttr(rec, "err").String(); !strings.Contains(err, "panicked: boom") {
+	if err := logAttr(rec, "err").String(); !strings.HasPrefix(err, "run panicked") || !strings.HasSuffix(err, ": boom") {
 		t.Errorf("failed run's err = %q, want it to name the panic", err)
 	}
 	h.hangup <- syscall.SIGHUP

@@ -521,7 +521,10 @@ var zhTW = map[string]string{
 	"time of day %q: seconds are not supported":                                        "時間 %q：不支援秒",
 	"time of day %q: want a time without a date or zone, such as 04:45":                "時間 %q：請寫不含日期和時區的時間，例如 04:45",
 	"time of day %q: want hours and minutes such as 04:45":                             "時間 %q：請寫時和分，例如 04:45",
-	"trying again": "重試",
+	"trying again":    "重試",
+	"find export: %w": "找匯出檔：%w",
+	"run panicked (a bug in feedgen: please report it with the export): %v": "執行時當掉了（這是 feedgen 的錯誤：請連同匯出檔回報）：%v",
+	"serve http on %s: %w": "在 %s 提供 HTTP：%w",
 
 	// The preview page (feedgen: preview).
 	"catalog preview": "商品目錄預覽",
