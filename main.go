@@ -487,7 +487,7 @@ func daemonCommand(ctx context.Context, l msg.Lang, args []string, stderr io.Wri
 	serve := func(ctx context.Context) error {
 		err := d.Serve(ctx, hangup)
 		if err != nil {
-			log.Error("daemon stopped: " + redact.String(err.Error()))
+			log.Error(l.T("daemon stopped: %s", redact.String(msg.Text(l, err))))
 		}
 		return err
 	}

@@ -612,7 +612,7 @@ func (s *daemon) currentExport() (exportVersion, error) {
 func (s *daemon) call(ctx context.Context, path string) (rep RunReport, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("run panicked", "export", path, "panic", p, "stack", string(debug.Stack()))
+			s.log.Error(s.Lang.T("run panicked (a bug in feedgen: please report it with the export): %v", p), "export", path, "panic", p, "stack", string(debug.Stack()))
 			err = msg.Errorf("run panicked (a bug in feedgen: please report it with the export): %v", p)
 		}
 	}()

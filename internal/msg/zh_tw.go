@@ -67,6 +67,7 @@ var zhTW = map[string]string{
 	"not installed":              "未安裝",
 	"running":                    "執行中",
 	"unknown":                    "不明",
+	"daemon stopped: %s":         "daemon 停止了：%s",
 
 	// Reading the export, the rules, the items (feedgen: config, export,
 	// eligibility, catalog, diagnostics, explain, report).
