@@ -130,7 +130,7 @@ func TestEveryMessageInTable(t *testing.T) {
 		}
 		imported := false
 		for _, imp := range f.Imports {
-			imported = imported || imp.Path.Value == `"feedgen/internal/msg"`
+			imported = imported || strings.HasSuffix(imp.Path.Value, `/internal/msg"`)
 		}
 		if !imported && f.Name.Name != "msg" {
 			return nil
