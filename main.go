@@ -366,9 +366,9 @@ func printSummary(l msg.Lang, w io.Writer, s *feedgen.Summary) {
 		l.Fprintf(w, "feedgen: what the channels would flag (the products stay in; each is in the report, and feedgen explain PID says more):\n")
 		for _, c := range s.DiagnosticCodes() {
 			d := s.Diagnosed[c]
-			first := strings.Join(d.First, ", ")
+			first := strings.Join(d.First, l.T(", "))
 			if d.Products > len(d.First) {
-				first += ", …"
+				first += l.T(", ") + "…"
 			}
 			l.Fprintf(w, "  %s: %s (%s): %s\n", c, d.Counts(l), first, feedgen.DiagnosticTitle(l, c))
 		}

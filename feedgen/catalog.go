@@ -415,8 +415,8 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		warns    []Warning
 		priceErr error
 	)
-	invalid := func(col string, row int, value, msg string) {
-		reasons = append(reasons, Reason{Code: ReasonInvalid, Column: col, Row: row, Value: value, Message: "invalid: " + msg})
+	invalid := func(col string, row int, value, why string) {
+		reasons = append(reasons, Reason{Code: ReasonInvalid, Column: col, Row: row, Value: value, Message: l.T("invalid: %s", why)})
 	}
 	if cp.Name == "" {
 		invalid(cols.Name, p.Row, "", l.T("missing title (%s is blank)", cols.Name))
@@ -467,7 +467,8 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 		itemUnread []Option
 	)
 	for i, v := range p.Variants {
-		optionCut, itemUnread := false, itemUnread[:0]
+		optionCut := false
+		itemUnread = itemUnread[:0]
 		it := Item{VariantID: cleanText(v.ID), SKU: cleanText(v.SKU), GTIN: strings.TrimSpace(cleanText(v.GTIN)), MPN: strings.TrimSpace(cleanText(v.MPN)), Options: cleanOptions(v.Options), Title: cp.Name, Availability: availability(v)}
 		// No channel takes an option, or a title, longer than a title:
 		// cut here, a variant of megabytes of options is not carried into

@@ -2,6 +2,7 @@ package feedgen
 
 import (
 	"feedgen/internal/msg"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -174,6 +175,8 @@ var shopTimeLayouts = []string{
 	"2006/1/2 15:04:05",
 	"2006/1/2 15:04",
 	"2006/1/2",
+	"2006-1-2 PM 3:04:05",
+	"2006-1-2 PM 3:04",
 	"2006-1-2 15:04:05",
 	"2006-1-2 15:04",
 	"2006-1-2",
@@ -219,6 +222,9 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 	return time.Time{}, msg.Errorf("unrecognised date %q; write it like 2026/12/31, 2026-12-31 14:00 or 民國115/12/31", s)
 }
 
+// dateWordSpace is the space around 年 and 月, and before 日.
+var dateWordSpace = regexp.MustCompile(`\s*(年|月)\s*|\s*(日)`)
+
 // chineseDate rewrites the dates merchants type in Taiwan as 2006/1/2:
 // 2026年11月1日, 2026.11.1, and 民國 years, 115/11/01 or 民國115年11月1日
 // (民國 1 is 1912). A year of three digits is 民國 (100 is 2011); one of
@@ -226,7 +232,12 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 // (1937), so it is left to fail as a date rather than read as either.
 func chineseDate(s string) string {
 	s, roc := strings.CutPrefix(strings.TrimSpace(s), "民國")
+	// 民國 115 年 1 月 2 日, as some type it: the spaces around 年 and 月,
+	// and before 日, go; the one after 日 parts the date from the time.
 	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, "年月") {
+		s = dateWordSpace.ReplaceAllString(s, "$1$2")
+	}
 	date, clock, _ := strings.Cut(strings.Replace(s, "日", " ", 1), " ")
 	date = strings.NewReplacer("年", "/", "月", "/", ".", "/").Replace(date)
 	parts := strings.Split(date, "/")

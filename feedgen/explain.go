@@ -77,11 +77,11 @@ func WriteExplanations(w io.Writer, l msg.Lang, exps []Explanation, export strin
 			for i, it := range e.Product.Items {
 				ids[i] = it.ID
 			}
-			l.Fprintf(bw, "%s: in the catalog — %s, %s (%s)\n", e.ID, e.Product.Name, plural(l, len(ids), msg.N("1 item"), msg.N("%d items")), strings.Join(ids, ", "))
+			l.Fprintf(bw, "%s: in the catalog — %s, %s (%s)\n", e.ID, e.Product.Name, plural(l, len(ids), msg.N("1 item"), msg.N("%d items")), strings.Join(ids, l.T(", ")))
 			for _, d := range e.Product.Diagnostics {
 				l.Fprintf(bw, "  flag: %s\n", d.Text(l))
 				if len(d.Items) > 0 {
-					l.Fprintf(bw, "    items: %s\n", strings.Join(d.Items, ", "))
+					l.Fprintf(bw, "    items: %s\n", strings.Join(d.Items, l.T(", ")))
 				}
 			}
 		case len(e.Excluded.Reasons) == 1:

@@ -126,8 +126,11 @@ func (e *ColumnError) Error() string { return e.Text(msg.English) }
 // Text is the error in l.
 func (e *ColumnError) Text(l msg.Lang) string {
 	return l.T("missing column %s (headers found on row %d: %s)",
-		quoteAll(e.Missing), e.Row, strings.Join(e.Found, ", "))
+		quoteAll(e.Missing), e.Row, strings.Join(e.Found, l.T(", ")))
 }
+
+// errEmptySheet is a sheet without a single row.
+var errEmptySheet = msg.New("the sheet is empty")
 
 // ErrNoProducts is returned for an export with a header row and nothing else.
 var ErrNoProducts = msg.New("the export has a header row but no product rows")
@@ -336,7 +339,7 @@ func readHeader(rows rowReader, cols Columns, ex *Export) (*productRows, error) 
 		return nil, err
 	}
 	if best == nil {
-		return nil, msg.New("the sheet is empty")
+		return nil, errEmptySheet
 	}
 	hi, _ := matchHeaders(best, layout, cols)
 	return nil, &ColumnError{Missing: hi.missing, Found: nonBlank(best), Row: bestRow}
@@ -829,15 +832,15 @@ func streamExport(ctx context.Context, r io.ReaderAt, size int64, cfg Config, be
 // first whose header row has the columns feedgen needs, so that an export
 // to which the merchant added a sheet of notes in front still reads. With
 // none, it is the error of the sheet that came nearest (fewest columns
-// missing), with the others named; a sheet that cannot be read at all is
-// that error, as a damaged export.
+// missing), with the others named; an empty sheet is passed over, and a
+// sheet that cannot be read at all is that error, as a damaged export.
 func productSheet(wb *xlsx.Workbook, cfg Config) (string, error) {
 	names := wb.SheetNames()
 	if cfg.Sheet != "" || len(names) < 2 {
 		return cfg.Sheet, nil
 	}
 	var nearest *ColumnError
-	var nearestSheet string
+	var nearestSheet, empty string
 	for _, name := range names {
 		rows, err := wb.Rows(name)
 		if err == nil {
@@ -848,11 +851,19 @@ func productSheet(wb *xlsx.Workbook, cfg Config) (string, error) {
 		switch {
 		case err == nil:
 			return name, nil
+		case errors.Is(err, errEmptySheet):
+			// A blank 工作表1 in front is no damage: look on.
+			if empty == "" {
+				empty = name
+			}
 		case !errors.As(err, &cerr):
 			return "", msg.Errorf("sheet 「%s」: %w", name, err)
 		case nearest == nil || len(cerr.Missing) < len(nearest.Missing):
 			nearest, nearestSheet = cerr, name
 		}
+	}
+	if nearest == nil {
+		return "", msg.Errorf("sheet 「%s」: %w", empty, errEmptySheet)
 	}
 	others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == nearestSheet })
 	return "", msg.Errorf("sheet 「%s」: %w; no other sheet (%s) has them either: set sheet in the config to the products' sheet",

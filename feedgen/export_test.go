@@ -1028,6 +1028,38 @@ func notesFirst(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+// TestProductSheetAfterEmptySheet: a blank sheet in front (Excel's
+// 工作表1, left empty) is passed over, not taken for a damaged export.
+func TestProductSheetAfterEmptySheet(t *testing.T) {
+	var buf bytes.Buffer
+	if err := exportgen.WriteSample(&buf, "商品", exportgen.SampleRows()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.NewSheet("工作表1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MoveSheet("工作表1", "商品"); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.ShopURL = testShop
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := ReadExport(t.Context(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), cfg)
+	if err != nil || ex.Sheet != "商品" || ex.ProductCount != 12 {
+		t.Fatalf("read %v, %v; want sheet 商品 and its 12 products", ex, err)
+	}
+}
+
 // TestProductSheetIsFound: with no sheet configured, the products are
 // read from the first sheet whose headers match, wherever it is, and the
 // summary names it; a configured sheet is read as it is; with no sheet of

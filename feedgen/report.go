@@ -253,7 +253,7 @@ func (s *Summary) WriteMarkdown(w io.Writer, listExcluded bool) error {
 			for j, r := range e.Reasons {
 				why[j] = mdEscape(r.Message)
 			}
-			fmt.Fprintf(bw, "| %s | %s | %d | %s |\n", mdEscape(e.ID), mdEscape(e.Name), e.Row, strings.Join(why, "; "))
+			fmt.Fprintf(bw, "| %s | %s | %d | %s |\n", mdEscape(e.ID), mdEscape(e.Name), e.Row, strings.Join(why, l.T("; ")))
 		}
 		if s.Excluded > len(listed) {
 			l.Fprintf(bw, "\n… and %d more in report.json\n", s.Excluded-len(listed))

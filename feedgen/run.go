@@ -142,7 +142,7 @@ func Run(ctx context.Context, cfg Config, opt RunOptions) (_ *Summary, err error
 	sum.Diagnosed = diagnosed.counts()
 	if err := out.commit(sum, excluded, diagnosed, cfg.MaxDrop, opt.Force, opt.DetectChange); err != nil {
 		err = msg.Errorf("write catalog to %s: %w", DisplayPath(cfg.Out), err)
-		sum.Failure = "The catalog files were left as they were: " + redact.String(err.Error())
+		sum.Failure = cfg.Language.T("The catalog files were left as they were: %s", redact.String(msg.Text(cfg.Language, err)))
 		return sum, err
 	}
 	if cfg.Publish.Branch != "" {

@@ -440,14 +440,16 @@ func gitWorkTree(ctx context.Context, dir string) (git func(args ...string) (str
 		}
 		return out, nil
 	}
-	if _, err := git("rev-parse", "--is-inside-work-tree"); err != nil {
+	out, err := git("rev-parse", "--is-inside-work-tree")
+	if err != nil {
 		var gerr *gitError
 		if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "not a git repository") {
 			return git, false, nil
 		}
 		return nil, false, err
 	}
-	return git, true, nil
+	// "false" inside a .git folder, which holds no committed exports.
+	return git, out == "true", nil
 }
 
 func (a fileStamp) same(b fileStamp) bool {

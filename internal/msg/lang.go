@@ -13,10 +13,12 @@ import (
 var matcher = language.NewMatcher([]language.Tag{language.English, language.TraditionalChinese})
 
 // Parse reads a language as the config's lang and -lang give it: "zh-TW"
-// or "en", or any tag or locale name of either (zh_TW.UTF-8, zh-Hant).
+// or "en", or any tag or locale name of either (zh_TW.UTF-8, zh-Hant,
+// en-US). Another language is refused, not read as English: "tw" is a
+// slip for zh-TW as often as it is Twi.
 func Parse(s string) (Lang, error) {
 	tag, ok := localeTag(s)
-	if !ok {
+	if base, _ := tag.Base(); !ok || base.String() != "zh" && base.String() != "en" {
 		return English, Errorf("unknown language %q; use \"zh-TW\" (繁體中文) or \"en\" (English)", s)
 	}
 	return pick(tag), nil

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -58,8 +59,16 @@ func (l Lang) format(format string) string {
 			format = zh
 		}
 	}
-	return strings.ReplaceAll(format, "%w", "%v")
+	return wrapVerb.ReplaceAllStringFunc(format, func(v string) string {
+		if len(v)%2 == 1 { // %%w is a percent sign and a w
+			return v
+		}
+		return v[:len(v)-1] + "v"
+	})
 }
+
+// wrapVerb matches %w with the percent signs before it.
+var wrapVerb = regexp.MustCompile(`%+w`)
 
 // texts renders errors and Localizers among args in l, leaving the rest
 // as they are.
@@ -137,17 +146,28 @@ func Text(l Lang, err error) string {
 	case Localizer:
 		return e.Text(l)
 	}
+	text := err.Error()
 	if l == English {
-		return err.Error()
+		return text
 	}
-	// An error joined by errors.Join, or wrapping a message of ours
-	// under a foreign one, still says what it can.
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		parts := make([]string, 0, len(j.Unwrap()))
-		for _, e := range j.Unwrap() {
-			parts = append(parts, Text(l, e))
+	// Errors joined by errors.Join, whose text is theirs line by line,
+	// each say themselves; a foreign error that ends with the text of
+	// one of ours it wraps says that part (fmt.Errorf("x: %w", ours)).
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		var english, local []string
+		for _, e := range u.Unwrap() {
+			english, local = append(english, e.Error()), append(local, Text(l, e))
 		}
-		return strings.Join(parts, "\n")
+		if text == strings.Join(english, "\n") {
+			return strings.Join(local, "\n")
+		}
+	case interface{ Unwrap() error }:
+		if inner := u.Unwrap(); inner != nil {
+			if prefix, ok := strings.CutSuffix(text, inner.Error()); ok {
+				return prefix + Text(l, inner)
+			}
+		}
 	}
-	return err.Error()
+	return text
 }

@@ -2,6 +2,7 @@ package msg
 
 import (
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -235,6 +236,16 @@ func TestText(t *testing.T) {
 	if got, want := Chinese.T("test: read %s: %w", word("the file"), inner), "測試：讀取 檔案：測試：沒有商品"; got != want {
 		t.Errorf("a Localizer argument: %q, want %q", got, want)
 	}
+	if got, want := Text(Chinese, fmt.Errorf("push to %s: %w", "x", inner)), "push to x: 測試：沒有商品"; got != want {
+		t.Errorf("a foreign wrapper of ours = %q, want %q", got, want)
+	}
+	twice := fmt.Errorf("push to %s: %w: %w", "x", inner, os.ErrClosed)
+	if got := Text(Chinese, twice); got != twice.Error() {
+		t.Errorf("a foreign wrapper of two = %q, want its own words, %q", got, twice.Error())
+	}
+	if got := Chinese.T("100%%w and %w", inner); got != "100%w and 測試：沒有商品" {
+		t.Errorf("%%%%w = %q, want it left a percent sign and a w", got)
+	}
 	if got := Chinese.T("not in the table %d", 3); got != "not in the table 3" {
 		t.Errorf("a message not in the table = %q, want its English", got)
 	}
@@ -243,14 +254,14 @@ func TestText(t *testing.T) {
 func TestParse(t *testing.T) {
 	tests := map[string]Lang{
 		"zh-TW": Chinese, "zh_TW": Chinese, "zh-Hant": Chinese, "zh-Hant-TW": Chinese, "zh-HK": Chinese,
-		"zh": Chinese, "zh-CN": Chinese, "en": English, "en-US": English, "ja": English, "zh_TW.UTF-8": Chinese,
+		"zh": Chinese, "zh-CN": Chinese, "en": English, "en-US": English, "en_GB.UTF-8": English, "zh_TW.UTF-8": Chinese,
 	}
 	for in, want := range tests {
 		if got, err := Parse(in); err != nil || got != want {
 			t.Errorf("Parse(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "C", "klingon!", "中文"} {
+	for _, in := range []string{"", "C", "klingon!", "中文", "tw", "ja", "fr"} {
 		if _, err := Parse(in); err == nil {
 			t.Errorf("Parse(%q): no error", in)
 		}
