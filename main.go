@@ -160,7 +160,12 @@ func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
 		return cfg, time.Time{}, err
 	}
 	if c.config != "" {
+		lang := cfg.Language
 		if cfg, err = feedgen.LoadConfig(c.config, cfg); err != nil {
+			cfg.Language = lang
+			if l, perr := msg.Parse(feedgen.ConfigLang(c.config)); perr == nil && c.lang == "" {
+				cfg.Language = l // the broken config's own choice
+			}
 			return cfg, time.Time{}, err
 		}
 		if c.lang == "" && cfg.Lang != "" { // -lang wins
@@ -445,11 +450,9 @@ func daemonCommand(ctx context.Context, l msg.Lang, args []string, stderr io.Wri
 		// A service has no stderr: what stops it before its config names
 		// the log goes to the log the config would name by default.
 		defaults := feedgen.DefaultConfig()
-		early, err := openLog(defaults.DaemonLog())
-		if err == nil {
-			defer early.Close()
-			stderr = early
-		}
+		early := &lazyLog{path: defaults.DaemonLog()}
+		defer early.Close()
+		stderr = early
 	}
 	cfg, _, err := cf.load()
 	l = cfg.Language
@@ -492,7 +495,7 @@ func daemonCommand(ctx context.Context, l msg.Lang, args []string, stderr io.Wri
 		return err
 	}
 	if *underManager {
-		s, err := svc.New("", cf.config, nil, serve)
+		s, err := svc.New("", cf.config, "", nil, serve)
 		if err == nil {
 			err = s.Run()
 		}
@@ -514,6 +517,31 @@ func openLog(path string) (io.WriteCloser, error) {
 		return nil, msg.Errorf("open log file %s: %w", feedgen.DisplayPath(path), err)
 	}
 	return &lumberjack.Logger{Filename: path, MaxSize: 10, MaxBackups: 5, LocalTime: true}, nil
+}
+
+// lazyLog is a log opened at its first write: a service that starts well
+// leaves no folder of its own behind where the config names another.
+type lazyLog struct {
+	path string
+	w    io.WriteCloser
+	err  error
+}
+
+func (l *lazyLog) Write(p []byte) (int, error) {
+	if l.w == nil && l.err == nil {
+		l.w, l.err = openLog(l.path)
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.w.Write(p)
+}
+
+func (l *lazyLog) Close() error {
+	if l.w == nil {
+		return nil
+	}
+	return l.w.Close()
 }
 
 // serviceEnv is what of this terminal's environment the installed
@@ -563,6 +591,7 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 	}
 	path := *config
 	var env map[string]string
+	var serviceLang string
 	if action == "install" {
 		if path == "" {
 			return fail(l, stderr, msg.New("install needs -config FILE: the service runs feedgen daemon with it"), exitUsage)
@@ -582,6 +611,12 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(l, stderr, err, exitUsage)
 		}
+		if *lang != "" || cfg.Lang == "" {
+			// The installer's language, which the service (the system
+			// account, or root) would not have; a config's lang stays
+			// the config's to change.
+			serviceLang = cfg.Language.String()
+		}
 		env = serviceEnv(os.Environ())
 		for _, name := range slices.Sorted(maps.Keys(env)) {
 			l.Fprintf(stdout, "feedgen service: the service gets %s from this terminal\n", name)
@@ -591,7 +626,7 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 				redact.String(cfg.Publish.Repository))
 		}
 	}
-	s, err := svc.New("", path, env, nil)
+	s, err := svc.New("", path, serviceLang, env, nil)
 	if err != nil {
 		return fail(l, stderr, err, exitFailed)
 	}

@@ -1,12 +1,14 @@
 package feedgen
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"feedgen/internal/msg"
 	"io"
 	"net/mail"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -673,4 +675,29 @@ func within(path, dir string) bool {
 	}
 	rel, err := filepath.Rel(d, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// ConfigLang is the lang a config file sets, or "": read line by line, so
+// that it is found in a file TOML cannot parse (a Windows path in double
+// quotes), whose errors are then said in the merchant's language.
+func ConfigLang(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for sc.Scan() {
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		if strings.HasPrefix(line, "[") {
+			return "" // lang is a top-level key
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(key) != "lang" {
+			continue
+		}
+		value, _, _ = strings.Cut(strings.TrimSpace(value), "#")
+		return strings.Trim(strings.TrimSpace(value), `"'`)
+	}
+	return ""
 }

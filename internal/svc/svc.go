@@ -44,17 +44,19 @@ type Service struct {
 }
 
 // New returns the service that runs exe (empty: this program) as
-// "daemon -service -config config", config an absolute path; "" will do
-// to control or ask about the service installed. env is the environment
+// "daemon -service -config config [-lang lang]", config an absolute path;
+// "" will do to control or ask about the service installed. lang, when
+// set, is the language the daemon speaks (a service has no locale of the
+// merchant's: Windows runs it as the system account). env is the environment
 // the service is installed with (its secrets: a service does not see
 // the environment of the terminal it was installed from). run is the
 // daemon itself, for Run: it must return once ctx is done.
-func New(exe, config string, env map[string]string, run func(ctx context.Context) error) (*Service, error) {
+func New(exe, config, lang string, env map[string]string, run func(ctx context.Context) error) (*Service, error) {
 	if config != "" && !filepath.IsAbs(config) {
 		return nil, fmt.Errorf("the config's path %q is not absolute", config)
 	}
 	prg := &program{run: run, exit: func() { os.Exit(1) }}
-	c := Config(exe, config)
+	c := Config(exe, config, lang)
 	s := &Service{prg: prg, env: env}
 	if service.Platform() == "linux-systemd" {
 		// A unit file is readable by every user, and so is what
@@ -62,9 +64,9 @@ func New(exe, config string, env map[string]string, run func(ctx context.Context
 		// unit reads its environment from, which only root reads.
 		s.envFile = systemdEnvFile
 	} else {
-		// The registry key of a Windows service is readable by the
-		// computer's administrators; a launchd agent's file is in the
-		// merchant's own Library.
+		// The registry key of a Windows service is closed to all but
+		// the system and the administrators once installed (protect);
+		// a launchd agent's file is in the merchant's own Library.
 		c.EnvVars = env
 	}
 	var err error
@@ -79,7 +81,7 @@ func New(exe, config string, env map[string]string, run func(ctx context.Context
 const systemdEnvFile = "/etc/sysconfig/" + Name
 
 // Config is the manager's record of the service.
-func Config(exe, config string) *service.Config {
+func Config(exe, config, lang string) *service.Config {
 	c := &service.Config{
 		Name:             Name,
 		DisplayName:      "feedgen product catalog",
@@ -94,6 +96,9 @@ func Config(exe, config string) *service.Config {
 			// systemd: after the network, which a push needs.
 			"Restart": "on-failure",
 		},
+	}
+	if lang != "" {
+		c.Arguments = append(c.Arguments, "-lang", lang)
 	}
 	if runtime.GOOS == "darwin" {
 		// A launchd agent runs as the merchant, who owns the export
@@ -116,6 +121,16 @@ func (s *Service) Control(action string) error {
 	}
 	if err := service.Control(s.s, action); err != nil {
 		return fmt.Errorf("service %s (%s): %w", action, service.Platform(), err)
+	}
+	if action == "install" {
+		if err := s.protect(); err != nil {
+			// Installed, with its secrets open to the computer's users:
+			// better not installed.
+			if uerr := service.Control(s.s, "uninstall"); uerr != nil {
+				err = errors.Join(err, uerr)
+			}
+			return fmt.Errorf("service install (%s): %w", service.Platform(), err)
+		}
 	}
 	if s.envFile != "" && action == "uninstall" {
 		if err := os.Remove(s.envFile); err != nil && !errors.Is(err, fs.ErrNotExist) {

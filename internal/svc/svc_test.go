@@ -20,14 +20,18 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Config("", config)
+	c := Config("", config, "")
 	if want := []string{"daemon", "-" + ServiceFlag, "-config", config}; !slices.Equal(c.Arguments, want) {
 		t.Errorf("arguments %q, want %q", c.Arguments, want)
+	}
+	c = Config("", config, "zh-TW")
+	if want := []string{"daemon", "-" + ServiceFlag, "-config", config, "-lang", "zh-TW"}; !slices.Equal(c.Arguments, want) {
+		t.Errorf("arguments with a language %q, want %q", c.Arguments, want)
 	}
 	if c.Name != Name || c.WorkingDirectory != filepath.Dir(config) {
 		t.Errorf("name %q, folder %q", c.Name, c.WorkingDirectory)
 	}
-	if _, err := New("", "feedgen.toml", nil, nil); err == nil {
+	if _, err := New("", "feedgen.toml", "", nil, nil); err == nil {
 		t.Error("New with a relative config: no error")
 	}
 }
