@@ -400,7 +400,7 @@ type emailChannel struct{ cfg NotifySMTP }
 
 func (e *emailChannel) name() string { return "email" }
 func (e *emailChannel) target() string {
-	return strings.Join(e.cfg.To, ", ") + " through " + net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port))
+	return strings.Join(e.cfg.To, ", ") + " (" + net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port)) + ")"
 }
 
 func (e *emailChannel) send(ctx context.Context, m *message) error {

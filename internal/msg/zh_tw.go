@@ -68,6 +68,12 @@ var zhTW = map[string]string{
 	"running":                    "執行中",
 	"unknown":                    "不明",
 	"daemon stopped: %s":         "daemon 停止了：%s",
+	"keep the service's secrets from other users: %w": "不讓其他使用者讀到服務的密碼類設定：%w",
+	"service %s (%s): %w":                             "服務 %s（%s）：%w",
+	"service install (%s): %w":                        "安裝服務（%s）：%w",
+	"service status (%s): %w":                         "服務狀態（%s）：%w",
+	"service uninstall (%s): %w":                      "移除服務（%s）：%w",
+	"the config's path %q is not absolute":            "設定檔的路徑 %q 不是完整路徑",
 
 	// Reading the export, the rules, the items (feedgen: config, export,
 	// eligibility, catalog, diagnostics, explain, report).

@@ -1,7 +1,7 @@
 package svc
 
 import (
-	"fmt"
+	"feedgen/internal/msg"
 
 	"golang.org/x/sys/windows"
 )
@@ -29,7 +29,7 @@ func (s *Service) protect() error {
 	key := `MACHINE\SYSTEM\CurrentControlSet\Services\` + Name
 	if err := windows.SetNamedSecurityInfo(key, windows.SE_REGISTRY_KEY,
 		windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil); err != nil {
-		return fmt.Errorf("keep the service's secrets from other users: %w", err)
+		return msg.Errorf("keep the service's secrets from other users: %w", err)
 	}
 	return nil
 }

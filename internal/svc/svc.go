@@ -53,7 +53,7 @@ type Service struct {
 // daemon itself, for Run: it must return once ctx is done.
 func New(exe, config, lang string, env map[string]string, run func(ctx context.Context) error) (*Service, error) {
 	if config != "" && !filepath.IsAbs(config) {
-		return nil, fmt.Errorf("the config's path %q is not absolute", config)
+		return nil, msg.Errorf("the config's path %q is not absolute", config)
 	}
 	prg := &program{run: run, exit: func() { os.Exit(1) }}
 	c := Config(exe, config, lang)
@@ -116,11 +116,11 @@ func Config(exe, config, lang string) *service.Config {
 func (s *Service) Control(action string) error {
 	if s.envFile != "" && action == "install" {
 		if err := writeEnvFile(s.envFile, s.env); err != nil {
-			return fmt.Errorf("service install (%s): %w", service.Platform(), err)
+			return msg.Errorf("service install (%s): %w", service.Platform(), err)
 		}
 	}
 	if err := service.Control(s.s, action); err != nil {
-		return fmt.Errorf("service %s (%s): %w", action, service.Platform(), err)
+		return msg.Errorf("service %s (%s): %w", action, service.Platform(), err)
 	}
 	if action == "install" {
 		if err := s.protect(); err != nil {
@@ -129,12 +129,12 @@ func (s *Service) Control(action string) error {
 			if uerr := service.Control(s.s, "uninstall"); uerr != nil {
 				err = errors.Join(err, uerr)
 			}
-			return fmt.Errorf("service install (%s): %w", service.Platform(), err)
+			return msg.Errorf("service install (%s): %w", service.Platform(), err)
 		}
 	}
 	if s.envFile != "" && action == "uninstall" {
 		if err := os.Remove(s.envFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("service uninstall (%s): %w", service.Platform(), err)
+			return msg.Errorf("service uninstall (%s): %w", service.Platform(), err)
 		}
 	}
 	return nil
@@ -172,7 +172,7 @@ func (s *Service) Status() (string, error) {
 	case errors.Is(err, service.ErrNotInstalled):
 		return msg.N("not installed"), nil
 	case err != nil:
-		return "", fmt.Errorf("service status (%s): %w", service.Platform(), err)
+		return "", msg.Errorf("service status (%s): %w", service.Platform(), err)
 	case st == service.StatusRunning:
 		return msg.N("running"), nil
 	case st == service.StatusStopped:
