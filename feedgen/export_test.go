@@ -1004,6 +1004,23 @@ func TestReadExportFindsOptionColumns(t *testing.T) {
 // added in front of the products, and another after them.
 func notesFirst(t *testing.T) []byte {
 	t.Helper()
+	return sampleWithSheets(t, func(f *excelize.File) {
+		for _, name := range []string{"12月直播", "備註"} {
+			if _, err := f.NewSheet(name); err != nil {
+				t.Fatal(err)
+			}
+			f.SetCellValue(name, "A1", "12/5 直播用，記得改價")
+		}
+		if err := f.MoveSheet("12月直播", "商品"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// sampleWithSheets is the sample export, on its sheet 商品, after edit
+// has added sheets to it.
+func sampleWithSheets(t *testing.T, edit func(*excelize.File)) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	if err := exportgen.WriteSample(&buf, "商品", exportgen.SampleRows()); err != nil {
 		t.Fatal(err)
@@ -1012,15 +1029,7 @@ func notesFirst(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"12月直播", "備註"} {
-		if _, err := f.NewSheet(name); err != nil {
-			t.Fatal(err)
-		}
-		f.SetCellValue(name, "A1", "12/5 直播用，記得改價")
-	}
-	if err := f.MoveSheet("12月直播", "商品"); err != nil {
-		t.Fatal(err)
-	}
+	edit(f)
 	buf.Reset()
 	if err := f.Write(&buf); err != nil {
 		t.Fatal(err)
@@ -1031,30 +1040,20 @@ func notesFirst(t *testing.T) []byte {
 // TestProductSheetAfterEmptySheet: a blank sheet in front (Excel's
 // 工作表1, left empty) is passed over, not taken for a damaged export.
 func TestProductSheetAfterEmptySheet(t *testing.T) {
-	var buf bytes.Buffer
-	if err := exportgen.WriteSample(&buf, "商品", exportgen.SampleRows()); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.NewSheet("工作表1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.MoveSheet("工作表1", "商品"); err != nil {
-		t.Fatal(err)
-	}
-	buf.Reset()
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
+	data := sampleWithSheets(t, func(f *excelize.File) {
+		if _, err := f.NewSheet("工作表1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.MoveSheet("工作表1", "商品"); err != nil {
+			t.Fatal(err)
+		}
+	})
 	cfg := DefaultConfig()
 	cfg.ShopURL = testShop
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ex, err := ReadExport(t.Context(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), cfg)
+	ex, err := ReadExport(t.Context(), bytes.NewReader(data), int64(len(data)), cfg)
 	if err != nil || ex.Sheet != "商品" || ex.ProductCount != 12 {
 		t.Fatalf("read %v, %v; want sheet 商品 and its 12 products", ex, err)
 	}

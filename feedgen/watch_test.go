@@ -363,6 +363,18 @@ func TestWatchExportNames(t *testing.T) {
 	}
 }
 
+// commitExports commits the files names (slash-separated, in repo) at
+// date, as if uploaded then.
+func commitExports(t *testing.T, repo, date string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		writeFile(t, filepath.Join(repo, filepath.FromSlash(name)), []byte(date))
+	}
+	runGit(t, repo, "add", ".")
+	t.Setenv("GIT_COMMITTER_DATE", date)
+	runGit(t, repo, "commit", "-q", "-m", date, "--date", date)
+}
+
 // TestExportInFolder: feedgen run given a folder reads the export
 // committed last there, whatever the files' times of change (a checkout
 // gives them all one), and refuses to guess in a shallow checkout; out
@@ -372,14 +384,8 @@ func TestExportInFolder(t *testing.T) {
 	repo := tempdir.New(t)
 	dir := filepath.Join(repo, "exports")
 	runGit(t, repo, "init", "-q")
-	commit := func(name, date string) {
-		writeFile(t, filepath.Join(dir, name), []byte("x"))
-		runGit(t, repo, "add", ".")
-		t.Setenv("GIT_COMMITTER_DATE", date)
-		runGit(t, repo, "commit", "-q", "-m", name, "--date", date)
-	}
-	commit("products.xlsx", "2026-11-01T10:00:00+08:00")
-	commit("商品匯出.xlsx", "2026-12-01T10:00:00+08:00")
+	commitExports(t, repo, "2026-11-01T10:00:00+08:00", "exports/products.xlsx")
+	commitExports(t, repo, "2026-12-01T10:00:00+08:00", "exports/商品匯出.xlsx")
 	// The older export changed last on disk, as a checkout may leave it.
 	later := time.Now().Add(time.Hour)
 	if err := os.Chtimes(filepath.Join(dir, "products.xlsx"), later, later); err != nil {
@@ -414,16 +420,8 @@ func TestExportInFolderNames(t *testing.T) {
 	isolateGit(t)
 	repo := tempdir.New(t)
 	runGit(t, repo, "init", "-q")
-	commit := func(date string, names ...string) {
-		for _, name := range names {
-			writeFile(t, filepath.Join(repo, name), []byte(date))
-		}
-		runGit(t, repo, "add", ".")
-		t.Setenv("GIT_COMMITTER_DATE", date)
-		runGit(t, repo, "commit", "-q", "-m", date, "--date", date)
-	}
-	commit("2026-11-01T10:00:00+08:00", "商品[1].xlsx")
-	commit("2026-12-01T10:00:00+08:00", "商品1.xlsx")
+	commitExports(t, repo, "2026-11-01T10:00:00+08:00", "商品[1].xlsx")
+	commitExports(t, repo, "2026-12-01T10:00:00+08:00", "商品1.xlsx")
 	// On disk the older one is newer, so only its commit can tell.
 	later := time.Now().Add(time.Hour)
 	if err := os.Chtimes(filepath.Join(repo, "商品[1].xlsx"), later, later); err != nil {
@@ -433,7 +431,7 @@ func TestExportInFolderNames(t *testing.T) {
 		t.Errorf("exportIn = %q, %v; want 商品1.xlsx, committed last", got, err)
 	}
 
-	commit("2026-12-02T10:00:00+08:00", "a.xlsx", "b.xlsx")
+	commitExports(t, repo, "2026-12-02T10:00:00+08:00", "a.xlsx", "b.xlsx")
 	if _, err := exportIn(t.Context(), repo); !errors.Is(err, errShallowExports) || !strings.Contains(err.Error(), "same time") {
 		t.Errorf("exportIn with two exports in the newest commit = %v, want it to refuse to guess", err)
 	}
