@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the released feedgen that action.yml runs when the action is used
-# at a release tag (OWNER/feedgen@v1.2.3), and prints its path. Any other
-# ref, or anything failing on the way (no release, no asset for this
+# at a release tag (OWNER/feedgen@v1.2.3), or at a major tag (@v1) on the
+# same commit as one, and prints its path. Any other ref, or anything
+# failing on the way (no release, no asset for this
 # runner, no network, a checksum that does not match), exits 1 with the
 # reason on stderr, and the action builds from source instead. A binary is
 # extracted only after its archive matched the release's checksums file.
@@ -13,7 +14,8 @@
 #                       both when they are empty: GitHub does not promise
 #                       them to composite actions (actions/runner#2473)
 #   RUNNER_OS, RUNNER_ARCH as on a runner
-#   GITHUB_SERVER_URL   https://github.com unless set (the tests serve locally)
+#   GITHUB_SERVER_URL   https://github.com unless set (the tests serve locally,
+#                       the repository's tags by git's dumb HTTP)
 #
 # The names are those of .goreleaser.yaml: feedgen_<version>_<os>_<arch>.tar.gz
 # (.zip on Windows) and feedgen_<version>_checksums.txt, <version> being the
@@ -36,8 +38,26 @@ if [ -z "$repo$ref" ] && [[ $path =~ /_actions/([^/]+/[^/]+)/([^/]+)$ ]]; then
 	repo=${BASH_REMATCH[1]} ref=${BASH_REMATCH[2]}
 fi
 [ -n "$repo" ] || fail "the action's repository is unknown (a local action, uses: ./)"
-# Only a release tag names a release; a branch, a SHA or a major tag such
-# as v1 (which moves) does not say which release's binary to take.
+# A major tag such as v1 moves from release to release: it stands for the
+# release whose tag is on the same commit, which git ls-remote tells (no
+# API call: no rate limit, no token for a public repository). If v1 was
+# moved to a commit no release is on, the action builds that commit.
+if [[ $ref =~ ^v[0-9]+$ ]]; then
+	remote=${GITHUB_SERVER_URL:-https://github.com}/$repo.git
+	tags=$(GIT_TERMINAL_PROMPT=0 git ls-remote --tags "$remote" 2>/dev/null) || fail "could not list the tags of $remote"
+	# An annotated tag's commit is on its peeled line, name^{}.
+	release=$(printf '%s\n' "$tags" | awk -v major="$ref" '
+		{ name = $2; sub("^refs/tags/", "", name); peeled = sub("\\^\\{\\}$", "", name)
+		  if (peeled || !(name in commit)) commit[name] = $1 }
+		END { if (major in commit) for (n in commit)
+			if (n ~ ("^" major "\\.[0-9]+\\.[0-9]+$") && commit[n] == commit[major]) print n }' |
+		sort -t. -k1,1 -k2,2n -k3,3n | tail -n 1) || true
+	[ -n "$release" ] || fail "$ref is on a commit that no release tag like $ref.2.3 is on"
+	echo "feedgen: $ref is the release $release" >&2
+	ref=$release
+fi
+# Only a release tag names a release; a branch or a SHA does not say
+# which release's binary to take.
 [[ $ref =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]] || fail "ref '$ref' is not a release tag like v1.2.3"
 version=${ref#v}
 

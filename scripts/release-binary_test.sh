@@ -3,8 +3,9 @@
 # binary and a build from source, against releases served from a local
 # folder by python3's http.server: a good release is used, and a bad
 # checksum, a missing release, a missing asset, a ref that is no release tag
-# and a server that does not answer each fall back to a build (exit 1)
-# without leaving a binary to run.
+# (a major tag stands for the release on its commit) and a server that does
+# not answer each fall back to a build (exit 1) without leaving a binary to
+# run.
 #
 # With a GoReleaser snapshot's dist folder as argument it also serves that
 # as a release and takes this machine's binary from it, which checks the
@@ -38,6 +39,21 @@ mkdir "$tmp/bad"
 printf '#!/bin/sh\necho tampered\n' >"$tmp/bad/feedgen"
 chmod +x "$tmp/bad/feedgen"
 tar -czf "$rel/feedgen_1.2.3_linux_arm64.tar.gz" -C "$tmp/bad" feedgen
+
+# The repository's tags, as git's dumb HTTP serves them: v1 on the commit
+# of the release v1.2.3 (an annotated tag), v2 on a commit no release is on.
+repo_git=$tmp/www/OWNER/feedgen.git
+git init -q --bare "$repo_git"
+git init -q "$tmp/src"
+g() { git -C "$tmp/src" -c user.name=t -c user.email=t@example.com "$@"; }
+g commit -q --allow-empty -m one
+g tag -a -m release v1.2.3
+g tag v1
+g tag -a -m older v1.2.2 HEAD
+g commit -q --allow-empty -m two
+g tag v2
+g push -q "$repo_git" --tags
+git -C "$repo_git" update-server-info
 
 if [ -n "$dist" ]; then
 	snapshot=$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' "$dist/metadata.json")
@@ -94,7 +110,8 @@ check "windows release (zip), checksum good" 0 v1.2.3 Windows X64 "windows_amd64
 check "checksum bad" 1 v1.2.3 Linux ARM64 "feedgen_1.2.3_linux_arm64.tar.gz has checksum"
 check "no asset for this system" 1 v1.2.3 macOS ARM64 "could not download .*darwin_arm64"
 check "no release" 1 v9.9.9 Linux X64 "could not download .*v9.9.9"
-check "major tag" 1 v1 Linux X64 "not a release tag"
+check "major tag on a release's commit" 0 v1 Linux X64 "checksum verified"
+check "major tag on a commit no release is on" 1 v2 Linux X64 "no release tag like v2.2.3"
 check "branch" 1 main Linux X64 "not a release tag"
 check "no ref" 1 "" Linux X64 "not a release tag"
 repo='' action_path=/home/runner/work/_actions/OWNER/feedgen/v1.2.3 \
