@@ -142,7 +142,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, l msg.Lang, output bool) {
 	fs.StringVar(&c.export, "export", "", l.T("product export .xlsx `file` (overrides export in the config)"))
 	fs.StringVar(&c.shopURL, "shop-url", "", l.T("shop base `URL`, e.g. https://shop.example.com; product links are built from it"))
 	fs.StringVar(&c.at, "at", "", l.T("evaluate 已上架 as of `TIME` (RFC 3339, or 2006-01-02 15:04 in the shop's time zone; default now)"))
-	fs.StringVar(&c.lang, "lang", "", l.T("`language` of the messages: zh-TW (繁體中文) or en (default: lang in the config, else the system's)"))
+	langFlag(fs, l, &c.lang)
 	if output {
 		fs.StringVar(&c.out, "out", "", l.T("public output `folder` for the catalog files (default \"public\")"))
 		fs.StringVar(&c.report, "report", "", l.T("private `folder` for the run's report and the preview with the excluded products (default \"report\")"))
@@ -152,27 +152,42 @@ func (c *commonFlags) register(fs *flag.FlagSet, l msg.Lang, output bool) {
 	}
 }
 
-// load builds the configuration: defaults, then the config file, then flags.
-func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
+// langFlag registers -lang into dst, as every command has it.
+func langFlag(fs *flag.FlagSet, l msg.Lang, dst *string) {
+	fs.StringVar(dst, "lang", "", l.T("`language` of the messages: zh-TW (繁體中文) or en (default: lang in the config, else the system's)"))
+}
+
+// loadConfig reads the config file at path over the defaults (none: the
+// defaults alone) and decides the language of what follows: flagLang
+// (-lang), else the config's lang, else the system's. A config that does
+// not load is reported in the lang it sets, found line by line.
+func loadConfig(path, flagLang string) (feedgen.Config, error) {
 	cfg := feedgen.DefaultConfig()
 	var err error
-	if cfg.Language, err = msg.Resolve(c.lang, ""); err != nil {
-		return cfg, time.Time{}, err
+	if cfg.Language, err = msg.Resolve(flagLang); err != nil || path == "" {
+		return cfg, err
 	}
-	if c.config != "" {
-		lang := cfg.Language
-		if cfg, err = feedgen.LoadConfig(c.config, cfg); err != nil {
-			cfg.Language = lang
-			if l, perr := msg.Parse(feedgen.ConfigLang(c.config)); perr == nil && c.lang == "" {
-				cfg.Language = l // the broken config's own choice
-			}
-			return cfg, time.Time{}, err
+	lang := cfg.Language
+	if cfg, err = feedgen.LoadConfig(path, cfg); err != nil {
+		cfg.Language = lang
+		if l, perr := msg.Parse(feedgen.ConfigLang(path)); perr == nil && flagLang == "" {
+			cfg.Language = l // the broken config's own choice
 		}
-		if c.lang == "" && cfg.Lang != "" { // -lang wins
-			if cfg.Language, err = msg.Parse(cfg.Lang); err != nil {
-				return cfg, time.Time{}, msg.Errorf("config %s: %w", feedgen.DisplayPath(c.config), &feedgen.ConfigError{Key: "lang", Err: err})
-			}
+		return cfg, err
+	}
+	if flagLang == "" && cfg.Lang != "" { // -lang wins
+		if cfg.Language, err = msg.Parse(cfg.Lang); err != nil {
+			return cfg, msg.Errorf("config %s: %w", feedgen.DisplayPath(path), &feedgen.ConfigError{Key: "lang", Err: err})
 		}
+	}
+	return cfg, nil
+}
+
+// load builds the configuration: defaults, then the config file, then flags.
+func (c *commonFlags) load() (feedgen.Config, time.Time, error) {
+	cfg, err := loadConfig(c.config, c.lang)
+	if err != nil {
+		return cfg, time.Time{}, err
 	}
 	for _, o := range []struct {
 		val string
@@ -563,7 +578,8 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("feedgen service", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", l.T("the daemon's TOML config `file` (required for install)"))
-	lang := fs.String("lang", "", l.T("`language` of the messages: zh-TW (繁體中文) or en (default: lang in the config, else the system's)"))
+	var lang string
+	langFlag(fs, l, &lang)
 	fs.Usage = func() {
 		l.Fprintf(stderr, "Usage: feedgen service install|uninstall|start|stop|restart|status -config FILE\n\n"+
 			"Run feedgen daemon with the config FILE as a service that starts with the\n"+
@@ -602,7 +618,7 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 		}
 		path = abs
 		// A config that fails now would fail at every start, unseen.
-		cf := commonFlags{config: path, lang: *lang}
+		cf := commonFlags{config: path, lang: lang}
 		if err := os.Chdir(filepath.Dir(path)); err != nil {
 			return fail(l, stderr, err, exitFailed)
 		}
@@ -611,7 +627,7 @@ func serviceCommand(l msg.Lang, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(l, stderr, err, exitUsage)
 		}
-		if *lang != "" || cfg.Lang == "" {
+		if lang != "" || cfg.Lang == "" {
 			// The installer's language, which the service (the system
 			// account, or root) would not have; a config's lang stays
 			// the config's to change.
@@ -652,7 +668,8 @@ func notifyCommand(ctx context.Context, l msg.Lang, args []string, stdout, stder
 	fs := flag.NewFlagSet("feedgen notify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", l.T("the daemon's TOML config `file`, with a [notify] table"))
-	lang := fs.String("lang", "", l.T("`language` of the messages: zh-TW (繁體中文) or en (default: lang in the config, else the system's)"))
+	var lang string
+	langFlag(fs, l, &lang)
 	fs.Usage = func() {
 		l.Fprintf(stderr, "Usage: feedgen notify -config FILE\n\n"+
 			"Send a test message to every channel configured under [notify] in FILE:\n"+
@@ -668,13 +685,10 @@ func notifyCommand(ctx context.Context, l msg.Lang, args []string, stdout, stder
 	if *config == "" {
 		return fail(l, stderr, msg.New("name the config with -config FILE"), exitUsage)
 	}
-	cfg, err := feedgen.LoadConfig(*config, feedgen.DefaultConfig())
+	cfg, err := loadConfig(*config, lang)
+	l = cfg.Language
 	if err == nil {
-		if cfg.Language, err = msg.Resolve(*lang, cfg.Lang); err == nil {
-			l = cfg.Language
-			err = cfg.Notify.ApplyEnv(os.Getenv)
-		}
-		if err != nil {
+		if err = cfg.Notify.ApplyEnv(os.Getenv); err != nil {
 			err = msg.Errorf("config %s: %w", feedgen.DisplayPath(*config), err)
 		}
 	}

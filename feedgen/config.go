@@ -43,8 +43,8 @@ type Config struct {
 	// are read.
 	Timezone string `toml:"timezone"`
 	// Lang is the language of what feedgen says: "zh-TW" or "en"; empty
-	// is the system's. Language is the one decided (see msg.Resolve),
-	// which the pipeline's messages are written in.
+	// is the system's. Language is the one decided, -lang first (main's
+	// loadConfig), which the pipeline's messages are written in.
 	Lang     string   `toml:"lang"`
 	Language msg.Lang `toml:"-"`
 	// Currency is the ISO 4217 code appended to prices in Google feeds.

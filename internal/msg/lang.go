@@ -84,18 +84,16 @@ func System() Lang {
 	return English
 }
 
-// Resolve is the language a run speaks: the flag's, else the config's,
-// else the system's. An unknown name is an error naming where it was set.
-func Resolve(flag, config string) (Lang, error) {
-	for _, s := range []struct{ where, value string }{{"-lang", flag}, {"lang", config}} {
-		if s.value == "" {
-			continue
-		}
-		l, err := Parse(s.value)
-		if err != nil {
-			return English, Errorf("%s: %w", s.where, err)
-		}
-		return l, nil
+// Resolve is the language -lang asks for, else the system's; an unknown
+// name is an error naming -lang. A config's lang, read later, comes
+// between the two.
+func Resolve(flag string) (Lang, error) {
+	if flag == "" {
+		return System(), nil
 	}
-	return System(), nil
+	l, err := Parse(flag)
+	if err != nil {
+		return English, Errorf("%s: %w", "-lang", err)
+	}
+	return l, nil
 }
