@@ -59,6 +59,9 @@ func (l Lang) format(format string) string {
 			format = zh
 		}
 	}
+	if !strings.Contains(format, "%w") {
+		return format // most messages: T runs per product for some
+	}
 	return wrapVerb.ReplaceAllStringFunc(format, func(v string) string {
 		if len(v)%2 == 1 { // %%w is a percent sign and a w
 			return v
