@@ -604,6 +604,10 @@ func parseStock(s string) (float64, error) {
 	return strconv.ParseFloat(strings.ReplaceAll(norm.NFKC.String(strings.TrimSpace(s)), ",", ""), 64)
 }
 
+// errBlankPrice is a blank price cell, as most 定價 cells are: one error
+// for all, not one made for each variant.
+var errBlankPrice = msg.New("price is blank")
+
 // parseMoney reads a price cell: "1280", "1,280", "1280.00", "NT$ 1,280",
 // "1280元", or the same in full-width digits.
 func parseMoney(s string) (float64, error) {
@@ -617,7 +621,7 @@ func parseMoney(s string) (float64, error) {
 	t = strings.TrimPrefix(strings.TrimPrefix(t, "NT"), "$")
 	t = strings.TrimSuffix(t, "元")
 	if t == "" {
-		return 0, msg.Errorf("price is blank")
+		return 0, errBlankPrice
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
