@@ -167,6 +167,9 @@ func splitTags(s string) []string {
 	return tags
 }
 
+// meridiem reads Excel's zh-TW 上午/下午 as the layouts' AM/PM.
+var meridiem = strings.NewReplacer("上午", " AM ", "下午", " PM ")
+
 // shopTimeLayouts are the text forms of 上架時間 seen in exports and typed by
 // merchants; all but RFC 3339 are read in the shop's time zone.
 var shopTimeLayouts = []string{
@@ -211,8 +214,11 @@ func parseShopTime(s string, loc *time.Location, date1904 bool) (time.Time, erro
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	// 上午/下午 as Excel writes them, or typed without spaces around.
-	text := strings.Join(strings.Fields(strings.NewReplacer("上午", " AM ", "下午", " PM ").Replace(s)), " ")
+	text := s
+	if strings.Contains(s, "午") {
+		// 上午/下午 as Excel writes them, or typed without spaces around.
+		text = strings.Join(strings.Fields(meridiem.Replace(s)), " ")
+	}
 	text = chineseDate(text)
 	for _, layout := range shopTimeLayouts {
 		if t, err := time.ParseInLocation(layout, text, loc); err == nil {
