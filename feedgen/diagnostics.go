@@ -177,7 +177,7 @@ func (l *diagnosisList) counts() map[string]DiagnosisCount {
 // diagnosedCodec is the record of a Diagnosed.
 type diagnosedCodec struct{}
 
-func (diagnosedCodec) what() string { return msg.N("diagnosed products") }
+func (diagnosedCodec) what() noun { return noun(msg.N("diagnosed products")) }
 
 func (diagnosedCodec) append(b []byte, p *Diagnosed) []byte {
 	b = appendString(b, p.ID)

@@ -27,11 +27,11 @@ type spillList[T any, C recordCodec[T]] struct {
 }
 
 // recordCodec writes and reads one entry of a spillList's file; what
-// names the entries in errors.
+// names the entries in errors, in the merchant's language.
 type recordCodec[T any] interface {
 	append(b []byte, v *T) []byte
 	read(d *recordDecoder) T
-	what() string
+	what() noun
 }
 
 // exclusionList is a run's excluded products, with how many each reason
@@ -68,9 +68,9 @@ func (l *spillList[T, C]) add(v T) error {
 		return nil
 	}
 	if l.file == nil {
-		f, err := spillfile.Create("feedgen-" + strings.ReplaceAll(c.what(), " ", "-") + "-*")
+		f, err := spillfile.Create("feedgen-" + strings.ReplaceAll(string(c.what()), " ", "-") + "-*")
 		if err != nil {
-			return msg.Errorf("creating a temporary file for the %s: %w", noun(c.what()), err)
+			return msg.Errorf("creating a temporary file for the %s: %w", c.what(), err)
 		}
 		l.file, l.w = f, bufio.NewWriterSize(f, 64<<10)
 	}
@@ -79,7 +79,7 @@ func (l *spillList[T, C]) add(v T) error {
 	l.w.Write(size[:binary.PutUvarint(size[:], uint64(len(l.rec)))])
 	// bufio.Writer errors are sticky: the second write reports the first's.
 	if _, err := l.w.Write(l.rec); err != nil {
-		return msg.Errorf("writing the %s to a temporary file: %w", noun(c.what()), err)
+		return msg.Errorf("writing the %s to a temporary file: %w", c.what(), err)
 	}
 	l.spilled++
 	return nil
@@ -111,7 +111,7 @@ func (l *spillList[T, C]) All() iter.Seq2[T, error] {
 		for i := range l.spilled {
 			v, err := readRecord[T, C](br, &rec)
 			if err != nil {
-				yield(zero, msg.Errorf("reading the %s back from the temporary file, at %d of %d: %w", noun(c.what()), len(l.head)+i+1, l.Len(), err))
+				yield(zero, msg.Errorf("reading the %s back from the temporary file, at %d of %d: %w", c.what(), len(l.head)+i+1, l.Len(), err))
 				return
 			}
 			if !yield(v, nil) {
@@ -135,7 +135,7 @@ func (l *spillList[T, C]) close() error {
 // exclusionCodec is the record of an Exclusion.
 type exclusionCodec struct{}
 
-func (exclusionCodec) what() string { return msg.N("excluded products") }
+func (exclusionCodec) what() noun { return noun(msg.N("excluded products")) }
 
 // append appends e to b as the fields of a record of the temporary
 // file: strings by their length, numbers as varints.
