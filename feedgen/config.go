@@ -244,7 +244,7 @@ var lineID = regexp.MustCompile(`^[UCR][0-9a-f]{32}$`)
 // config file need not hold it. Errors never repeat a secret.
 func (n *NotifyConfig) validate() error {
 	if n.Webhook != "" {
-		if u, err := url.Parse(n.Webhook); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if !isAbsoluteHTTP(n.Webhook) {
 			// The address itself is a secret: it is not repeated.
 			return &ConfigError{Key: "notify.webhook", Err: msg.New("is not an absolute http(s) URL, such as the https://hooks.slack.com/services/… or https://discord.com/api/webhooks/… address the chat app gave")}
 		}

@@ -437,7 +437,7 @@ func (e *emailChannel) client() (*mail.Client, error) {
 	switch {
 	case e.cfg.Port == 465:
 		opts = append(opts, mail.WithSSL())
-	case isLoopbackHost(e.cfg.Host):
+	case isLoopback(e.cfg.Host):
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
 	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
@@ -447,15 +447,6 @@ func (e *emailChannel) client() (*mail.Client, error) {
 			mail.WithUsername(e.cfg.Username), mail.WithPassword(e.cfg.Password))
 	}
 	return mail.NewClient(e.cfg.Host, opts...)
-}
-
-// isLoopbackHost reports whether host is this computer.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Ways to count a text's length: in characters, and in UTF-16 code units
