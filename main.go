@@ -702,7 +702,7 @@ func notifyCommand(ctx context.Context, l msg.Lang, args []string, stdout, stder
 	code := exitOK
 	for _, d := range n.Send(ctx, feedgen.Notice{Kind: feedgen.NoticeTest, At: time.Now().In(cfg.Location())}) {
 		if d.Err != nil {
-			l.Fprintf(stderr, "feedgen: error: %s (to %s)\n", redact.String(msg.Text(l, d.Err)), d.Target)
+			l.Fprintf(stderr, "feedgen: error: %s: %s (to %s)\n", d.Channel, redact.String(msg.Text(l, d.Err)), d.Target)
 			code = exitFailed
 			continue
 		}

@@ -237,7 +237,7 @@ func NewNotifier(cfg NotifyConfig, shop string, l msg.Lang, log *slog.Logger) *N
 type Delivery struct {
 	Channel string // webhook, email or LINE
 	Target  string // where it went, without secrets
-	Err     error  // nil when it was sent; its text holds no secret
+	Err     error  // nil when it was sent; its text holds no secret, nor the channel
 }
 
 // Send sends n on every channel at once and says how each went, in the
@@ -249,9 +249,7 @@ func (nr *Notifier) Send(ctx context.Context, n Notice) []Delivery {
 	for i, c := range nr.channels {
 		out[i] = Delivery{Channel: c.name(), Target: c.target()}
 		wg.Go(func() {
-			if err := c.send(ctx, m); err != nil {
-				out[i].Err = msg.Errorf("%s: %w", c.name(), err)
-			}
+			out[i].Err = c.send(ctx, m)
 		})
 	}
 	wg.Wait()

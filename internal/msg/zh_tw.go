@@ -455,7 +455,7 @@ var zhTW = map[string]string{
 	"%s is not a time of day":    "%s 不是一天中的時間",
 	"Usage: feedgen notify -config FILE\n\nSend a test message to every channel configured under [notify] in FILE:\nthe webhook, email and LINE. The secrets may come from the environment\n(%s, %s, %s), as for the daemon.\nExit 0 when every channel took it, 1 when one failed.\n\nFlags:\n": "用法：feedgen notify -config 設定檔\n\n傳一則測試訊息到設定檔 [notify] 底下設定的每個管道：webhook、email 和 LINE。\n密碼類的設定可以放在環境變數（%s、%s、%s），和 daemon 一樣。\n每個管道都收到時結束代碼為 0，有一個失敗時為 1。\n\n選項：\n",
 	"config %s sets no channel under [notify]: set webhook, [notify.smtp] or [notify.line] (see config.example.toml)": "設定檔 %s 的 [notify] 沒有設定任何管道：請設定 webhook、[notify.smtp] 或 [notify.line]（見 config.example.toml）",
-	"feedgen: error: %s (to %s)\n":             "feedgen：錯誤：%s（傳給 %s）\n",
+	"feedgen: error: %s: %s (to %s)\n":         "feedgen：錯誤：%s：%s（傳給 %s）\n",
 	"feedgen: test message sent by %s to %s\n": "feedgen：已用 %s 傳測試訊息給 %s\n",
 	"is not an absolute http(s) URL, such as the https://hooks.slack.com/services/… or https://discord.com/api/webhooks/… address the chat app gave":                  "不是完整的 http(s) 網址，應該是聊天軟體給的 https://hooks.slack.com/services/… 或 https://discord.com/api/webhooks/… 這樣的網址",
 	"is not set, and notify.smtp.username is: set the environment variable %s (or password in the config)":                                                            "沒有設定，但 notify.smtp.username 有設定：請設定環境變數 %s（或設定檔的 password）",
