@@ -150,7 +150,6 @@ func render(l msg.Lang, n Notice, shop, host string) *message {
 			"{time}", n.At.Format(timeLayout),
 			"{shop}", shop,
 			"{host}", host,
-			"{title}", t.title,
 		).Replace(s)
 	}
 	next, todo, last := "", "", l.T(textNoSuccess)
