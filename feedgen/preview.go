@@ -397,7 +397,8 @@ type previewPage struct {
 func newPreview(w io.Writer, info *CatalogInfo, private bool) (feedWriter, error) {
 	pv := &preview{bw: bufio.NewWriterSize(w, 64<<10), private: private, shared: map[string]int{}, lang: info.Lang}
 	if info.ShopURL != "" {
-		pv.shop = strings.TrimRight(cleanText(info.ShopURL), "/") + "/products/"
+		// As productLink makes the links: https, the host in ASCII.
+		pv.shop = feedURL(strings.TrimRight(cleanText(info.ShopURL), "/") + "/products/")
 	}
 	l := info.Lang
 	text := make(map[string]string, len(previewText))

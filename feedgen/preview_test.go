@@ -605,3 +605,25 @@ func BenchmarkPreviewBrowser100k(b *testing.B) {
 		b.ReportMetric(most, "max-key-ms")
 	}
 }
+
+// TestPreviewShopPrefix: the shop's product address is left out of each
+// link as the catalog writes the links, https and the host in ASCII,
+// whatever shop_url says.
+func TestPreviewShopPrefix(t *testing.T) {
+	c := &Catalog{CatalogInfo: CatalogInfo{ShopURL: "http://商店.example.com/"}}
+	link := productLinkOf(t, "http://商店.example.com", "mug")
+	c.Products = []CatalogProduct{{ID: "1", Name: "mug", Link: link, Items: []Item{{ID: "2", Price: "100", Availability: InStock}}}}
+	page := writePreview(t, c, false)
+	if strings.Contains(page, link) || !strings.Contains(page, `"https://xn--`) {
+		t.Errorf("the page writes the link %s in full, or not the shop's address once in ASCII", link)
+	}
+}
+
+func productLinkOf(t *testing.T, shop, handle string) string {
+	t.Helper()
+	link, err := productLink(shop, handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
