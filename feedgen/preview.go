@@ -663,11 +663,9 @@ func optionValues(opts []Option) string {
 func (pv *preview) finish(excluded *exclusionList) error {
 	w := pv.bw
 	w.WriteString("\n]")
-	n := 0
 	if pv.private {
 		w.WriteString(`,"excluded":[`)
-		var err error
-		if n, err = pv.excluded(excluded); err != nil {
+		if err := pv.excluded(excluded); err != nil {
 			return err
 		}
 		w.WriteString("\n]")
@@ -683,7 +681,7 @@ func (pv *preview) finish(excluded *exclusionList) error {
 	w.WriteString("]}</script>\n")
 	noScript := strings.NewReplacer("{products}", strconv.Itoa(pv.n), "{items}", strconv.Itoa(pv.itemCount)).Replace(pv.lang.T(previewText["noscript"]))
 	if pv.private {
-		noScript += " " + strings.ReplaceAll(pv.lang.T(previewText["noscriptExcluded"]), "{excluded}", strconv.Itoa(n))
+		noScript += " " + strings.ReplaceAll(pv.lang.T(previewText["noscriptExcluded"]), "{excluded}", strconv.Itoa(excluded.Len()))
 	}
 	if err := previewTemplates.ExecuteTemplate(w, "end", map[string]any{"NoScript": noScript, "Script": template.JS(previewScript)}); err != nil {
 		return err
@@ -695,13 +693,13 @@ func (pv *preview) finish(excluded *exclusionList) error {
 //
 //	[id, name, row, reasons…]
 //
-// with the id as appendID writes it, the reasons shared, and returns how many. Their text comes from
-// the export as it is, so it is cleaned.
-func (pv *preview) excluded(excluded *exclusionList) (int, error) {
+// with the id as appendID writes it and the reasons shared. Their text
+// comes from the export as it is, so it is cleaned.
+func (pv *preview) excluded(excluded *exclusionList) error {
 	n := 0
 	for e, err := range excluded.All() {
 		if err != nil {
-			return n, err
+			return err
 		}
 		b := pv.buf[:0]
 		if n > 0 {
@@ -722,7 +720,7 @@ func (pv *preview) excluded(excluded *exclusionList) (int, error) {
 		pv.buf = b
 		pv.bw.Write(b)
 	}
-	return n, nil
+	return nil
 }
 
 func (pv *preview) items() int { return pv.n }
