@@ -107,7 +107,11 @@ func lockAt(name string, doing error, wait time.Duration, waiting func(holder st
 	case r = <-got:
 	case <-time.After(100 * time.Millisecond):
 		if waiting != nil {
-			waiting(readHolder(holderName))
+			var who string
+			if h := readHolder(holderName); h != nil {
+				who = h.String()
+			}
+			waiting(who)
 		}
 		select {
 		case r = <-got:
@@ -117,7 +121,7 @@ func lockAt(name string, doing error, wait time.Duration, waiting func(holder st
 			select {
 			case r = <-got:
 			default:
-				h := readHolderInfo(holderName)
+				h := readHolder(holderName)
 				e := &LockedError{Doing: doing.Error(), Waited: wait, doing: doing, holder: h}
 				if h != nil {
 					e.Holder = h.String()
@@ -143,15 +147,8 @@ func writeHolder(name string) {
 	_ = os.WriteFile(name, b, 0o644)
 }
 
-func readHolder(name string) string {
-	if h := readHolderInfo(name); h != nil {
-		return h.String()
-	}
-	return ""
-}
-
-// readHolderInfo is who holds the lock, nil when the note does not say.
-func readHolderInfo(name string) *holder {
+// readHolder is who holds the lock, nil when the note does not say.
+func readHolder(name string) *holder {
 	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil

@@ -79,7 +79,7 @@ func (e *damageError) Text(l msg.Lang) string {
 // the workbook.
 type ReadError struct{ err error }
 
-func (e *ReadError) Error() string { return "cannot read the file: " + e.err.Error() }
+func (e *ReadError) Error() string { return e.Text(msg.English) }
 
 // Text is the error in l.
 func (e *ReadError) Text(l msg.Lang) string { return l.T("cannot read the file: %v", e.err) }
