@@ -39,29 +39,21 @@ func (h holder) Text(l msg.Lang) string {
 
 // LockedError is a lock another feedgen kept for longer than a run waits.
 type LockedError struct {
-	Doing  string // what the holder does under the lock: "writing to 「public」"
-	Holder string // who holds it, "" when it did not say
+	Doing  error // what the holder does under the lock, as a message: "writing to 「public」"
 	Waited time.Duration
 
-	doing  error   // Doing, as a message
-	holder *holder // Holder's, nil when it did not say
+	holder *holder // who holds it, nil when it did not say
 }
 
 func (e *LockedError) Error() string { return e.Text(msg.English) }
 
 // Text is the error in l.
 func (e *LockedError) Text(l msg.Lang) string {
-	doing, holder := e.Doing, e.Holder
-	if e.doing != nil {
-		doing = msg.Text(l, e.doing)
-	}
-	if e.holder != nil {
-		holder = e.holder.Text(l)
-	}
-	if holder == "" {
+	doing := msg.Text(l, e.Doing)
+	if e.holder == nil {
 		return l.T("another feedgen is still %s after %s of waiting", doing, e.Waited.Round(time.Second))
 	}
-	return l.T("another feedgen %s is still %s after %s of waiting", holder, doing, e.Waited.Round(time.Second))
+	return l.T("another feedgen %s is still %s after %s of waiting", e.holder.Text(l), doing, e.Waited.Round(time.Second))
 }
 
 // lockFolder takes dir's lock, waiting up to wait for another holder, and
@@ -121,12 +113,7 @@ func lockAt(name string, doing error, wait time.Duration, waiting func(holder st
 			select {
 			case r = <-got:
 			default:
-				h := readHolder(holderName)
-				e := &LockedError{Doing: doing.Error(), Waited: wait, doing: doing, holder: h}
-				if h != nil {
-					e.Holder = h.String()
-				}
-				return nil, e
+				return nil, &LockedError{Doing: doing, Waited: wait, holder: readHolder(holderName)}
 			}
 		}
 	}

@@ -31,7 +31,7 @@ func TestLockFolder(t *testing.T) {
 			t.Fatalf("lockFolder = %v, want a LockedError", err)
 		}
 		want := fmt.Sprintf("process %d", os.Getpid())
-		if !strings.Contains(locked.Holder, want) || !strings.Contains(told, want) || !strings.Contains(err.Error(), dir) {
+		if locked.holder == nil || !strings.Contains(locked.holder.String(), want) || !strings.Contains(told, want) || !strings.Contains(err.Error(), dir) {
 			t.Errorf("error %q (told %q) should name the folder and %s", err, told, want)
 		}
 	})

@@ -65,7 +65,7 @@ func TestLockedErrorInChinese(t *testing.T) {
 	if !errors.As(err, &locked) {
 		t.Fatalf("lockFolder = %v, want a LockedError", err)
 	}
-	wantEN := fmt.Sprintf("another feedgen %s is still writing to %s after 0s of waiting", locked.Holder, DisplayPath(dir))
+	wantEN := fmt.Sprintf("another feedgen %s is still writing to %s after 0s of waiting", locked.holder, DisplayPath(dir))
 	if err.Error() != wantEN {
 		t.Errorf("Error() = %q, want %q", err.Error(), wantEN)
 	}
@@ -86,7 +86,7 @@ func TestAuthErrorHintInChinese(t *testing.T) {
 	if !errors.As(err, &auth) {
 		t.Fatalf("classifyRemoteError = %v, want an AuthError", err)
 	}
-	if !strings.HasPrefix(auth.Advice, "the publish token may not write to https://github.com/o/r.git:") || auth.Hint(msg.English) != auth.Advice {
+	if !strings.HasPrefix(auth.Hint(msg.English), "the publish token may not write to https://github.com/o/r.git:") || auth.Hint(msg.English) != auth.Advice.Error() {
 		t.Errorf("Advice %q, Hint(English) %q", auth.Advice, auth.Hint(msg.English))
 	}
 	if h := auth.Hint(msg.Chinese); !strings.Contains(h, "發布權杖可能沒有寫入 https://github.com/o/r.git 的權限") {

@@ -911,10 +911,8 @@ var authFailures = []string{
 // which ones to fix, as the repository and its credentials tell.
 type AuthError struct {
 	Remote string // without credentials
-	Advice string
+	Advice error  // as a message; nil when there is none
 	Err    error
-
-	advice error // Advice, as a message; nil when Advice is not one
 }
 
 func (e *AuthError) Error() string { return e.Text(msg.English) }
@@ -925,12 +923,7 @@ func (e *AuthError) Text(l msg.Lang) string {
 }
 
 // Hint is Advice in l.
-func (e *AuthError) Hint(l msg.Lang) string {
-	if e.advice == nil {
-		return e.Advice
-	}
-	return msg.Text(l, e.advice)
-}
+func (e *AuthError) Hint(l msg.Lang) string { return msg.Text(l, e.Advice) }
 
 func (e *AuthError) Is(target error) bool { return target == ErrGitAuth }
 func (e *AuthError) Unwrap() error        { return e.Err }
@@ -951,9 +944,5 @@ func (g *gitRepo) classifyRemoteError(err error, remote string) error {
 	if !auth {
 		return err
 	}
-	e := &AuthError{Remote: redact.String(remote), advice: g.authAdvice, Err: err}
-	if g.authAdvice != nil {
-		e.Advice = g.authAdvice.Error()
-	}
-	return e
+	return &AuthError{Remote: redact.String(remote), Advice: g.authAdvice, Err: err}
 }

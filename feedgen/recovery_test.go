@@ -17,6 +17,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
 	"feedgen/internal/xlsx"
 )
@@ -37,13 +38,13 @@ func TestClassifyFailures(t *testing.T) {
 		want failure
 	}{
 		{"HeldFile", write(&HeldFileError{File: "catalog.csv", Wait: 30 * time.Second}), passing},
-		{"Locked", write(&LockedError{Doing: "writing to 「public」", Holder: "feedgen run", Waited: 5 * time.Minute}), passing},
+		{"Locked", write(&LockedError{Doing: msg.New("writing to 「public」"), holder: &holder{Command: "feedgen run"}, Waited: 5 * time.Minute}), passing},
 		{"DiskFull", write(&fs.PathError{Op: "write", Path: ".catalog.xml.tmp-1", Err: syscall.ENOSPC}), passing},
 		{"ReplaceFailed", write(&ReplaceError{File: "catalog.xml", Err: fs.ErrPermission}), passing},
 		{"ExportUnreadable", read(readErr), passing},
 		{"ExportChangedWhileRead", read(errExportChanged), passing},
 		{"PushRejected", publish(ErrPushRejected), passing},
-		{"PublishLocked", publish(&LockedError{Doing: "publishing from the repository 「.」", Waited: 5 * time.Minute}), passing},
+		{"PublishLocked", publish(&LockedError{Doing: msg.New("publishing from the repository 「.」"), Waited: 5 * time.Minute}), passing},
 		{"PushAuth", publish(&AuthError{Remote: "origin", Err: errors.New("exit status 128")}), passing},
 		{"FileTooLargeForHost", publish(&FileTooLargeError{Name: "catalog.xml", Size: 200 << 20, Limit: 100 << 20}), guarded},
 		{"PushRefused", publish(ErrPushRefused), passing},
@@ -135,7 +136,7 @@ func TestDaemonRetriesPassingFailure(t *testing.T) {
 	public := DisplayPath("public")
 	failures := map[string]error{
 		"HeldFile": fmt.Errorf("write catalog to %s: %w", public, &HeldFileError{File: "catalog.csv", Wait: 30 * time.Second}),
-		"Locked":   fmt.Errorf("write catalog to %s: %w", public, &LockedError{Doing: "writing to " + DisplayPath("public"), Holder: "feedgen run", Waited: 5 * time.Minute}),
+		"Locked":   fmt.Errorf("write catalog to %s: %w", public, &LockedError{Doing: msg.Errorf("writing to %s", DisplayPath("public")), holder: &holder{Command: "feedgen run"}, Waited: 5 * time.Minute}),
 	}
 	for name, failErr := range failures {
 		t.Run(name, func(t *testing.T) {
