@@ -38,12 +38,13 @@ if [ -z "$repo$ref" ] && [[ $path =~ /_actions/([^/]+/[^/]+)/([^/]+)$ ]]; then
 	repo=${BASH_REMATCH[1]} ref=${BASH_REMATCH[2]}
 fi
 [ -n "$repo" ] || fail "the action's repository is unknown (a local action, uses: ./)"
+server=${GITHUB_SERVER_URL:-https://github.com}
 # A major tag such as v1 moves from release to release: it stands for the
 # release whose tag is on the same commit, which git ls-remote tells (no
 # API call: no rate limit, no token for a public repository). If v1 was
 # moved to a commit no release is on, the action builds that commit.
 if [[ $ref =~ ^v[0-9]+$ ]]; then
-	remote=${GITHUB_SERVER_URL:-https://github.com}/$repo.git
+	remote=$server/$repo.git
 	tags=$(GIT_TERMINAL_PROMPT=0 git ls-remote --tags "$remote" 2>/dev/null) || fail "could not list the tags of $remote"
 	# An annotated tag's commit is on its peeled line, name^{}.
 	release=$(printf '%s\n' "$tags" | awk -v major="$ref" '
@@ -77,7 +78,7 @@ asset=feedgen_${version}_${os}_${arch}.$ext
 sums=feedgen_${version}_checksums.txt
 # Release downloads are not API calls and need no token for a public
 # repository: the API's rate limit does not apply to them.
-base=${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download/$ref
+base=$server/$repo/releases/download/$ref
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
