@@ -399,16 +399,28 @@ func (s *daemon) catchUpReason() string {
 		return s.Lang.T("no catalog files are configured to check")
 	}
 	slot := latestSlot(s.Clock.Now(), s.Location, s.Schedule)
-	for _, name := range s.Catalog {
-		info, err := os.Stat(filepath.Join(s.OutDir, name))
-		if err != nil {
-			return s.Lang.T("%s is missing", name)
-		}
-		if info.ModTime().Before(slot) {
-			return s.Lang.T("%s was written before the %s run", name, slot.Format("2006-01-02 15:04 -07:00"))
-		}
+	switch name, at, missing := s.oldestCatalog(); {
+	case missing:
+		return s.Lang.T("%s is missing", name)
+	case at.Before(slot):
+		return s.Lang.T("%s was written before the %s run", name, slot.Format("2006-01-02 15:04 -07:00"))
 	}
 	return ""
+}
+
+// oldestCatalog is the catalog file changed longest ago and when, or the
+// first that is missing.
+func (s *daemon) oldestCatalog() (name string, at time.Time, missing bool) {
+	for _, n := range s.Catalog {
+		info, err := os.Stat(filepath.Join(s.OutDir, n))
+		if err != nil {
+			return n, time.Time{}, true
+		}
+		if name == "" || info.ModTime().Before(at) {
+			name, at = n, info.ModTime()
+		}
+	}
+	return name, at, false
 }
 
 // latestSlot returns the most recent scheduled time at or before now.

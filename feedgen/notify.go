@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -541,7 +540,9 @@ func (s *daemon) notifySuccess(ctx context.Context, w *worker, now time.Time, re
 // Until a run succeeds, the catalog files' age stands for the last
 // success, so that a restart does not pass for a missed run.
 func (s *daemon) armDeadline(w *worker) <-chan time.Time {
-	w.notices.lastSuccess = s.catalogWritten()
+	if _, at, missing := s.oldestCatalog(); !missing {
+		w.notices.lastSuccess = at
+	}
 	if s.Notify == nil || s.Deadline == nil {
 		return nil
 	}
@@ -571,21 +572,4 @@ func (s *daemon) checkDeadline(ctx context.Context, w *worker) {
 	}
 	s.log.Warn(s.Lang.T("no successful run by the deadline %s, none since the %s run: the merchant is notified", s.Deadline.String(), slot.Format("15:04")), "deadline", s.Deadline.String(), "since", slot, "last_success", last)
 	s.Notify(ctx, Notice{Kind: NoticeDeadline, At: now, Deadline: *s.Deadline, Slot: slot, LastSuccess: last})
-}
-
-// catalogWritten returns when the oldest catalog file was written: when
-// the catalog was last updated whole. It is zero if one is missing or no
-// catalog files are named.
-func (s *daemon) catalogWritten() time.Time {
-	var oldest time.Time
-	for _, name := range s.Catalog {
-		info, err := os.Stat(filepath.Join(s.OutDir, name))
-		if err != nil {
-			return time.Time{}
-		}
-		if oldest.IsZero() || info.ModTime().Before(oldest) {
-			oldest = info.ModTime()
-		}
-	}
-	return oldest
 }
