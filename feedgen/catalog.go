@@ -509,11 +509,7 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 				it.Link = variantLink(cfg.VariantLink, cp.Link, it)
 			}
 			if len(it.Options) > 0 {
-				vals := make([]string, len(it.Options))
-				for j, o := range it.Options {
-					vals[j] = o.Value
-				}
-				it.Title = truncate(it.Title+" - "+strings.Join(vals, " / "), metaLimits.title)
+				it.Title = truncate(it.Title+" - "+optionValues(it.Options), metaLimits.title)
 			}
 		}
 		if st := strings.TrimSpace(v.Stock); st != "" {
@@ -579,6 +575,22 @@ func mapProduct(p *Product, cfg *Config) (CatalogProduct, []Reason, []Warning) {
 	diagnoseItems(&cp, cfg, unmapped)
 	cp.clean = true
 	return cp, nil, warns
+}
+
+// optionValues names a variant by its option values, as its title in the
+// feeds and the preview do.
+func optionValues(opts []Option) string {
+	switch len(opts) {
+	case 0:
+		return ""
+	case 1:
+		return opts[0].Value
+	}
+	vals := make([]string, len(opts))
+	for i, o := range opts {
+		vals[i] = o.Value
+	}
+	return strings.Join(vals, " / ")
 }
 
 // availability follows the export's stock columns: unmanaged or blank stock

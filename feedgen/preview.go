@@ -642,21 +642,6 @@ func appendDiagnostic(b []byte, p *CatalogProduct, d *Diagnostic, comma bool) []
 	return append(b, ']')
 }
 
-// optionValues is how the preview names a variant: its option values.
-func optionValues(opts []Option) string {
-	switch len(opts) {
-	case 0:
-		return ""
-	case 1:
-		return opts[0].Value
-	}
-	vals := make([]string, len(opts))
-	for i, o := range opts {
-		vals[i] = o.Value
-	}
-	return strings.Join(vals, " / ")
-}
-
 // finish ends the products and, on the private page, writes the excluded
 // products; then the table of shared strings, and the message for a
 // browser without script.
