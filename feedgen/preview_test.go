@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"feedgen/internal/exportgen"
 	"feedgen/internal/msg"
 	"feedgen/internal/tempdir"
+
+	"golang.org/x/net/html"
 )
 
 // hostile is product text that tries to end the data block, to turn the
@@ -164,7 +167,7 @@ func TestPreviewData(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("products =\n%s\nwant\n%s", got, want)
 	}
-	if want := []string{"https://cdn.example.com/img/", "白 / 大", "黑", "白", "藍", "not public", "no image"}; !equalStrings(d.Strings, want) {
+	if want := []string{"https://cdn.example.com/img/", "白 / 大", "黑", "白", "藍", "not public", "no image"}; !slices.Equal(d.Strings, want) {
 		t.Errorf("strings = %q, want %q", d.Strings, want)
 	}
 	if got, err := json.Marshal(d.Excluded); err != nil || string(got) != `[[3,"袋",9,5,6]]` {
@@ -179,8 +182,6 @@ func TestPreviewData(t *testing.T) {
 		t.Errorf("public page: product %v, excluded %v, page %+v", pub.Products[0], pub.Excluded, pub.Page)
 	}
 }
-
-func equalStrings(a, b []string) bool { return strings.Join(a, "\x00") == strings.Join(b, "\x00") }
 
 // TestPreviewWithoutScript: a browser without script is told what the
 // page holds.
@@ -243,7 +244,7 @@ func TestPreviewInBrowser(t *testing.T) {
 		for _, m := range drawn.FindAllStringSubmatch(dom, -1) {
 			got = append(got, m[1])
 		}
-		if !equalStrings(got, tc.visible) {
+		if !slices.Equal(got, tc.visible) {
 			t.Errorf("%q: products drawn = %q, want %q", tc.fragment, got, tc.visible)
 		}
 		if tc.fragment == "" {
@@ -327,14 +328,10 @@ func runHarness(t *testing.T, chromium, page, steps string) []pageState {
 		t.Fatalf("the harness wrote no result:\n%.2000s", dom)
 	}
 	var states []pageState
-	if err := json.Unmarshal([]byte(htmlUnescape(m[1])), &states); err != nil {
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &states); err != nil {
 		t.Fatal(err)
 	}
 	return states
-}
-
-func htmlUnescape(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&amp;", "&").Replace(s)
 }
 
 // TestPreviewSampleInBrowser opens the private preview of the sample
@@ -387,7 +384,7 @@ func TestPreviewSampleInBrowser(t *testing.T) {
 		t.Fatalf("%d states, want 6", len(states))
 	}
 	load := states[0]
-	if want := []string{"1000101", "1000102", "1000109", "1000111", "1000112"}; !equalStrings(load.Products, want) {
+	if want := []string{"1000101", "1000102", "1000109", "1000111", "1000112"}; !slices.Equal(load.Products, want) {
 		t.Errorf("products shown = %q, want %q", load.Products, want)
 	}
 	if len(load.Excluded) != 7 {
@@ -419,7 +416,7 @@ func TestPreviewSampleInBrowser(t *testing.T) {
 		{[]string{"1000101"}, nil},            // a SKU
 	} {
 		s := states[i+1]
-		if !equalStrings(s.Products, want.products) || !equalStrings(s.Excluded, want.excluded) {
+		if !slices.Equal(s.Products, want.products) || !slices.Equal(s.Excluded, want.excluded) {
 			t.Errorf("step %d: products %q, excluded %q; want %q, %q", i+1, s.Products, s.Excluded, want.products, want.excluded)
 		}
 	}
@@ -589,7 +586,7 @@ func BenchmarkPreviewBrowser100k(b *testing.B) {
 			Load float64
 			Keys []float64
 		}
-		if err := json.Unmarshal([]byte(htmlUnescape(m[1])), &got); err != nil {
+		if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &got); err != nil {
 			b.Fatal(err)
 		}
 		var sum, most float64
